@@ -1,0 +1,206 @@
+//! Loudness per EBU R128 / ITU-R BS.1770 (integrated loudness with gating and
+//! true peak, measured with the `ebur128` crate), and levelling a programme to
+//! a target with a look-ahead limiter that keeps the true peak under its ceiling.
+
+use std::collections::VecDeque;
+
+use ebur128::{EbuR128, Mode};
+use serde::{Deserialize, Serialize};
+
+use super::Pcm;
+
+/// The station's loudness settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoudnessTarget {
+    /// Integrated loudness, LUFS (EBU R128: −23).
+    pub integrated_lufs: f64,
+    /// Maximum true peak, dBTP (EBU R128: −1).
+    pub max_true_peak_dbtp: f64,
+}
+
+impl Default for LoudnessTarget {
+    fn default() -> Self {
+        Self {
+            integrated_lufs: -23.0,
+            max_true_peak_dbtp: -1.0,
+        }
+    }
+}
+
+/// Measured loudness of a programme.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Loudness {
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoudnessError {
+    #[error("loudness measurement failed: {0}")]
+    Measure(String),
+    #[error("the programme is silent; there is nothing to level")]
+    Silent,
+}
+
+/// Measures integrated loudness and true peak.
+///
+/// # Errors
+/// [`LoudnessError::Measure`] when the meter refuses the rate.
+pub fn measure(pcm: &Pcm) -> Result<Loudness, LoudnessError> {
+    let err = |e: ebur128::Error| LoudnessError::Measure(e.to_string());
+    let mut meter = EbuR128::new(1, pcm.sample_rate_hz, Mode::I | Mode::TRUE_PEAK).map_err(err)?;
+    meter.add_frames_f32(&pcm.samples).map_err(err)?;
+    let integrated_lufs = meter.loudness_global().map_err(err)?;
+    let peak = meter.true_peak(0).map_err(err)?;
+    Ok(Loudness {
+        integrated_lufs,
+        true_peak_dbtp: to_db(peak),
+    })
+}
+
+fn to_db(linear: f64) -> f64 {
+    if linear <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        20.0 * linear.log10()
+    }
+}
+
+fn from_db(db: f64) -> f64 {
+    10f64.powf(db / 20.0)
+}
+
+/// Levels `pcm` to the target: gain to the integrated loudness, then the
+/// limiter wherever the true peak would pass its ceiling. Returns the
+/// loudness measured on the result.
+///
+/// # Errors
+/// [`LoudnessError::Silent`] for a programme with no measurable loudness.
+pub fn normalize(pcm: &mut Pcm, target: LoudnessTarget) -> Result<Loudness, LoudnessError> {
+    let mut measured = measure(pcm)?;
+    if !measured.integrated_lufs.is_finite() {
+        return Err(LoudnessError::Silent);
+    }
+    // Gain, limit, re-measure: the limiter lowers loudness a little, so a few
+    // rounds converge on the target within a few hundredths of a LU.
+    let mut ceiling_db = target.max_true_peak_dbtp - 0.3;
+    for _ in 0..6 {
+        let gain = from_db(target.integrated_lufs - measured.integrated_lufs) as f32;
+        pcm.samples.iter_mut().for_each(|s| *s *= gain);
+        limit(pcm, from_db(ceiling_db) as f32);
+        measured = measure(pcm)?;
+        let loud_ok = (measured.integrated_lufs - target.integrated_lufs).abs() < 0.05;
+        if measured.true_peak_dbtp > target.max_true_peak_dbtp {
+            ceiling_db -= measured.true_peak_dbtp - target.max_true_peak_dbtp + 0.1;
+        } else if loud_ok {
+            break;
+        }
+    }
+    Ok(measured)
+}
+
+/// Look-ahead peak limiter: the gain falls smoothly over 1.5 ms before a
+/// sample that would pass `ceiling` and recovers over about 50 ms after it.
+fn limit(pcm: &mut Pcm, ceiling: f32) {
+    let n = pcm.samples.len();
+    if n == 0 || pcm.peak() <= ceiling {
+        return;
+    }
+    let look = ((pcm.sample_rate_hz as usize * 3) / 2000).max(1);
+    let needed: Vec<f32> = pcm
+        .samples
+        .iter()
+        .map(|s| {
+            if s.abs() > ceiling {
+                ceiling / s.abs()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    // Minimum of `needed` over [i - look, i + look] with a monotonic deque.
+    let mut minimum = vec![1.0f32; n];
+    let mut window: VecDeque<usize> = VecDeque::new();
+    for j in 0..n + look {
+        if j < n {
+            while window.back().is_some_and(|&b| needed[b] >= needed[j]) {
+                window.pop_back();
+            }
+            window.push_back(j);
+        }
+        if j >= look {
+            let i = j - look;
+            while window.front().is_some_and(|&f| f + 2 * look < j) {
+                window.pop_front();
+            }
+            minimum[i] = window.front().map_or(1.0, |&f| needed[f]);
+        }
+    }
+    // Moving average over [i - look/2, i + look/2]: every value averaged near a
+    // peak is already at or below that peak's need, so the peak stays capped.
+    let half = look / 2;
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0f64);
+    for &m in &minimum {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + f64::from(m));
+    }
+    let release = 1.0 - (-1.0 / (0.05 * pcm.sample_rate_hz as f32)).exp();
+    let mut gain = 1.0f32;
+    for (i, sample) in pcm.samples.iter_mut().enumerate() {
+        let (lo, hi) = (i.saturating_sub(half), (i + half + 1).min(n));
+        let smooth = ((prefix[hi] - prefix[lo]) / (hi - lo) as f64) as f32;
+        gain = smooth.min(gain + (1.0 - gain) * release);
+        *sample *= gain;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(rate: u32, seconds: f32, amplitude: f32) -> Pcm {
+        let n = (rate as f32 * seconds) as usize;
+        Pcm::new(
+            rate,
+            (0..n)
+                .map(|i| (i as f32 * 997.0 * std::f32::consts::TAU / rate as f32).sin() * amplitude)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn levels_a_tone_to_the_target() {
+        let mut pcm = tone(48_000, 5.0, 0.9);
+        let result = normalize(&mut pcm, LoudnessTarget::default()).unwrap();
+        assert!((result.integrated_lufs + 23.0).abs() < 0.1, "{result:?}");
+        assert!(result.true_peak_dbtp <= -1.0, "{result:?}");
+    }
+
+    #[test]
+    fn limits_peaks_of_a_quiet_programme_with_spikes() {
+        let mut pcm = tone(48_000, 5.0, 0.02);
+        for i in (0..pcm.samples.len()).step_by(4_800) {
+            pcm.samples[i] = 0.9;
+        }
+        let result = normalize(
+            &mut pcm,
+            LoudnessTarget {
+                integrated_lufs: -16.0,
+                max_true_peak_dbtp: -1.0,
+            },
+        )
+        .unwrap();
+        assert!(result.true_peak_dbtp <= -1.0, "{result:?}");
+        assert!((result.integrated_lufs + 16.0).abs() < 0.5, "{result:?}");
+    }
+
+    #[test]
+    fn refuses_silence() {
+        let mut pcm = Pcm::new(48_000, vec![0.0; 48_000]);
+        assert!(matches!(
+            normalize(&mut pcm, LoudnessTarget::default()),
+            Err(LoudnessError::Silent)
+        ));
+    }
+}

@@ -1,0 +1,51 @@
+//! Audio as broadcast needs it: f32 mono programmes assembled from per-cue
+//! speech with pauses, resampled to the output rate, levelled to EBU R128 and
+//! written as WAV. Knows nothing of text; the script says where cues go.
+
+mod assemble;
+mod loudness;
+mod resample;
+pub mod wav;
+
+use std::time::Duration;
+
+pub use assemble::{Program, Segment, assemble};
+pub use loudness::{Loudness, LoudnessError, LoudnessTarget, measure, normalize};
+pub use resample::{ResampleError, resample};
+
+/// Mono PCM samples in [-1, 1] at a sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pcm {
+    pub sample_rate_hz: u32,
+    pub samples: Vec<f32>,
+}
+
+impl Pcm {
+    pub fn new(sample_rate_hz: u32, samples: Vec<f32>) -> Self {
+        Self {
+            sample_rate_hz,
+            samples,
+        }
+    }
+
+    pub fn silence(sample_rate_hz: u32, duration: Duration) -> Self {
+        Self {
+            sample_rate_hz,
+            samples: vec![0.0; samples_for(sample_rate_hz, duration)],
+        }
+    }
+
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.sample_rate_hz.max(1)))
+    }
+
+    /// Largest absolute sample value.
+    pub fn peak(&self) -> f32 {
+        self.samples.iter().fold(0.0, |m, s| m.max(s.abs()))
+    }
+}
+
+/// Number of samples lasting `duration` at `rate` Hz (rounded).
+pub fn samples_for(rate: u32, duration: Duration) -> usize {
+    (duration.as_secs_f64() * f64::from(rate)).round() as usize
+}

@@ -1,0 +1,85 @@
+//! Sample-rate conversion with rubato's synchronous FFT resampler (band-limited,
+//! fixed ratio: TTS output at 22.05 or 24 kHz to 48 or 44.1 kHz).
+
+use audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler};
+
+use super::Pcm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResampleError {
+    #[error("cannot resample from {from} Hz to {to} Hz: {reason}")]
+    Rate { from: u32, to: u32, reason: String },
+}
+
+/// Converts `pcm` to `rate_hz`; returns it unchanged when the rate matches.
+///
+/// # Errors
+/// A zero rate, or a ratio the resampler refuses.
+pub fn resample(pcm: Pcm, rate_hz: u32) -> Result<Pcm, ResampleError> {
+    if pcm.sample_rate_hz == rate_hz || pcm.samples.is_empty() {
+        return Ok(Pcm {
+            sample_rate_hz: rate_hz,
+            ..pcm
+        });
+    }
+    let fail = |reason: String| ResampleError::Rate {
+        from: pcm.sample_rate_hz,
+        to: rate_hz,
+        reason,
+    };
+    if pcm.sample_rate_hz == 0 || rate_hz == 0 {
+        return Err(fail("a sample rate of zero".into()));
+    }
+    let mut resampler = Fft::<f32>::new(
+        pcm.sample_rate_hz as usize,
+        rate_hz as usize,
+        1024,
+        1,
+        FixedSync::Input,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let input_len = pcm.samples.len();
+    let input =
+        InterleavedSlice::new(&pcm.samples, 1, input_len).map_err(|e| fail(e.to_string()))?;
+    let capacity = resampler.process_all_needed_output_len(input_len);
+    let mut output = vec![0.0f32; capacity];
+    let mut output_adapter =
+        InterleavedSlice::new_mut(&mut output, 1, capacity).map_err(|e| fail(e.to_string()))?;
+    let (_, produced) = resampler
+        .process_all_into_buffer(&input, &mut output_adapter, input_len, None)
+        .map_err(|e| fail(e.to_string()))?;
+    output.truncate(produced);
+    Ok(Pcm {
+        sample_rate_hz: rate_hz,
+        samples: output,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_duration_and_frequency() {
+        let rate = 22_050;
+        let samples: Vec<f32> = (0..rate)
+            .map(|i| (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin() * 0.5)
+            .collect();
+        let out = resample(Pcm::new(rate, samples), 48_000).unwrap();
+        assert_eq!(out.sample_rate_hz, 48_000);
+        assert!(
+            (out.samples.len() as i64 - 48_000).abs() <= 2,
+            "{}",
+            out.samples.len()
+        );
+        // Zero crossings of a 440 Hz tone over one second: 880 ± a few.
+        let crossings = out
+            .samples
+            .windows(2)
+            .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+            .count();
+        assert!((438..=442).contains(&crossings), "{crossings}");
+        assert!(out.peak() < 0.55 && out.peak() > 0.45);
+    }
+}

@@ -1,0 +1,271 @@
+//! Turns the bytes staff upload (plain text today; portal HTML and DOCX beside
+//! it) into an [`Article`]: the title, the publication date, the byline and the
+//! blocks that are read on air, with every line that is not read kept in
+//! [`Article::dropped`] together with the reason it was dropped.
+//!
+//! Owns decoding (BOMs, UTF-16, refusing bytes that are not text), Unicode NFC
+//! and the boilerplate rules (`boilerplate.tsv`). Knows nothing of sentences,
+//! readings or audio.
+
+mod boilerplate;
+mod decode;
+mod plain;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use boilerplate::{BoilerplateRules, RulesError};
+
+/// Largest upload accepted, in bytes. Articles are a few kilobytes; anything
+/// this large is a wrong file, not news.
+pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
+
+/// An article as read on air, plus what was left out and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Article {
+    pub title: String,
+    /// Publication date as `YYYY-MM-DD`, when the source states one.
+    pub published: Option<String>,
+    pub byline: Option<String>,
+    /// The text that is read: kept blocks in order, separated by blank lines.
+    /// The title is the first block. Every span in later stages points here.
+    pub text: String,
+    pub blocks: Vec<Block>,
+    pub dropped: Vec<Dropped>,
+    pub format: Format,
+}
+
+/// One kept block of [`Article::text`]; a paragraph of the script.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Title,
+    Heading,
+    Paragraph,
+}
+
+/// A line of the source that is not read on air.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Dropped {
+    pub text: String,
+    /// Reason id, e.g. `date-views`, `photo-caption`, `copyright-footer`, `byline`.
+    pub reason: String,
+    /// The reason in words, for the editor.
+    pub detail: String,
+    /// 1-based line (or block) number in the source.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Text,
+    Html,
+    Docx,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the article is empty")]
+    Empty,
+    #[error("nothing is left to read once the boilerplate is removed ({dropped} lines dropped)")]
+    NothingToRead { dropped: usize },
+    #[error("the input is {size} bytes; the limit is {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error(
+        "the input is not UTF-8 text (invalid byte 0x{byte:02X} at offset {offset}); save it as UTF-8"
+    )]
+    NotUtf8 { offset: usize, byte: u8 },
+    #[error("the input looks binary, not text (NUL byte at offset {offset})")]
+    Binary { offset: usize },
+    #[error("the input is {format} and that format is not supported yet")]
+    Unsupported { format: &'static str },
+}
+
+impl Block {
+    pub fn text<'a>(&self, article: &'a Article) -> &'a str {
+        &article.text[self.span.clone()]
+    }
+}
+
+/// Reads an article from the bytes of an upload. `name` (a file name, when
+/// there is one) only breaks ties: the format is detected from the content.
+///
+/// # Errors
+/// Empty, oversized, binary or non-UTF-8 input, and input with nothing left to
+/// read after boilerplate removal.
+pub fn read(bytes: &[u8], name: Option<&str>) -> Result<Article, IngestError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(IngestError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    match detect(bytes, name) {
+        Format::Text => {
+            let text = decode::decode_text(bytes)?;
+            plain::read(&text, BoilerplateRules::builtin())
+        }
+        Format::Html => Err(IngestError::Unsupported { format: "HTML" }),
+        Format::Docx => Err(IngestError::Unsupported { format: "DOCX" }),
+    }
+}
+
+/// Detects the format from the first bytes, falling back to the file name.
+pub fn detect(bytes: &[u8], name: Option<&str>) -> Format {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Format::Docx;
+    }
+    let head = &bytes[..bytes.len().min(2048)];
+    let lowered = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let trimmed = lowered.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with("<!doctype html")
+        || trimmed.starts_with("<html")
+        || (trimmed.starts_with('<') && (lowered.contains("<body") || lowered.contains("<p")))
+    {
+        return Format::Html;
+    }
+    match name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+    {
+        Some(ext) if ext == "html" || ext == "htm" => Format::Html,
+        Some(ext) if ext == "docx" => Format::Docx,
+        _ => Format::Text,
+    }
+}
+
+/// Builds an [`Article`] from classified blocks; shared by every format.
+pub(crate) struct ArticleBuilder {
+    article: Article,
+}
+
+impl ArticleBuilder {
+    pub(crate) fn new(format: Format) -> Self {
+        Self {
+            article: Article {
+                title: String::new(),
+                published: None,
+                byline: None,
+                text: String::new(),
+                blocks: Vec::new(),
+                dropped: Vec::new(),
+                format,
+            },
+        }
+    }
+
+    pub(crate) fn keep(&mut self, kind: BlockKind, text: &str) {
+        let text = collapse_spaces(text);
+        if text.is_empty() {
+            return;
+        }
+        if kind == BlockKind::Title {
+            self.article.title = text.clone();
+        }
+        if !self.article.text.is_empty() {
+            self.article.text.push_str("\n\n");
+        }
+        let start = self.article.text.len();
+        self.article.text.push_str(&text);
+        self.article.blocks.push(Block {
+            kind,
+            span: start..self.article.text.len(),
+        });
+    }
+
+    pub(crate) fn drop_line(&mut self, line: usize, text: &str, reason: &str, detail: &str) {
+        self.article.dropped.push(Dropped {
+            text: text.trim().to_string(),
+            reason: reason.to_string(),
+            detail: detail.to_string(),
+            line,
+        });
+    }
+
+    pub(crate) fn published(&mut self, date: Option<String>) {
+        if self.article.published.is_none() {
+            self.article.published = date;
+        }
+    }
+
+    pub(crate) fn byline(&mut self, byline: &str) {
+        self.article.byline = Some(collapse_spaces(byline));
+    }
+
+    pub(crate) fn finish(self) -> Result<Article, IngestError> {
+        if self
+            .article
+            .blocks
+            .iter()
+            .all(|b| b.kind == BlockKind::Title)
+        {
+            if self.article.blocks.is_empty() && self.article.dropped.is_empty() {
+                return Err(IngestError::Empty);
+            }
+            if self.article.blocks.is_empty() {
+                return Err(IngestError::NothingToRead {
+                    dropped: self.article.dropped.len(),
+                });
+            }
+        }
+        Ok(self.article)
+    }
+}
+
+/// Collapses runs of white space (including no-break spaces) to one space.
+pub(crate) fn collapse_spaces(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '\u{a0}')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Finds a `d/m/yyyy` date in a line and returns it as `YYYY-MM-DD`.
+pub(crate) fn find_date(line: &str) -> Option<String> {
+    static DATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b").expect("constant pattern")
+    });
+    let caps = DATE.captures(line)?;
+    let day: u8 = caps[1].parse().ok()?;
+    let month: u8 = caps[2].parse().ok()?;
+    let year: i16 = caps[3].parse().ok()?;
+    let date = jiff::civil::Date::new(year, month as i8, day as i8).ok()?;
+    Some(date.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_from_content() {
+        assert_eq!(detect(b"PK\x03\x04rest", Some("a.txt")), Format::Docx);
+        assert_eq!(detect(b"<!DOCTYPE html><html>", None), Format::Html);
+        assert_eq!(detect(b"Tin tuc\n\nDoan van.", Some("x.txt")), Format::Text);
+        assert_eq!(detect(b"Tin tuc", Some("x.HTML")), Format::Html);
+    }
+
+    #[test]
+    fn finds_publication_dates() {
+        assert_eq!(find_date("29/07/2021 | 70").as_deref(), Some("2021-07-29"));
+        assert_eq!(find_date("31/02/2021 | 70"), None);
+        assert_eq!(find_date("no date"), None);
+    }
+
+    #[test]
+    fn refuses_oversized_input() {
+        let big = vec![b'a'; MAX_INPUT_BYTES + 1];
+        assert!(matches!(
+            read(&big, None),
+            Err(IngestError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,33 @@
+//! bantin turns Vietnamese news articles into broadcast-ready speech.
+//!
+//! # Pipeline
+//!
+//! ```text
+//! bytes (txt | html | docx) --ingest::read--> Article { title, published, byline, text, blocks, dropped }
+//!   --segment::split--> Sentence { span, paragraph } --segment::breath_groups--> parts
+//!   --normalize::Normalizer::expand--> Token { span, spoken, kind, rule }   (never fails)
+//!   --script::build--> Script { cues: [Cue { id, paragraph, text, spoken, start, end }] }
+//!   --tts::Synthesizer--> per-cue Pcm --audio::assemble--> Program (f32) --audio::wav--> WAV
+//! ```
+//!
+//! Every stage is a plain function over plain types and can be used without the
+//! server or the CLI. Only `ingest`, `tts`, `audio::wav` and the CLI do I/O.
+//! [`pipeline`] chains the stages the way the CLI and the service use them.
+//!
+//! A `span` is always a byte range into [`ingest::Article::text`]: every spoken
+//! word keeps the place it came from, so an editor can see why it is read so.
+
+pub mod audio;
+pub mod ingest;
+pub mod normalize;
+pub mod pipeline;
+pub mod script;
+pub mod segment;
+pub mod text;
+pub mod tts;
+pub mod voice;
+
+pub use ingest::Article;
+pub use normalize::{Normalizer, Token};
+pub use script::{Cue, Script};
+pub use segment::Sentence;

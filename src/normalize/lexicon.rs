@@ -1,0 +1,306 @@
+//! Lexicons: abbreviation, letter-name, unit and symbol tables loaded from TSV
+//! (`key<TAB>spoken<TAB>context<TAB>comment`), validated row by row, with
+//! readings chosen by the words around a key. Station entries go through the
+//! same parser and replace the built-in readings of the keys they name.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::text::is_vietnamese_letter;
+
+/// Where an entry comes from, shown to editors beside the reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Builtin,
+    Station,
+}
+
+/// One reading of a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub key: String,
+    pub spoken: String,
+    /// Trigger phrases (lowercase); empty for the default reading.
+    pub context: Vec<String>,
+    pub comment: String,
+    pub source: Source,
+    /// Table name and 1-based line, for review and error messages.
+    pub file: String,
+    pub line: usize,
+}
+
+/// A table of readings keyed by the written form.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    entries: HashMap<String, Vec<Entry>>,
+    /// Longest key in characters, so tokenizers know how far to look.
+    longest_key_chars: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("{file}:{line}: {reason}")]
+    Row {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{} bad rows:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<LexiconError>),
+}
+
+/// How many words on each side of a key are searched for its context.
+pub const CONTEXT_WINDOW_WORDS: usize = 6;
+
+impl Lexicon {
+    /// Parses a table, reporting every bad row (not only the first).
+    ///
+    /// # Errors
+    /// [`LexiconError::Rows`] with one [`LexiconError::Row`] per bad row:
+    /// wrong field count, empty or spaced key, key or spoken form not NFC,
+    /// spoken form empty or not Vietnamese words, duplicate key + context,
+    /// more than one default reading for a key.
+    pub fn parse(file: &str, text: &str, source: Source) -> Result<Self, LexiconError> {
+        let mut lexicon = Lexicon::default();
+        let mut errors = Vec::new();
+        for (index, row) in text.lines().enumerate() {
+            let line = index + 1;
+            if row.trim().is_empty() || row.starts_with('#') {
+                continue;
+            }
+            match parse_row(file, line, row, source) {
+                Ok(entry) => {
+                    if let Err(reason) = lexicon.check_new(&entry) {
+                        errors.push(LexiconError::Row {
+                            file: file.to_string(),
+                            line,
+                            reason,
+                        });
+                    } else {
+                        lexicon.insert(entry);
+                    }
+                }
+                Err(reason) => errors.push(LexiconError::Row {
+                    file: file.to_string(),
+                    line,
+                    reason,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(lexicon)
+        } else {
+            Err(LexiconError::Rows(errors))
+        }
+    }
+
+    fn check_new(&self, entry: &Entry) -> Result<(), String> {
+        let Some(existing) = self.entries.get(&entry.key) else {
+            return Ok(());
+        };
+        if let Some(twin) = existing.iter().find(|e| e.context == entry.context) {
+            return Err(if entry.context.is_empty() {
+                format!(
+                    "{:?} has a second default reading (first at line {})",
+                    entry.key, twin.line
+                )
+            } else {
+                format!("{:?} repeats the context of line {}", entry.key, twin.line)
+            });
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        self.longest_key_chars = self.longest_key_chars.max(entry.key.chars().count());
+        self.entries
+            .entry(entry.key.clone())
+            .or_default()
+            .push(entry);
+    }
+
+    /// Returns this lexicon with `station`'s keys replacing its own: a key the
+    /// station names is read only as the station says.
+    pub fn overridden_by(mut self, station: &Lexicon) -> Self {
+        for (key, entries) in &station.entries {
+            self.entries.insert(key.clone(), entries.clone());
+            self.longest_key_chars = self.longest_key_chars.max(key.chars().count());
+        }
+        self
+    }
+
+    /// Whether the key has any reading.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The reading of `key` for the words around it (`window`: lowercase words
+    /// joined by single spaces). A context row whose trigger occurs in the
+    /// window wins; otherwise the default row; otherwise the first row.
+    pub fn reading(&self, key: &str, window: &str) -> Option<&Entry> {
+        let entries = self.entries.get(key)?;
+        let padded = format!(" {window} ");
+        entries
+            .iter()
+            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .or_else(|| entries.iter().find(|e| e.context.is_empty()))
+            .or_else(|| entries.first())
+    }
+
+    /// The default (or only) reading of a key, for tables without context.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.reading(key, "").map(|e| e.spoken.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn longest_key_chars(&self) -> usize {
+        self.longest_key_chars
+    }
+
+    /// Every entry, sorted by key then line.
+    pub fn entries(&self) -> Vec<&Entry> {
+        let mut all: Vec<&Entry> = self.entries.values().flatten().collect();
+        all.sort_by(|a, b| a.key.cmp(&b.key).then(a.line.cmp(&b.line)));
+        all
+    }
+}
+
+fn parse_row(file: &str, line: usize, row: &str, source: Source) -> Result<Entry, String> {
+    let fields: Vec<&str> = row.split('\t').collect();
+    let [key, spoken, context, comment] = fields[..] else {
+        return Err(format!(
+            "expected 4 tab-separated fields (key, spoken, context, comment), found {}",
+            fields.len()
+        ));
+    };
+    validate_key(key)?;
+    validate_spoken(spoken)?;
+    let context: Vec<String> = context
+        .split('|')
+        .map(|t| {
+            t.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(Entry {
+        key: key.to_string(),
+        spoken: spoken.to_string(),
+        context,
+        comment: comment.to_string(),
+        source,
+        file: file.to_string(),
+        line,
+    })
+}
+
+/// Checks a written key: non-empty, no white space, NFC.
+///
+/// # Errors
+/// A reason in words.
+pub fn validate_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("the key is empty".into());
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Err(format!("the key {key:?} contains white space"));
+    }
+    if crate::text::nfc(key) != key {
+        return Err(format!("the key {key:?} is not in Unicode NFC"));
+    }
+    Ok(())
+}
+
+/// Checks a spoken form: Vietnamese words (letters, single spaces, hyphens
+/// inside a word), NFC, nothing else.
+///
+/// # Errors
+/// A reason in words.
+pub fn validate_spoken(spoken: &str) -> Result<(), String> {
+    if spoken.trim().is_empty() {
+        return Err("the spoken form is empty".into());
+    }
+    if crate::text::nfc(spoken) != spoken {
+        return Err(format!("the spoken form {spoken:?} is not in Unicode NFC"));
+    }
+    if spoken != spoken.trim() || spoken.contains("  ") {
+        return Err(format!("the spoken form {spoken:?} has extra spaces"));
+    }
+    for word in spoken.split(' ') {
+        if word.starts_with('-') || word.ends_with('-') || word.contains("--") {
+            return Err(format!("the spoken form {spoken:?} has a stray hyphen"));
+        }
+        if let Some(bad) = word.chars().find(|&c| c != '-' && !is_vietnamese_letter(c)) {
+            return Err(format!(
+                "the spoken form {spoken:?} contains {bad:?}; write it as Vietnamese words"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "# test\nBTV\tBan Thường vụ\t\tparty\nBTV\tbiên tập viên\tĐài|bản tin\tnewsroom\nHCM\tHồ Chí Minh\t\t\n";
+
+    #[test]
+    fn chooses_readings_by_context() {
+        let lex = Lexicon::parse("t.tsv", TABLE, Source::Builtin).unwrap();
+        assert_eq!(
+            lex.reading("BTV", "ủy viên thành ủy").unwrap().spoken,
+            "Ban Thường vụ"
+        );
+        assert_eq!(
+            lex.reading("BTV", "là của đài phát thanh").unwrap().spoken,
+            "biên tập viên"
+        );
+        assert_eq!(
+            lex.reading("BTV", "người dẫn bản tin sáng").unwrap().spoken,
+            "biên tập viên"
+        );
+        assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
+        assert!(lex.reading("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_file_and_line() {
+        let bad = "A\ta\t\t\nA\tb\t\t\nB\tb2\t\t\nC\t\t\t\nD only\tx\t\t\nE\tx\n";
+        let Err(LexiconError::Rows(rows)) = Lexicon::parse("station.tsv", bad, Source::Station)
+        else {
+            panic!()
+        };
+        let lines: Vec<String> = rows.iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 5, "{lines:#?}");
+        assert!(lines[0].starts_with("station.tsv:2: \"A\" has a second default reading"));
+        assert!(lines[1].contains("contains '2'"));
+        assert!(lines[2].contains("empty"));
+        assert!(lines[3].contains("white space"));
+        assert!(lines[4].contains("expected 4"));
+    }
+
+    #[test]
+    fn station_entries_replace_builtin_keys() {
+        let builtin = Lexicon::parse("t.tsv", TABLE, Source::Builtin).unwrap();
+        let station = Lexicon::parse("s.tsv", "BTV\tbiên tập viên\t\t\n", Source::Station).unwrap();
+        let lex = builtin.overridden_by(&station);
+        let entry = lex.reading("BTV", "ủy viên thành ủy").unwrap();
+        assert_eq!(
+            (entry.spoken.as_str(), entry.source),
+            ("biên tập viên", Source::Station)
+        );
+        assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
+    }
+}

@@ -1,0 +1,231 @@
+//! Turns written Vietnamese into what an announcer says: numbers, dates,
+//! times, Roman numerals, money, units, abbreviations and symbols become
+//! words. Every spoken token keeps the byte span it came from, its kind and
+//! the id of the rule that made it; what is not understood is read literally
+//! and reported in [`Expansion::warnings`]. `expand` never fails.
+//! Knows nothing of sentences (the caller passes spans) or of audio.
+//!
+//! Rule ids (they appear at the code, in golden rows and in warnings):
+//! - `W-WORD` an ordinary word, read as written.
+//! - `P-PAUSE` punctuation: a pause, never a word.
+//! - `N-CARD` cardinal number; `N-DEC` decimal; `N-NEG` negative;
+//!   `N-DIGITS` a number with a leading zero, read digit by digit (Chỉ thị 05);
+//!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range.
+//! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates; `N-TIME` clock times.
+//! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII).
+//! - `N-UNIT` a unit or currency after a number.
+//! - `A-LEX` an abbreviation's default reading; `A-LEX-CTX` a reading chosen by
+//!   context; `A-STATION` a station lexicon entry.
+//! - `A-SPELL` an unknown all-caps word spelled with letter names.
+//! - `S-SYM` a symbol read as a word. `X-LITERAL` not understood, read as is.
+
+mod lexicon;
+pub mod number;
+mod rules;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use lexicon::{
+    CONTEXT_WINDOW_WORDS, Entry, Lexicon, LexiconError, Source, validate_key, validate_spoken,
+};
+pub use number::NumberStyle;
+
+const ABBREVIATIONS: &str = include_str!("lexicon/abbreviations.tsv");
+const LETTERS: &str = include_str!("lexicon/letters.tsv");
+const UNITS: &str = include_str!("lexicon/units.tsv");
+const SYMBOLS: &str = include_str!("lexicon/symbols.tsv");
+const TRIGGERS: &str = include_str!("lexicon/triggers.tsv");
+
+/// One spoken piece of the text and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Token {
+    /// Byte range in the text passed to [`Normalizer::expand`].
+    pub span: Range<usize>,
+    /// What is said; for a pause, the punctuation that stands for it
+    /// (`,` `.` `?` `!` `;` `:`), or empty for a pause that adds nothing.
+    pub spoken: String,
+    pub kind: Kind,
+    pub rule: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Word,
+    Pause,
+    Number,
+    Date,
+    Time,
+    Roman,
+    Unit,
+    Abbreviation,
+    Spelled,
+    Symbol,
+    Literal,
+}
+
+impl Token {
+    /// Whether this token changed the written form (what editors review).
+    pub fn is_expansion(&self) -> bool {
+        !matches!(self.kind, Kind::Word | Kind::Pause)
+    }
+}
+
+/// Something the editor should look at: an unknown word read literally or
+/// spelled, with the span it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub span: Range<usize>,
+    pub text: String,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// The result of normalizing a piece of text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Expansion {
+    pub tokens: Vec<Token>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Expansion {
+    /// The spoken text: words joined by spaces, pauses as punctuation (a run
+    /// of pauses keeps its strongest mark; none at the start).
+    pub fn spoken(&self) -> String {
+        render(&self.tokens)
+    }
+}
+
+/// Renders tokens as one line of spoken text.
+pub fn render(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    let mut pending: Option<&str> = None;
+    for token in tokens {
+        if token.kind == Kind::Pause {
+            if !out.is_empty() && pause_strength(&token.spoken) > pending.map_or(0, pause_strength)
+            {
+                pending = Some(token.spoken.as_str());
+            }
+            continue;
+        }
+        if token.spoken.is_empty() {
+            continue;
+        }
+        if let Some(mark) = pending.take() {
+            out.push_str(mark);
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&token.spoken);
+    }
+    if let Some(mark) = pending {
+        out.push_str(mark);
+    }
+    out
+}
+
+fn pause_strength(mark: &str) -> u8 {
+    match mark {
+        "" => 0,
+        "," => 1,
+        ";" | ":" => 2,
+        _ => 3,
+    }
+}
+
+/// The tables and settings the normalizer reads with.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    abbreviations: Lexicon,
+    letters: Lexicon,
+    units: Lexicon,
+    symbols: Lexicon,
+    triggers: rules::Triggers,
+    style: NumberStyle,
+}
+
+impl Normalizer {
+    /// The built-in tables with the default (Northern) number style.
+    ///
+    /// # Errors
+    /// A shipped table that fails validation (a unit test guards against it).
+    pub fn builtin() -> Result<Self, LexiconError> {
+        Ok(Self {
+            abbreviations: Lexicon::parse("abbreviations.tsv", ABBREVIATIONS, Source::Builtin)?,
+            letters: Lexicon::parse("letters.tsv", LETTERS, Source::Builtin)?,
+            units: Lexicon::parse("units.tsv", UNITS, Source::Builtin)?,
+            symbols: Lexicon::parse("symbols.tsv", SYMBOLS, Source::Builtin)?,
+            triggers: rules::Triggers::parse(TRIGGERS),
+            style: NumberStyle::default(),
+        })
+    }
+
+    /// Applies station lexicon entries (they replace built-in keys).
+    pub fn with_station(mut self, station: &Lexicon) -> Self {
+        self.abbreviations = std::mem::take(&mut self.abbreviations).overridden_by(station);
+        self
+    }
+
+    pub fn with_style(mut self, style: NumberStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    pub fn style(&self) -> &NumberStyle {
+        &self.style
+    }
+
+    pub fn abbreviations(&self) -> &Lexicon {
+        &self.abbreviations
+    }
+
+    /// Normalizes `text[span]`; token spans are absolute in `text`.
+    pub fn expand(&self, text: &str, span: Range<usize>) -> Expansion {
+        rules::expand(self, text, span)
+    }
+
+    /// Normalizes a whole string; convenience for one line.
+    pub fn expand_str(&self, text: &str) -> Expansion {
+        self.expand(text, 0..text.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_tables_parse() {
+        let n = Normalizer::builtin().unwrap();
+        assert!(
+            n.abbreviations.len() >= 400,
+            "{} abbreviations",
+            n.abbreviations.len()
+        );
+        assert!(n.letters.len() >= 26);
+        assert!(n.units.len() >= 40);
+    }
+
+    #[test]
+    fn render_merges_pauses() {
+        let t = |spoken: &str, kind| Token {
+            span: 0..0,
+            spoken: spoken.into(),
+            kind,
+            rule: "T",
+        };
+        let tokens = [
+            t(",", Kind::Pause),
+            t("một", Kind::Word),
+            t(",", Kind::Pause),
+            t(".", Kind::Pause),
+            t("hai", Kind::Word),
+            t("", Kind::Pause),
+            t(".", Kind::Pause),
+        ];
+        assert_eq!(render(&tokens), "một. hai.");
+    }
+}

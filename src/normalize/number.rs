@@ -1,0 +1,250 @@
+//! Reading numbers aloud: cardinals of any size, decimals, digit strings and
+//! ordinals, by the rules of Vietnamese (mốt, lăm, tư after mươi; mười vs
+//! mươi; linh/lẻ for an empty tens digit; không trăm inside thousands;
+//! grouping by nghìn, triệu, tỷ). Pure functions over digit strings.
+
+use serde::{Deserialize, Serialize};
+
+/// Regional and house-style choices for reading numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NumberStyle {
+    /// `nghìn` (Northern, default) or `ngàn` (Southern).
+    pub thousand: String,
+    /// `linh` (Northern, default) or `lẻ` (Southern), for an empty tens digit.
+    pub zero_tens: String,
+    /// Read empty hundreds inside a number (`2021` → hai nghìn *không trăm* hai mươi mốt).
+    pub empty_hundreds: bool,
+}
+
+impl Default for NumberStyle {
+    fn default() -> Self {
+        Self {
+            thousand: "nghìn".into(),
+            zero_tens: "linh".into(),
+            empty_hundreds: true,
+        }
+    }
+}
+
+const DIGITS: [&str; 10] = [
+    "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín",
+];
+
+/// The word for one digit read alone (`0` → không).
+pub fn digit_word(d: u8) -> &'static str {
+    DIGITS[usize::from(d)]
+}
+
+/// Reads a string of ASCII digits one by one: `05` → không năm.
+pub fn digits(text: &str) -> String {
+    text.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| digit_word(b - b'0'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads an unsigned integer given as ASCII digits (leading zeros ignored).
+/// Non-digit bytes are ignored, so `1.250.000` reads as 1250000.
+pub fn cardinal(text: &str, style: &NumberStyle) -> String {
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    let first = digits.iter().position(|&d| d != 0);
+    let Some(first) = first else {
+        return "không".to_string();
+    };
+    let mut words = Vec::new();
+    read_integer(&digits[first..], style, true, &mut words);
+    words.join(" ")
+}
+
+/// Reads `digits` (no leading zero when `leading`) into `words`.
+fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Vec<&'static str>) {
+    // Above nine digits Vietnamese nests the groups under tỷ:
+    // 1 000 000 000 000 = một nghìn tỷ.
+    if digits.len() > 9 {
+        let (high, low) = digits.split_at(digits.len() - 9);
+        read_integer(high, style, leading, words);
+        words.push("tỷ");
+        if low.iter().any(|&d| d != 0) {
+            read_integer(low, style, false, words);
+        }
+        return;
+    }
+    let names: [&'static str; 3] = ["triệu", thousand_word(style), ""];
+    let padded: Vec<u8> = std::iter::repeat_n(0, 9 - digits.len())
+        .chain(digits.iter().copied())
+        .collect();
+    let mut leading = leading;
+    for (group, name) in padded.chunks(3).zip(names) {
+        let value = u16::from(group[0]) * 100 + u16::from(group[1]) * 10 + u16::from(group[2]);
+        if value == 0 {
+            continue;
+        }
+        read_group([group[0], group[1], group[2]], style, leading, words);
+        if !name.is_empty() {
+            words.push(name);
+        }
+        leading = false;
+    }
+}
+
+fn thousand_word(style: &NumberStyle) -> &'static str {
+    if style.thousand == "ngàn" {
+        "ngàn"
+    } else {
+        "nghìn"
+    }
+}
+
+fn zero_tens_word(style: &NumberStyle) -> &'static str {
+    if style.zero_tens == "lẻ" {
+        "lẻ"
+    } else {
+        "linh"
+    }
+}
+
+/// Reads one group of three digits. A group that is not the first of its
+/// number says its empty hundreds (`không trăm`) when the style asks for it.
+fn read_group(
+    [h, t, u]: [u8; 3],
+    style: &NumberStyle,
+    leading: bool,
+    words: &mut Vec<&'static str>,
+) {
+    let has_hundreds = h > 0 || (!leading && style.empty_hundreds);
+    if has_hundreds {
+        words.push(digit_word(h));
+        words.push("trăm");
+    }
+    match (t, u) {
+        (0, 0) => {}
+        (0, u) if has_hundreds || !leading => {
+            // The zero-tens connector stands between the hundreds (spoken or
+            // left out inside a larger number) and the unit: 101, 1 001.
+            words.push(zero_tens_word(style));
+            words.push(digit_word(u));
+        }
+        (0, u) => words.push(digit_word(u)),
+        (1, u) => {
+            words.push("mười");
+            match u {
+                0 => {}
+                5 => words.push("lăm"),
+                u => words.push(digit_word(u)),
+            }
+        }
+        (t, u) => {
+            words.push(digit_word(t));
+            words.push("mươi");
+            match u {
+                0 => {}
+                1 => words.push("mốt"),
+                4 => words.push("tư"),
+                5 => words.push("lăm"),
+                u => words.push(digit_word(u)),
+            }
+        }
+    }
+}
+
+/// Reads a decimal written with `,` as the decimal mark and `.` between
+/// thousands: `3,5` → ba phẩy năm; the fraction is read digit by digit.
+pub fn decimal(integer: &str, fraction: &str, style: &NumberStyle) -> String {
+    format!("{} phẩy {}", cardinal(integer, style), digits(fraction))
+}
+
+/// Ordinal after `thứ`: 1 → nhất, 4 → tư, otherwise the cardinal.
+pub fn ordinal(text: &str, style: &NumberStyle) -> String {
+    match text.trim_start_matches('0') {
+        "1" => "nhất".to_string(),
+        "4" => "tư".to_string(),
+        _ => cardinal(text, style),
+    }
+}
+
+/// Month names: `4` → tư; others are the cardinal.
+pub fn month(value: u32, style: &NumberStyle) -> String {
+    match value {
+        4 => "tư".to_string(),
+        v => cardinal(&v.to_string(), style),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(n: &str) -> String {
+        cardinal(n, &NumberStyle::default())
+    }
+
+    #[test]
+    fn small_numbers_follow_vietnamese_rules() {
+        let cases = [
+            ("0", "không"),
+            ("5", "năm"),
+            ("10", "mười"),
+            ("11", "mười một"),
+            ("14", "mười bốn"),
+            ("15", "mười lăm"),
+            ("21", "hai mươi mốt"),
+            ("24", "hai mươi tư"),
+            ("25", "hai mươi lăm"),
+            ("35", "ba mươi lăm"),
+            ("100", "một trăm"),
+            ("101", "một trăm linh một"),
+            ("110", "một trăm mười"),
+            ("115", "một trăm mười lăm"),
+            ("999", "chín trăm chín mươi chín"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(read(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn large_numbers_say_empty_hundreds() {
+        assert_eq!(read("2021"), "hai nghìn không trăm hai mươi mốt");
+        assert_eq!(read("1001"), "một nghìn không trăm linh một");
+        assert_eq!(read("1000"), "một nghìn");
+        assert_eq!(read("100000"), "một trăm nghìn");
+        assert_eq!(read("1250000"), "một triệu hai trăm năm mươi nghìn");
+        assert_eq!(read("1.250.000"), "một triệu hai trăm năm mươi nghìn");
+        assert_eq!(read("1000000000"), "một tỷ");
+        assert_eq!(read("1000000000000"), "một nghìn tỷ");
+        assert_eq!(read("15000000000"), "mười lăm tỷ");
+    }
+
+    #[test]
+    fn southern_style() {
+        let style = NumberStyle {
+            thousand: "ngàn".into(),
+            zero_tens: "lẻ".into(),
+            empty_hundreds: false,
+        };
+        assert_eq!(cardinal("1001", &style), "một ngàn lẻ một");
+        assert_eq!(cardinal("105", &style), "một trăm lẻ năm");
+        assert_eq!(cardinal("2021", &style), "hai ngàn hai mươi mốt");
+    }
+
+    #[test]
+    fn digits_decimals_ordinals_months() {
+        assert_eq!(digits("05"), "không năm");
+        assert_eq!(decimal("3", "5", &NumberStyle::default()), "ba phẩy năm");
+        assert_eq!(
+            decimal("0", "007", &NumberStyle::default()),
+            "không phẩy không không bảy"
+        );
+        assert_eq!(ordinal("1", &NumberStyle::default()), "nhất");
+        assert_eq!(ordinal("4", &NumberStyle::default()), "tư");
+        assert_eq!(ordinal("13", &NumberStyle::default()), "mười ba");
+        assert_eq!(month(4, &NumberStyle::default()), "tư");
+        assert_eq!(month(7, &NumberStyle::default()), "bảy");
+    }
+}

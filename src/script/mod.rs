@@ -1,0 +1,210 @@
+//! The timed script: one cue per sentence, with the original text, what is
+//! said (by breath group), the tokens behind it, and start/end times —
+//! estimated from syllables and the voice's speaking rate before rendering,
+//! measured after. Pauses follow punctuation and paragraphs. Writers for
+//! each format live in `format/`. Knows nothing of synthesis.
+
+pub mod format;
+
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::ingest::{Article, BlockKind};
+use crate::normalize::{Expansion, Normalizer, Token, Warning, render};
+use crate::segment::{self, Sentence};
+use crate::text::syllables;
+
+/// Pauses placed after cues and between breath groups.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pauses {
+    #[serde(with = "crate::voice::seconds")]
+    pub after_title: Duration,
+    #[serde(with = "crate::voice::seconds")]
+    pub after_paragraph: Duration,
+    #[serde(with = "crate::voice::seconds")]
+    pub after_sentence: Duration,
+    #[serde(with = "crate::voice::seconds")]
+    pub between_breath_groups: Duration,
+}
+
+impl Default for Pauses {
+    fn default() -> Self {
+        Self {
+            after_title: Duration::from_millis(1200),
+            after_paragraph: Duration::from_millis(900),
+            after_sentence: Duration::from_millis(450),
+            between_breath_groups: Duration::from_millis(250),
+        }
+    }
+}
+
+/// How to time a script before it is rendered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    pub syllables_per_minute: f64,
+    pub breath_group_syllables: usize,
+    pub pauses: Pauses,
+}
+
+/// One cue: a sentence as spoken.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cue {
+    /// 1-based, in reading order.
+    pub id: usize,
+    /// 0-based block index in the article (0 is the title).
+    pub paragraph: usize,
+    pub span: Range<usize>,
+    pub text: String,
+    pub spoken: String,
+    /// Spoken breath groups; joined they make `spoken`.
+    pub parts: Vec<String>,
+    pub tokens: Vec<Token>,
+    pub warnings: Vec<Warning>,
+    pub start: Duration,
+    pub end: Duration,
+    pub pause_after: Duration,
+}
+
+/// A timed script of one article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Script {
+    pub title: String,
+    pub published: Option<String>,
+    pub voice: String,
+    /// True once times come from rendered audio instead of estimates.
+    pub measured: bool,
+    pub cues: Vec<Cue>,
+    pub total: Duration,
+}
+
+impl Script {
+    /// Number of spoken syllables.
+    pub fn syllables(&self) -> usize {
+        self.cues.iter().map(|c| syllables(&c.spoken)).sum()
+    }
+
+    /// All warnings of all cues.
+    pub fn warnings(&self) -> impl Iterator<Item = &Warning> {
+        self.cues.iter().flat_map(|c| &c.warnings)
+    }
+
+    /// Replaces estimated times with measured placements (start, end of each cue's audio).
+    pub fn apply_measured(&mut self, placements: &[(Duration, Duration)], total: Duration) {
+        for (cue, &(start, end)) in self.cues.iter_mut().zip(placements) {
+            cue.start = start;
+            cue.end = end;
+        }
+        self.total = total;
+        self.measured = true;
+    }
+}
+
+/// Builds the estimated script of an article.
+pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &Timing) -> Script {
+    let sentences = segment::split(article);
+    let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
+    for (index, sentence) in sentences.iter().enumerate() {
+        let expansion = normalizer.expand(&article.text, sentence.span.clone());
+        let parts = breath_parts(article, sentence, &expansion, timing.breath_group_syllables);
+        let spoken = capitalize_first(&render(&expansion.tokens));
+        if spoken.trim().is_empty() {
+            continue;
+        }
+        let last_of_paragraph = sentences
+            .get(index + 1)
+            .is_none_or(|next| next.paragraph != sentence.paragraph);
+        let pause_after = if !last_of_paragraph {
+            timing.pauses.after_sentence
+        } else if article.blocks[sentence.paragraph].kind == BlockKind::Title {
+            timing.pauses.after_title
+        } else {
+            timing.pauses.after_paragraph
+        };
+        cues.push(Cue {
+            id: cues.len() + 1,
+            paragraph: sentence.paragraph,
+            span: sentence.span.clone(),
+            text: article.text[sentence.span.clone()].to_string(),
+            spoken,
+            parts,
+            tokens: expansion.tokens,
+            warnings: expansion.warnings,
+            start: Duration::ZERO,
+            end: Duration::ZERO,
+            pause_after,
+        });
+    }
+    if let Some(last) = cues.last_mut() {
+        last.pause_after = Duration::ZERO;
+    }
+    let mut script = Script {
+        title: article.title.clone(),
+        published: article.published.clone(),
+        voice: voice.to_string(),
+        measured: false,
+        cues,
+        total: Duration::ZERO,
+    };
+    estimate(&mut script, timing);
+    script
+}
+
+/// Spoken breath groups of one sentence: the sentence's spans split by
+/// `segment::breath_groups`, each rendered from the tokens inside it.
+fn breath_parts(
+    article: &Article,
+    sentence: &Sentence,
+    expansion: &Expansion,
+    limit: usize,
+) -> Vec<String> {
+    let groups = segment::breath_groups(&article.text, sentence.span.clone(), limit);
+    groups
+        .iter()
+        .map(|group| {
+            let tokens: Vec<Token> = expansion
+                .tokens
+                .iter()
+                .filter(|t| t.span.start >= group.start && t.span.start < group.end)
+                .cloned()
+                .collect();
+            render(&tokens)
+        })
+        .filter(|part| !part.trim().is_empty())
+        .collect()
+}
+
+/// Capitalizes the first letter, as a sentence read from the script starts
+/// (a sentence may begin with a number that became a lowercase word).
+fn capitalize_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+        _ => text.to_string(),
+    }
+}
+
+/// Estimates cue times from syllables and the speaking rate.
+pub fn estimate(script: &mut Script, timing: &Timing) {
+    let mut clock = Duration::ZERO;
+    for cue in &mut script.cues {
+        let speech = Duration::from_secs_f64(
+            syllables(&cue.spoken) as f64 * 60.0 / timing.syllables_per_minute,
+        );
+        let breaths =
+            timing.pauses.between_breath_groups * cue.parts.len().saturating_sub(1) as u32;
+        cue.start = clock;
+        cue.end = clock + speech + breaths;
+        clock = cue.end + cue.pause_after;
+    }
+    script.total = clock;
+    script.measured = false;
+}
+
+/// Formats a duration as `m:ss` for people.
+pub fn clock(d: Duration) -> String {
+    let secs = d.as_secs();
+    format!("{}:{:02}", secs / 60, secs % 60)
+}

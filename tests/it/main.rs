@@ -1,0 +1,6 @@
+//! One integration-test binary (like ripgrep's `tests/tests.rs`): every
+//! module here drives the real `bantin` binary or the library end to end.
+
+mod cli;
+mod golden;
+mod util;
