@@ -163,6 +163,7 @@ impl AppState {
         routes::jobs::cancel,
         routes::jobs::article_audio,
         routes::jobs::job_audio,
+        routes::jobs::job_script,
         routes::lexicon::list,
         routes::lexicon::add,
         routes::lexicon::remove,

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/jobs/{id}", get(show))
         .route("/api/jobs/{id}/cancel", post(cancel))
         .route("/api/jobs/{id}/audio", get(job_audio))
+        .route("/api/jobs/{id}/script", get(job_script))
 }
 
 /// What to render; every field is optional and the body may be empty.
@@ -228,6 +229,38 @@ pub async fn job_audio(
         })
         .await?;
     send_audio(&state, &method, &headers, &job, &entry).await
+}
+
+/// The script of a done job with the times measured in its audio (JSON).
+#[utoipa::path(get, path = "/api/jobs/{id}/script", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The measured script (JSON script format)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The job is not done", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn job_script(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id("job", &raw)?;
+    let entry = state
+        .blocking(move |s| {
+            let job = s.store.job(id)?;
+            if job.state != JobState::Done {
+                return Err(ApiError::Conflict(format!(
+                    "job {id} is {}, not done",
+                    job.state.as_str()
+                )));
+            }
+            audio_of(s, &job)
+        })
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        entry.script_json,
+    )
+        .into_response())
 }
 
 fn audio_of(state: &AppState, job: &Job) -> Result<AudioEntry, ApiError> {
