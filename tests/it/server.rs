@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use bantin::audio::Pcm;
 use bantin::config::Config;
 use bantin::server::{AppState, app};
 use bantin::store::{Scope, Store};
-use bantin::tts::Fake;
+use bantin::tts::{Fake, SynthError, Synthesizer};
 use bantin::voice::Voices;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -39,11 +40,11 @@ fn config(data: &Path) -> Config {
 }
 
 impl TestServer {
-    fn start(data: &Path, config: Config, synthesizer: Option<Fake>) -> TestServer {
+    fn start(data: &Path, config: Config, synthesizer: Option<Arc<dyn Synthesizer>>) -> TestServer {
         let store = Store::open(data).unwrap();
         let mut state = AppState::new(store, config, Voices::builtin()).unwrap();
-        if let Some(fake) = synthesizer {
-            state = state.with_synthesizer(Arc::new(fake));
+        if let Some(synthesizer) = synthesizer {
+            state = state.with_synthesizer(synthesizer);
         }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -677,7 +678,7 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let (editor, reader) = tokens(data);
-    let server = TestServer::start(data, config(data), Some(Fake::default()));
+    let server = TestServer::start(data, config(data), Some(Arc::new(Fake::default())));
     let url = server.url.clone();
     let id = upload(&url, &editor, "Tin thử\n\nMột câu để đọc.")["id"]
         .as_i64()
@@ -1056,4 +1057,220 @@ async fn openapi_health_metrics_and_a_streamed_oversized_body() {
     );
     assert!(metrics.contains("bantin_render_queue_depth 0"));
     assert!(metrics.contains("bantin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"));
+}
+
+/// A backend that always fails, to see a job fail with its error.
+struct Broken;
+
+impl Synthesizer for Broken {
+    fn fingerprint(&self) -> String {
+        "broken".into()
+    }
+    fn synthesize(&self, _: &str) -> Result<Pcm, SynthError> {
+        Err(SynthError::Failed {
+            backend: "broken".into(),
+            reason: "the engine is unplugged".into(),
+        })
+    }
+    fn check(&self) -> Result<(), SynthError> {
+        Ok(())
+    }
+}
+
+fn slow_fake(delay_ms: u64) -> Option<Arc<dyn Synthesizer>> {
+    Some(Arc::new(Fake {
+        delay: Duration::from_millis(delay_ms),
+        ..Fake::default()
+    }))
+}
+
+fn job_state(data: &Path, job: i64) -> String {
+    Store::open(data)
+        .unwrap()
+        .job(job)
+        .unwrap()
+        .state
+        .as_str()
+        .to_string()
+}
+
+#[test]
+fn jobs_cancel_fail_requeue_on_shutdown_and_lexicon_applies_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (editor, reader) = tokens(data);
+    let mut quick_stop = config(data);
+    quick_stop.jobs.concurrency = 1;
+    quick_stop.jobs.shutdown_grace = Duration::ZERO;
+    let server = TestServer::start(data, quick_stop.clone(), slow_fake(150));
+    let url = server.url.clone();
+    let post = |path: &str, body: Option<&str>| {
+        request(
+            "POST",
+            &format!("{url}{path}"),
+            Some(&editor),
+            &[("Content-Type", "application/json")],
+            body.map(str::as_bytes),
+        )
+    };
+    let article = "Tin HY\n\nSáng nay, HY họp. Chiều nay, HY nghỉ. Tối nay, HY đọc báo. \
+                   Đêm nay, HY ngủ sớm. Mai HY đi làm.";
+    let a = upload(&url, &editor, article)["id"].as_i64().unwrap();
+    let b = upload(&url, &editor, "Tin khác\n\nMột câu. Hai câu. Ba câu.")["id"]
+        .as_i64()
+        .unwrap();
+
+    // The station lexicon changes the very next review.
+    let hy = |review: &Value| {
+        review["sentences"][1]["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["original"] == "HY")
+            .cloned()
+            .unwrap()
+    };
+    let review = |id: i64| {
+        request(
+            "GET",
+            &format!("{url}/api/articles/{id}/review"),
+            Some(&reader),
+            &[],
+            None,
+        )
+        .json()
+    };
+    assert_eq!(hy(&review(a))["rule"], "A-SPELL");
+    let added = post(
+        "/api/lexicon",
+        Some(r#"{"key": "HY", "spoken": "Hưng Yên"}"#),
+    );
+    assert_eq!(added.status, 201);
+    let token = hy(&review(a));
+    assert_eq!(
+        (token["spoken"].as_str(), token["rule"].as_str()),
+        (Some("Hưng Yên"), Some("A-STATION"))
+    );
+
+    // One at a time: the second job waits, and is cancelled while queued.
+    let first = post(&format!("/api/articles/{a}/render"), None).json()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    let second = post(&format!("/api/articles/{b}/render"), None).json()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    wait_for_job(&url, &reader, first, |j| {
+        j["cue_done"].as_i64().unwrap() >= 1
+    });
+    assert_eq!(
+        request(
+            "GET",
+            &format!("{url}/api/jobs/{second}"),
+            Some(&reader),
+            &[],
+            None
+        )
+        .json()["state"],
+        "queued"
+    );
+    let cancelled = post(&format!("/api/jobs/{second}/cancel"), None);
+    assert_eq!(cancelled.status, 202);
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    post(&format!("/api/jobs/{second}/cancel"), None).assert_error(409, "cancel twice");
+
+    // Shutdown with no grace: the running render goes back to the queue.
+    server.stop();
+    assert_eq!(job_state(data, first), "queued");
+    assert_eq!(job_state(data, second), "cancelled");
+
+    // After the restart it completes; a running job can be cancelled.
+    let server = TestServer::start(data, quick_stop.clone(), slow_fake(150));
+    let url = server.url.clone();
+    let done = wait_for_job(&url, &reader, first, |j| j["state"] == "done");
+    assert_eq!(done["attempts"], 2);
+    let third = request(
+        "POST",
+        &format!("{url}/api/articles/{a}/render"),
+        Some(&editor),
+        &[("Content-Type", "application/json")],
+        Some(br#"{"voice": "vi-vn-x-south"}"#),
+    )
+    .json()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    wait_for_job(&url, &reader, third, |j| j["state"] == "running");
+    let cancel = request(
+        "POST",
+        &format!("{url}/api/jobs/{third}/cancel"),
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert_eq!(cancel.status, 202);
+    let ended = wait_for_job(&url, &reader, third, |j| j["state"] == "cancelled");
+    assert!(
+        ended["cue_done"].as_i64() < ended["cue_total"].as_i64(),
+        "{ended}"
+    );
+    let metrics =
+        String::from_utf8(request("GET", &format!("{url}/metrics"), None, &[], None).body).unwrap();
+    assert!(
+        metrics.contains("bantin_render_job_duration_seconds_count{state=\"done\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("bantin_render_jobs{state=\"cancelled\"} 2"),
+        "{metrics}"
+    );
+    server.stop();
+
+    // A backend that fails: the job fails with the error, the server carries on.
+    let server = TestServer::start(data, quick_stop, Some(Arc::new(Broken)));
+    let url = server.url.clone();
+    let job = request(
+        "POST",
+        &format!("{url}/api/articles/{b}/render"),
+        Some(&editor),
+        &[],
+        None,
+    )
+    .json()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failed = loop {
+        let job = request(
+            "GET",
+            &format!("{url}/api/jobs/{job}"),
+            Some(&reader),
+            &[],
+            None,
+        )
+        .json();
+        if job["state"] == "failed" {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "{job}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("the engine is unplugged"),
+        "{failed}"
+    );
+    request(
+        "GET",
+        &format!("{url}/api/jobs/{job}/audio"),
+        Some(&reader),
+        &[],
+        None,
+    )
+    .assert_error(409, "audio of a failed job");
+    assert_eq!(
+        request("GET", &format!("{url}/healthz"), None, &[], None).status,
+        200
+    );
+    server.stop();
 }
