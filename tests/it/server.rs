@@ -1274,3 +1274,77 @@ fn jobs_cancel_fail_requeue_on_shutdown_and_lexicon_applies_at_once() {
     );
     server.stop();
 }
+
+#[test]
+fn cli_tokens_and_lexicon_share_the_store_through_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let output = crate::util::run_ok(
+        bantin()
+            .args(["token", "add", "bich", "--scope", "read", "--data"])
+            .arg(&data),
+    );
+    let secret = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let token = Store::open(&data).unwrap().authenticate(&secret).unwrap();
+    assert_eq!(token.map(|t| t.scope), Some(Scope::Read));
+    let database = std::fs::read(data.join("bantin.sqlite3")).unwrap();
+    assert!(
+        !database
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes()),
+        "the secret is stored in clear"
+    );
+
+    crate::util::run_ok(
+        bantin()
+            .args(["lexicon", "add", "HY", "Hưng Yên", "--data"])
+            .arg(&data),
+    );
+    let bad = bantin()
+        .args(["lexicon", "add", "HY2", "Hưng Yên 2", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("contains '2'"));
+    let listed = crate::util::run_ok(bantin().args(["lexicon", "list", "--data"]).arg(&data));
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap(),
+        "HY\tHưng Yên\t\t\n"
+    );
+
+    let mut normalize = bantin()
+        .args(["normalize", "--lines", "--data"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    normalize
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("Tỉnh HY\n".as_bytes())
+        .unwrap();
+    let spoken = normalize.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(spoken.stdout).unwrap(), "Tỉnh Hưng Yên\n");
+
+    crate::util::run_ok(
+        bantin()
+            .args(["lexicon", "remove", "HY", "--data"])
+            .arg(&data),
+    );
+    assert!(
+        Store::open(&data)
+            .unwrap()
+            .lexicon_entries()
+            .unwrap()
+            .is_empty()
+    );
+    let no_data = bantin()
+        .args(["token", "add", "x"])
+        .env_remove("BANTIN_DATA")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&no_data.stderr).contains("--data"));
+}
