@@ -324,8 +324,23 @@ pub async fn source(
     let body = state
         .blocking(move |s| Ok(s.store.revision_body(id, query.revision)?))
         .await?;
+    // An attachment, never rendered by the browser: uploaded HTML must not
+    // run on the service's origin.
+    let disposition = format!(
+        "attachment; filename=\"article-{id}-r{}.{}\"",
+        body.revision.revision,
+        match body.revision.content_type.as_str() {
+            DOCX => "docx",
+            "text/html" => "html",
+            _ => "txt",
+        }
+    );
     Ok((
-        [(header::CONTENT_TYPE, body.revision.content_type.clone())],
+        [
+            (header::CONTENT_TYPE, body.revision.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
         Body::from(body.body),
     )
         .into_response())
