@@ -3,4 +3,6 @@
 
 mod cli;
 mod golden;
+mod ingest;
+mod segment;
 mod util;
