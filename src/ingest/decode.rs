@@ -146,6 +146,10 @@ fn looks_windows_1258(bytes: &[u8]) -> bool {
 /// `ViÖt Nam` / `Tr­êng` (TCVN3). Both leave Latin-1 symbols or letters that
 /// Vietnamese never uses inside words.
 pub(crate) fn refuse_font_encodings(text: &str) -> Result<(), IngestError> {
+    // Most text has none of the telltale characters: skip the word scan.
+    if !text.chars().any(|c| is_vni_mark(c) || is_tcvn3_letter(c)) {
+        return Ok(());
+    }
     let mut vni = 0usize;
     let mut tcvn3 = 0usize;
     let mut words = 0usize;
