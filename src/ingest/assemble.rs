@@ -185,6 +185,18 @@ pub(crate) fn looks_like_byline(text: &str) -> bool {
     if lead.iter().any(|l| lower.starts_with(l)) && word_count(text) <= 10 {
         return true;
     }
+    // The office that wrote it, as provincial portals sign: `Phòng Văn hóa - Thông tin`.
+    let office = [
+        "phòng ",
+        "trung tâm ",
+        "đài ",
+        "ban tuyên giáo",
+        "văn phòng ",
+    ];
+    if office.iter().any(|o| lower.starts_with(o)) && word_count(text) <= 8 && !ends_sentence(text)
+    {
+        return true;
+    }
     let names_org = [
         "(đài",
         "(báo",
