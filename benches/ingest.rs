@@ -3,6 +3,9 @@
 //!
 //!     cargo bench --bench ingest [-- CORPUS.jsonl]
 //!
+//! (without an argument: `shared/corpus/articles.jsonl` beside the repository
+//! or two levels up, as in a worktree)
+//!
 //! Each article is ingested three ways — as plain text, as a portal-like
 //! HTML page and as a DOCX built in memory — and the plain-text articles are
 //! split into sentences and breath groups. Prints MB/s of input bytes per
@@ -14,21 +17,17 @@ use std::time::{Duration, Instant};
 use bantin::{ingest, segment};
 
 fn main() {
+    // shared/ sits beside the repository (CI) or two levels up (a worktree).
     let path = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpus/articles.jsonl"
-            )
-            .to_string()
-        });
-    let path = if std::path::Path::new(&path).exists() {
-        path
-    } else {
-        "/work/shared/corpus/articles.jsonl".to_string()
-    };
+        .or_else(|| {
+            ["../shared", "../../shared"]
+                .iter()
+                .map(|up| format!("{}/{up}/corpus/articles.jsonl", env!("CARGO_MANIFEST_DIR")))
+                .find(|p| std::path::Path::new(p).exists())
+        })
+        .expect("pass the corpus path: cargo bench --bench ingest -- CORPUS.jsonl");
     let corpus = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let articles: Vec<(String, String)> = corpus
         .lines()
