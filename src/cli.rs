@@ -51,7 +51,8 @@ enum Command {
     },
     /// Turn an article into a timed script (estimated times).
     Script {
-        /// Article file (.txt); `-` reads stdin.
+        /// Article file (.txt, .html or .docx; the format is read from the
+        /// content); `-` reads stdin.
         article: PathBuf,
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
@@ -344,7 +345,10 @@ fn each_line(
         number += 1;
         let line =
             std::str::from_utf8(&buf).with_context(|| format!("line {number} is not UTF-8"))?;
-        let line = bantin::text::nfc(line.trim_end_matches(['\n', '\r']));
+        // The clean-up articles get (NFC, one tone placement); it must not
+        // add line breaks, or `--lines` would not be one line out per line in.
+        let line =
+            bantin::ingest::clean_text(line.trim_end_matches(['\n', '\r'])).replace('\n', " ");
         f(&line, &mut out)?;
     }
     out.flush()?;

@@ -1,14 +1,20 @@
-//! Turns the bytes staff upload (plain text today; portal HTML and DOCX beside
-//! it) into an [`Article`]: the title, the publication date, the byline and the
+//! Turns the bytes staff upload (plain text, portal HTML, Word DOCX) into an
+//! [`Article`]: the title, the publication date, the byline and the
 //! blocks that are read on air, with every line that is not read kept in
 //! [`Article::dropped`] together with the reason it was dropped.
 //!
-//! Owns decoding (BOMs, UTF-16, refusing bytes that are not text), Unicode NFC
-//! and the boilerplate rules (`boilerplate.tsv`). Knows nothing of sentences,
-//! readings or audio.
+//! Owns format detection, decoding (BOMs, UTF-16, Windows-1258, refusing
+//! binary files and legacy font encodings), the text clean-up every later
+//! stage relies on (NFC, one tone placement; [`clean_text`]), the readers of
+//! each format (`plain`, `html`, `docx`) and the boilerplate rules
+//! (`boilerplate.tsv`). Knows nothing of sentences, readings or audio.
 
+mod assemble;
 mod boilerplate;
+mod clean;
 mod decode;
+mod docx;
+mod html;
 mod plain;
 
 use std::ops::Range;
@@ -16,9 +22,12 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use boilerplate::{BoilerplateRules, RulesError};
+pub use clean::clean_text;
+pub use docx::{MAX_PART_BYTES, MAX_ZIP_ENTRIES};
 
-/// Largest upload accepted, in bytes. Articles are a few kilobytes; anything
-/// this large is a wrong file, not news.
+/// Largest upload accepted, in bytes. Articles are a few kilobytes (a portal
+/// page with its scripts a few hundred); anything this large is a wrong file,
+/// not news, and parsing it would only tie up the server.
 pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 
 /// An article as read on air, plus what was left out and why.
@@ -49,6 +58,10 @@ pub enum BlockKind {
     Title,
     Heading,
     Paragraph,
+    /// An item of a bulleted or numbered list.
+    ListItem,
+    /// One row of a table, its cells joined by commas.
+    TableRow,
 }
 
 /// A line of the source that is not read on air.
@@ -83,9 +96,31 @@ pub enum IngestError {
         "the input is not UTF-8 text (invalid byte 0x{byte:02X} at offset {offset}); save it as UTF-8"
     )]
     NotUtf8 { offset: usize, byte: u8 },
-    #[error("the input looks binary, not text (NUL byte at offset {offset})")]
+    #[error("the input looks binary, not text (control byte at offset {offset})")]
     Binary { offset: usize },
-    #[error("the input is {format} and that format is not supported yet")]
+    #[error("the input has a UTF-16 byte-order mark but is not valid UTF-16")]
+    BadUtf16,
+    #[error(
+        "the input mixes UTF-8 with another encoding (invalid byte 0x{byte:02X} at offset {offset}); save the whole text as UTF-8"
+    )]
+    MixedEncoding { offset: usize, byte: u8 },
+    #[error(
+        "the text is in the legacy {encoding} font encoding, which reads as garbage; convert it to Unicode (e.g. with UniKey's converter) and try again"
+    )]
+    LegacyEncoding { encoding: &'static str },
+    #[error("the page declares the charset {charset}, which is not supported; save it as UTF-8")]
+    UnsupportedCharset { charset: String },
+    #[error("the file is not a valid DOCX (Word) document: {reason}")]
+    NotDocx { reason: String },
+    #[error(
+        "the DOCX part {part} expands to more than {limit} bytes (declared {declared}); refusing it as a zip bomb"
+    )]
+    ZipBomb {
+        part: String,
+        declared: u64,
+        limit: u64,
+    },
+    #[error("the input is {format}, which cannot be read; send text, HTML or DOCX")]
     Unsupported { format: &'static str },
 }
 
@@ -108,14 +143,40 @@ pub fn read(bytes: &[u8], name: Option<&str>) -> Result<Article, IngestError> {
             limit: MAX_INPUT_BYTES,
         });
     }
+    let rules = BoilerplateRules::builtin();
     match detect(bytes, name) {
         Format::Text => {
+            if let Some(format) = known_binary(bytes) {
+                return Err(IngestError::Unsupported { format });
+            }
             let text = decode::decode_text(bytes)?;
-            plain::read(&text, BoilerplateRules::builtin())
+            plain::read(&text, rules)
         }
-        Format::Html => Err(IngestError::Unsupported { format: "HTML" }),
-        Format::Docx => Err(IngestError::Unsupported { format: "DOCX" }),
+        Format::Html => html::read(bytes, rules),
+        Format::Docx => docx::read(bytes, rules),
     }
+}
+
+/// Names well-known binary formats staff might upload by mistake, so the
+/// error says what the file is rather than where its first odd byte sits.
+fn known_binary(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 8] = [
+        (b"%PDF", "a PDF document"),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "an old Word (.doc) or Excel (.xls) file",
+        ),
+        (b"{\\rtf", "an RTF document"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\x1F\x8B", "a gzip archive"),
+        (b"Rar!", "a RAR archive"),
+    ];
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+        .map(|&(_, name)| name)
 }
 
 /// Detects the format from the first bytes, falling back to the file name.
@@ -123,12 +184,16 @@ pub fn detect(bytes: &[u8], name: Option<&str>) -> Format {
     if bytes.starts_with(b"PK\x03\x04") {
         return Format::Docx;
     }
-    let head = &bytes[..bytes.len().min(2048)];
+    let head = &bytes[..bytes.len().min(4096)];
     let lowered = String::from_utf8_lossy(head).to_ascii_lowercase();
     let trimmed = lowered.trim_start_matches('\u{feff}').trim_start();
+    // A page saved from a browser may start with a comment or an XML prolog.
     if trimmed.starts_with("<!doctype html")
         || trimmed.starts_with("<html")
-        || (trimmed.starts_with('<') && (lowered.contains("<body") || lowered.contains("<p")))
+        || (trimmed.starts_with('<')
+            && ["<body", "<p>", "<p ", "<div", "<article", "<head"]
+                .iter()
+                .any(|tag| lowered.contains(tag)))
     {
         return Format::Html;
     }

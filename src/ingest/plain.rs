@@ -1,25 +1,16 @@
 //! Plain text (as pasted, or as the station's portal exports it): one
 //! paragraph per line, title first, boilerplate lines in between.
 
-use super::{ArticleBuilder, BlockKind, BoilerplateRules, Format, IngestError, find_date};
+use super::assemble::{Hint, Meta, SourceBlock, assemble, ends_sentence};
+use super::{BoilerplateRules, Format, IngestError};
 
-/// A run of source lines read as one block.
-struct SourceBlock {
-    line: usize,
-    text: String,
-}
-
-/// Reads decoded, NFC plain text into an article.
+/// Reads decoded, clean plain text into an article.
 ///
 /// # Errors
 /// [`IngestError::Empty`] when there is no text, [`IngestError::NothingToRead`]
 /// when only boilerplate is left.
 pub(crate) fn read(text: &str, rules: &BoilerplateRules) -> Result<super::Article, IngestError> {
-    let blocks = source_blocks(text);
-    if blocks.is_empty() {
-        return Err(IngestError::Empty);
-    }
-    classify(blocks, rules, Format::Text)
+    assemble(source_blocks(text), rules, Format::Text, Meta::default())
 }
 
 /// Splits text into blocks: each non-blank line, joined with the next line when
@@ -28,7 +19,7 @@ fn source_blocks(text: &str) -> Vec<SourceBlock> {
     let mut blocks: Vec<SourceBlock> = Vec::new();
     let mut open = false;
     for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        let trimmed = line.trim();
         if trimmed.is_empty() {
             open = false;
             continue;
@@ -39,105 +30,13 @@ fn source_blocks(text: &str) -> Vec<SourceBlock> {
         match blocks.last_mut() {
             Some(last) if runs_on => {
                 last.text.push(' ');
-                last.text.push_str(trimmed);
+                last.text.push_str(&super::collapse_spaces(trimmed));
             }
-            _ => blocks.push(SourceBlock {
-                line: index + 1,
-                text: trimmed.to_string(),
-            }),
+            _ => blocks.push(SourceBlock::new(index + 1, trimmed, Hint::Auto)),
         }
         open = true;
     }
     blocks
-}
-
-fn ends_sentence(text: &str) -> bool {
-    text.trim_end()
-        .ends_with(['.', '!', '?', '…', ':', ';', '"', '”', ')', '»'])
-}
-
-/// Words in a block, for the "short line" tests.
-fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
-}
-
-/// A byline: the last short line naming the reporters, e.g.
-/// `Thu Trang – Công Hiếu (Đài truyền thanh thành phố)` or `Tin, ảnh: Minh Anh`.
-fn looks_like_byline(text: &str) -> bool {
-    if word_count(text) > 14 || text.ends_with('.') && !text.ends_with(").") {
-        return false;
-    }
-    let lower = text.to_lowercase();
-    let lead = [
-        "tin:",
-        "bài:",
-        "tin, ảnh:",
-        "tin và ảnh:",
-        "bài, ảnh:",
-        "bài và ảnh:",
-        "pv:",
-        "nhóm pv",
-    ];
-    if lead.iter().any(|l| lower.starts_with(l)) {
-        return true;
-    }
-    let names_org = [
-        "(đài",
-        "(báo",
-        "(trung tâm",
-        "(ttxvn",
-        "(vov",
-        "(vtv",
-        "(cổng",
-    ]
-    .iter()
-    .any(|o| lower.contains(o));
-    let joins_names = text.split([' ']).any(|w| w == "–" || w == "-" || w == "—");
-    let capitalized = text
-        .split_whitespace()
-        .filter(|w| w.chars().all(char::is_alphabetic))
-        .all(|w| w.chars().next().is_some_and(char::is_uppercase));
-    names_org || (joins_names && capitalized)
-}
-
-fn classify(
-    blocks: Vec<SourceBlock>,
-    rules: &BoilerplateRules,
-    format: Format,
-) -> Result<super::Article, IngestError> {
-    let mut article = ArticleBuilder::new(format);
-    let mut kept: Vec<SourceBlock> = Vec::new();
-    for block in blocks {
-        if let Some(rule) = rules.classify(&block.text) {
-            if rule.reason == "date-views" {
-                article.published(find_date(&block.text));
-            }
-            article.drop_line(block.line, &block.text, &rule.reason, &rule.description);
-        } else {
-            kept.push(block);
-        }
-    }
-    if kept.len() > 1 && kept.last().is_some_and(|b| looks_like_byline(&b.text)) {
-        let byline = kept.pop().expect("checked non-empty");
-        article.byline(&byline.text);
-        article.drop_line(
-            byline.line,
-            &byline.text,
-            "byline",
-            "reporters' byline, kept as metadata",
-        );
-    }
-    for (index, block) in kept.iter().enumerate() {
-        let kind = if index == 0 {
-            BlockKind::Title
-        } else if word_count(&block.text) <= 15 && !ends_sentence(&block.text) {
-            BlockKind::Heading
-        } else {
-            BlockKind::Paragraph
-        };
-        article.keep(kind, &block.text);
-    }
-    article.finish()
 }
 
 #[cfg(test)]

@@ -5,13 +5,22 @@
 //! Rule ids (used in comments and tests):
 //! - SB1: a paragraph (block) boundary always ends a sentence.
 //! - SB2: `.` `!` `?` `…` (and `...`), with any closing quotes or brackets
-//!   after them, end a sentence when white space and a non-lowercase start follow.
-//! - SB3: no break after a dotted abbreviation from `nonfinal.txt` or a single
-//!   capital initial (`ông H.`) followed by a capitalised word.
+//!   after them, end a sentence when white space follows and the next word
+//!   (after dashes) does not start lowercase: `hỏi?" - tòa nói` goes on.
+//! - SB3: dotted abbreviations from `nonfinal.txt`, by kind: a title (`TS.`,
+//!   `PGS.TS.`) never ends a sentence; a place (`TP.`, `Q.`) or a single
+//!   initial (`ông H.`) ends one unless a name follows (two capitalised words,
+//!   an all-caps word, a digit, another initial, a one-word place from
+//!   `places.txt`); `v.v.` ends one like any dot.
 //! - SB4: no break inside numbers (`1.250.000`, `23.7.2021`, `3.5`): a dot
 //!   without white space after it never ends a sentence.
+//! - SB5: an ellipsis followed by a number or a bracket goes on
+//!   (`chờ đợi... 15 năm`, `số 91... (số thứ hai)`).
+//! - SB6: an ellipsis opening a sentence (`. ... Rồi`) does not end it.
+//! - SB7: a list number or letter (`1.`, `a.`) opening a sentence or after
+//!   `:` or `;` does not end one (`gồm: 1. Tăng cường …`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -21,6 +30,7 @@ use crate::ingest::Article;
 use crate::text::syllables;
 
 const NONFINAL: &str = include_str!("nonfinal.txt");
+const PLACES: &str = include_str!("places.txt");
 
 /// A sentence of an article: its byte span in [`Article::text`] and the index
 /// of the block it belongs to.
@@ -30,9 +40,93 @@ pub struct Sentence {
     pub paragraph: usize,
 }
 
-fn nonfinal() -> &'static HashSet<&'static str> {
+/// How a sentence may end at a dotted abbreviation (SB3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbbreviationKind {
+    Title,
+    Place,
+    Initial,
+    List,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    #[error("{file}:{line}: {reason}")]
+    Row {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<SegmentError>),
+}
+
+/// Parses `nonfinal.txt`: `abbreviation<TAB>kind` rows, reporting every bad row.
+///
+/// # Errors
+/// [`SegmentError::Rows`] for rows with a wrong field count, an abbreviation
+/// without a final dot, an unknown kind or a duplicate.
+pub fn parse_abbreviations(
+    file: &str,
+    text: &str,
+) -> Result<HashMap<String, AbbreviationKind>, SegmentError> {
+    let mut table = HashMap::new();
+    let mut errors = Vec::new();
+    for (index, row) in text.lines().enumerate() {
+        if row.trim().is_empty() || row.starts_with('#') {
+            continue;
+        }
+        let bad = |reason: String| SegmentError::Row {
+            file: file.to_string(),
+            line: index + 1,
+            reason,
+        };
+        let fields: Vec<&str> = row.split('\t').collect();
+        let [abbreviation, kind] = fields[..] else {
+            errors.push(bad(format!(
+                "expected 2 tab-separated fields, found {}",
+                fields.len()
+            )));
+            continue;
+        };
+        let kind = match kind {
+            "title" => AbbreviationKind::Title,
+            "place" => AbbreviationKind::Place,
+            "initial" => AbbreviationKind::Initial,
+            "list" => AbbreviationKind::List,
+            other => {
+                errors.push(bad(format!("unknown kind {other:?}")));
+                continue;
+            }
+        };
+        if !abbreviation.ends_with('.') || abbreviation.contains(char::is_whitespace) {
+            errors.push(bad(format!(
+                "{abbreviation:?} must be one word ending in a dot"
+            )));
+            continue;
+        }
+        if table.insert(abbreviation.to_string(), kind).is_some() {
+            errors.push(bad(format!("{abbreviation:?} is listed twice")));
+        }
+    }
+    if errors.is_empty() {
+        Ok(table)
+    } else {
+        Err(SegmentError::Rows(errors))
+    }
+}
+
+fn abbreviations() -> &'static HashMap<String, AbbreviationKind> {
+    static TABLE: LazyLock<HashMap<String, AbbreviationKind>> = LazyLock::new(|| {
+        parse_abbreviations("nonfinal.txt", NONFINAL)
+            .expect("the shipped nonfinal.txt is validated by a unit test")
+    });
+    &TABLE
+}
+
+fn places() -> &'static HashSet<&'static str> {
     static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-        NONFINAL
+        PLACES
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -63,8 +157,7 @@ pub fn sentences(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
     let chars: Vec<(usize, char)> = part.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
-        let (at, c) = chars[i];
-        if !matches!(c, '.' | '!' | '?' | '…') {
+        if !matches!(chars[i].1, '.' | '!' | '?' | '…') {
             i += 1;
             continue;
         }
@@ -74,16 +167,7 @@ pub fn sentences(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
             j += 1;
         }
         let end = chars.get(j).map_or(part.len(), |&(b, _)| b);
-        // SB4: a mark glued to the next word is not a boundary.
-        let followed_by_space = j >= chars.len() || chars[j].1.is_whitespace();
-        let next_start = chars[j..]
-            .iter()
-            .find(|(_, ch)| !ch.is_whitespace())
-            .map(|&(_, ch)| ch);
-        let breaks = followed_by_space
-            && next_start.is_none_or(|n| !n.is_lowercase())
-            && !(c == '.' && j == i + 1 && abbreviation_before(part, at, next_start));
-        if breaks {
+        if ends_here(part, &chars, start, i, j) {
             push_trimmed(&mut out, part, start..end, span.start);
             start = end;
         }
@@ -93,27 +177,122 @@ pub fn sentences(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
+/// Whether the run of marks `chars[i..j]` ends the sentence begun at byte `start`.
+fn ends_here(part: &str, chars: &[(usize, char)], start: usize, i: usize, j: usize) -> bool {
+    // SB4: a mark glued to the next word is not a boundary.
+    if j < chars.len() && !chars[j].1.is_whitespace() {
+        return false;
+    }
+    let Some(k) = chars[j..].iter().position(|(_, c)| !c.is_whitespace()) else {
+        return true;
+    };
+    let after = &part[chars[j + k].0..];
+    // Dashes are skipped (`hỏi?" - tòa nói`), quotes are not: a quotation
+    // may open a sentence in lowercase (`"hồi ấy …`).
+    let next_word =
+        after.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '—'));
+    let Some(next) = next_word.chars().next() else {
+        return true;
+    };
+    if next.is_lowercase() {
+        return false;
+    }
+    let (at, c) = chars[i];
+    let ellipsis = c == '…' || chars[i..j].iter().filter(|(_, m)| *m == '.').count() >= 3;
+    if ellipsis {
+        // SB6
+        if !part[start..at].chars().any(char::is_alphanumeric) {
+            return false;
+        }
+        // SB5
+        if next.is_ascii_digit() || after.starts_with('(') {
+            return false;
+        }
+        return true;
+    }
+    if c == '.' && j == i + 1 {
+        return !keeps_sentence_open(part, start, at, next_word);
+    }
+    true
+}
+
+/// SB3 and SB7 for a single dot at byte `dot`.
+fn keeps_sentence_open(part: &str, start: usize, dot: usize, next_word: &str) -> bool {
+    let word_start = part[..dot]
+        .rfind(|c: char| c.is_whitespace() || c == '(')
+        .map_or(0, |p| p + 1);
+    let word = &part[word_start..=dot];
+    let stem = &part[word_start..dot];
+    let next = next_word.chars().next().unwrap_or(' ');
+    // SB7: `1.` or `a.` opening a sentence or after `:`/`;`.
+    let list_marker = (1..=2).contains(&stem.len()) && stem.bytes().all(|b| b.is_ascii_digit())
+        || stem.len() == 1 && stem.bytes().all(|b| b.is_ascii_lowercase());
+    if list_marker {
+        let before = part[start.min(word_start)..word_start].trim_end();
+        if before.is_empty() || before.ends_with([':', ';']) {
+            return true;
+        }
+    }
+    let mut letters = stem.chars();
+    let single_letter =
+        matches!((letters.next(), letters.next()), (Some(l), None) if l.is_alphabetic());
+    let kind = match abbreviations().get(word) {
+        Some(kind) => *kind,
+        None if single_letter && stem.chars().all(char::is_uppercase) => AbbreviationKind::Initial,
+        // An anonymised name (`vụ h. 15 tuổi`) before a number.
+        None if single_letter => return next.is_ascii_digit(),
+        None => return false,
+    };
+    match kind {
+        AbbreviationKind::Title => true,
+        AbbreviationKind::List => false,
+        AbbreviationKind::Place | AbbreviationKind::Initial => names_follow(next_word, kind),
+    }
+}
+
+/// SB3: the words after a place abbreviation or an initial are a name.
+fn names_follow(next_word: &str, kind: AbbreviationKind) -> bool {
+    // `ông H. (xin giấu tên)`: a bracket after a name goes on.
+    if next_word.starts_with('(') {
+        return true;
+    }
+    let mut words = next_word.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let first_trimmed = first.trim_end_matches(|c: char| !c.is_alphanumeric());
+    if first.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let letters: Vec<char> = first_trimmed
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect();
+    if letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase()) {
+        return true;
+    }
+    // Another initial: `V. H.`
+    if kind == AbbreviationKind::Initial && letters.len() == 1 && first.ends_with('.') {
+        return true;
+    }
+    if places().contains(first_trimmed) {
+        return true;
+    }
+    // The first word must run on into the name: `Hưng Yên`, not `Xây dựng`.
+    if first_trimmed.len() < first.len() {
+        return false;
+    }
+    words
+        .next()
+        .and_then(|w| w.chars().next())
+        .is_some_and(char::is_uppercase)
+}
+
 fn is_final_or_closing(c: char) -> bool {
     matches!(
         c,
         '.' | '!' | '?' | '…' | '"' | '”' | '’' | '\'' | ')' | ']' | '»'
     )
-}
-
-/// SB3: the word ending at the dot at `dot` is a dotted abbreviation or an initial.
-fn abbreviation_before(part: &str, dot: usize, next: Option<char>) -> bool {
-    let word_start = part[..dot]
-        .rfind(|c: char| c.is_whitespace() || c == '(')
-        .map_or(0, |p| p + 1);
-    let word = &part[word_start..=dot];
-    if nonfinal().contains(word) {
-        return true;
-    }
-    let stem = &part[word_start..dot];
-    let mut letters = stem.chars();
-    let single_initial =
-        matches!((letters.next(), letters.next()), (Some(l), None) if l.is_uppercase());
-    single_initial && next.is_some_and(char::is_uppercase)
 }
 
 fn push_trimmed(out: &mut Vec<Range<usize>>, part: &str, range: Range<usize>, base: usize) {
@@ -225,6 +404,65 @@ mod tests {
             .into_iter()
             .map(|r| &text[r])
             .collect()
+    }
+
+    #[test]
+    fn shipped_tables_parse() {
+        parse_abbreviations("nonfinal.txt", NONFINAL).unwrap();
+        assert!(places().contains("Huế"));
+    }
+
+    #[test]
+    fn reports_every_bad_abbreviation_row() {
+        let err = parse_abbreviations("x.txt", "TP.\tplace\nTP.\ttitle\nQ\tplace\nA.\tfoo\nB.\n")
+            .unwrap_err();
+        let SegmentError::Rows(rows) = err else {
+            panic!()
+        };
+        assert_eq!(rows.len(), 4, "{rows:?}");
+    }
+
+    #[test]
+    fn place_abbreviations_end_a_sentence_unless_a_name_follows() {
+        assert_eq!(
+            split_str("Ông về TP. Hưng Yên. Kinh tế của TP. Vậy là tăng."),
+            ["Ông về TP. Hưng Yên.", "Kinh tế của TP.", "Vậy là tăng."]
+        );
+        assert_eq!(split_str("Tại TP. Huế đã mưa."), ["Tại TP. Huế đã mưa."]);
+        assert_eq!(split_str("Ở Q. 1 mất điện."), ["Ở Q. 1 mất điện."]);
+        assert_eq!(split_str("Đến TP. HCM hôm qua."), ["Đến TP. HCM hôm qua."]);
+    }
+
+    #[test]
+    fn titles_never_end_a_sentence() {
+        assert_eq!(
+            split_str("PGS.TS. Lan cho biết. ThS. Nguyễn Văn Bình nói."),
+            ["PGS.TS. Lan cho biết.", "ThS. Nguyễn Văn Bình nói."]
+        );
+    }
+
+    #[test]
+    fn quotes_and_dashes_before_lowercase_go_on() {
+        assert_eq!(
+            split_str("\"Anh đi đâu vậy?\" - tòa hỏi. Bị cáo im lặng."),
+            ["\"Anh đi đâu vậy?\" - tòa hỏi.", "Bị cáo im lặng."]
+        );
+    }
+
+    #[test]
+    fn ellipsis_before_numbers_and_lists_after_colons() {
+        assert_eq!(
+            split_str("Chờ đợi... 15 năm. Xong."),
+            ["Chờ đợi... 15 năm.", "Xong."]
+        );
+        assert_eq!(
+            split_str("Gồm: 1. Tăng cường; 2. Đẩy mạnh. Hết."),
+            ["Gồm: 1. Tăng cường; 2. Đẩy mạnh.", "Hết."]
+        );
+        assert_eq!(
+            split_str("Năm 2021. 80 hộ đã thoát nghèo."),
+            ["Năm 2021.", "80 hộ đã thoát nghèo."]
+        );
     }
 
     #[test]

@@ -3,5 +3,7 @@
 
 mod cli;
 mod golden;
+mod ingest;
+mod segment;
 mod server;
 mod util;
