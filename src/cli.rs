@@ -39,6 +39,10 @@ enum Command {
         /// One input line in, one spoken line out (the evaluation contract).
         #[arg(long)]
         lines: bool,
+        /// Leave out the empty hundreds inside thousands (2021 → hai nghìn
+        /// hai mươi mốt); the default says them (hai nghìn không trăm hai mươi mốt).
+        #[arg(long)]
+        short_hundreds: bool,
         /// Input file; `-` or absent reads stdin.
         file: Option<PathBuf>,
     },
@@ -141,7 +145,17 @@ pub fn run() -> Result<()> {
     let cli = Cli::parse();
     let data = cli.data.as_deref();
     match cli.command {
-        Command::Normalize { lines, file } => normalize(&normalizer(data)?, lines, file.as_deref()),
+        Command::Normalize {
+            lines,
+            short_hundreds,
+            file,
+        } => {
+            let style = bantin::normalize::NumberStyle {
+                empty_hundreds: !short_hundreds,
+                ..Default::default()
+            };
+            normalize(&normalizer(data)?.with_style(style), lines, file.as_deref())
+        }
         Command::Segment { lines, file } => segment_text(lines, file.as_deref()),
         Command::Script {
             article,

@@ -23,10 +23,12 @@ pub fn syllables(spoken: &str) -> usize {
 
 /// True for letters that may appear in a Vietnamese word (Latin letters with
 /// Vietnamese diacritics, in NFC).
+/// Combining diacritics (U+0300..U+036F) count as letters so that text
+/// typed in decomposed form stays one word.
 pub fn is_vietnamese_letter(c: char) -> bool {
-    c.is_alphabetic()
-        && (c.is_ascii_alphabetic()
-            || matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF | 0x0300..=0x036F))
+    matches!(c as u32, 0x0300..=0x036F)
+        || c.is_alphabetic()
+            && (c.is_ascii_alphabetic() || matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF))
 }
 
 #[cfg(test)]
@@ -55,5 +57,6 @@ mod tests {
         assert!(is_vietnamese_letter('ệ'));
         assert!(!is_vietnamese_letter('1'));
         assert!(!is_vietnamese_letter('中'));
+        assert!(is_vietnamese_letter('\u{0309}'), "combining hook above");
     }
 }

@@ -149,6 +149,18 @@ impl Lexicon {
             .or_else(|| entries.first())
     }
 
+    /// Like [`Lexicon::reading`], but a key whose rows all need context has no
+    /// reading when none of its triggers is near (unit `A` is ampere only
+    /// beside words about electricity, never the class in lớp 12A).
+    pub fn reading_strict(&self, key: &str, window: &str) -> Option<&Entry> {
+        let entries = self.entries.get(key)?;
+        let padded = format!(" {window} ");
+        entries
+            .iter()
+            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .or_else(|| entries.iter().find(|e| e.context.is_empty()))
+    }
+
     /// The default (or only) reading of a key, for tables without context.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.reading(key, "").map(|e| e.spoken.as_str())

@@ -6,18 +6,25 @@
 //! Knows nothing of sentences (the caller passes spans) or of audio.
 //!
 //! Rule ids (they appear at the code, in golden rows and in warnings):
-//! - `W-WORD` an ordinary word, read as written.
+//! - `W-WORD` an ordinary word, read as written; `W-CAPS` a capitalised
+//!   syllable of a headline (ĐẦU TƯ), a word and not an acronym.
 //! - `P-PAUSE` punctuation: a pause, never a word.
 //! - `N-CARD` cardinal number; `N-DEC` decimal; `N-NEG` negative;
 //!   `N-DIGITS` a number with a leading zero, read digit by digit (Chỉ thị 05);
-//!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range.
+//!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
+//!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
+//!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
+//!   document number (35-NQ/TW, 1234/QĐ-UBND); `N-MONEY` money with cents.
 //! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates; `N-TIME` clock times.
 //! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII).
-//! - `N-UNIT` a unit or currency after a number.
+//! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h).
 //! - `A-LEX` an abbreviation's default reading; `A-LEX-CTX` a reading chosen by
 //!   context; `A-STATION` a station lexicon entry.
-//! - `A-SPELL` an unknown all-caps word spelled with letter names.
-//! - `S-SYM` a symbol read as a word. `X-LITERAL` not understood, read as is.
+//! - `A-SPELL` an unknown all-caps word spelled with letter names;
+//!   `A-INITIAL` a capital with a dot that is a person's initial (ông H.),
+//!   not the administrative unit it also abbreviates.
+//! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
+//!   an e-mail address, read piece by piece. `X-LITERAL` not understood, read as is.
 
 mod lexicon;
 pub mod number;

@@ -62,6 +62,11 @@ pub fn cardinal(text: &str, style: &NumberStyle) -> String {
     words.join(" ")
 }
 
+/// Reads a value that fits in `u128` (for computed amounts such as 1tr2).
+pub fn cardinal_value(value: u128, style: &NumberStyle) -> String {
+    cardinal(&value.to_string(), style)
+}
+
 /// Reads `digits` (no leading zero when `leading`) into `words`.
 fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Vec<&'static str>) {
     // Above nine digits Vietnamese nests the groups under tỷ:
@@ -80,12 +85,13 @@ fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut V
         .chain(digits.iter().copied())
         .collect();
     let mut leading = leading;
-    for (group, name) in padded.chunks(3).zip(names) {
+    for (index, (group, name)) in padded.chunks(3).zip(names).enumerate() {
         let value = u16::from(group[0]) * 100 + u16::from(group[1]) * 10 + u16::from(group[2]);
         if value == 0 {
             continue;
         }
-        read_group([group[0], group[1], group[2]], style, leading, words);
+        let last = index == 2;
+        read_group([group[0], group[1], group[2]], style, leading, last, words);
         if !name.is_empty() {
             words.push(name);
         }
@@ -111,10 +117,13 @@ fn zero_tens_word(style: &NumberStyle) -> &'static str {
 
 /// Reads one group of three digits. A group that is not the first of its
 /// number says its empty hundreds (`không trăm`) when the style asks for it.
+/// Without them, only the last group takes the zero-tens connector:
+/// 1 001 001 → một triệu một nghìn linh một.
 fn read_group(
     [h, t, u]: [u8; 3],
     style: &NumberStyle,
     leading: bool,
+    last: bool,
     words: &mut Vec<&'static str>,
 ) {
     let has_hundreds = h > 0 || (!leading && style.empty_hundreds);
@@ -124,7 +133,7 @@ fn read_group(
     }
     match (t, u) {
         (0, 0) => {}
-        (0, u) if has_hundreds || !leading => {
+        (0, u) if has_hundreds || (!leading && last) => {
             // The zero-tens connector stands between the hundreds (spoken or
             // left out inside a larger number) and the unit: 101, 1 001.
             words.push(zero_tens_word(style));
@@ -231,6 +240,11 @@ mod tests {
         assert_eq!(cardinal("1001", &style), "một ngàn lẻ một");
         assert_eq!(cardinal("105", &style), "một trăm lẻ năm");
         assert_eq!(cardinal("2021", &style), "hai ngàn hai mươi mốt");
+        assert_eq!(cardinal("1001001", &style), "một triệu một ngàn lẻ một");
+        assert_eq!(
+            cardinal("1001001101", &style),
+            "một tỷ một triệu một ngàn một trăm lẻ một"
+        );
     }
 
     #[test]

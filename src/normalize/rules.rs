@@ -4,7 +4,10 @@
 
 use std::ops::Range;
 
-use super::number::{self, NumberStyle};
+mod numeric;
+mod web;
+
+use super::number;
 use super::{Expansion, Kind, Normalizer, Source, Token, Warning};
 use crate::text::is_vietnamese_letter;
 
@@ -15,6 +18,9 @@ pub(super) struct Triggers {
     date: Vec<Vec<String>>,
     ordinal: Vec<Vec<String>>,
     quantity: Vec<Vec<String>>,
+    score: Vec<Vec<String>>,
+    currency: Vec<Vec<String>>,
+    time_units: Vec<Vec<String>>,
 }
 
 impl Triggers {
@@ -34,6 +40,9 @@ impl Triggers {
                 "date" => triggers.date.push(words),
                 "ordinal" => triggers.ordinal.push(words),
                 "quantity" => triggers.quantity.push(words),
+                "score" => triggers.score.push(words),
+                "currency" => triggers.currency.push(words),
+                "time-unit" => triggers.time_units.push(words),
                 _ => {}
             }
         }
@@ -152,50 +161,149 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
 
 /// Context handed to the readers of one core.
 struct Around<'a> {
+    /// Lowercase cores of every word of the text; this word is `index`.
+    lowered: &'a [String],
+    index: usize,
     /// Lowercase cores of the words before this one (nearest last).
     before: &'a [String],
-    /// Lowercase words within the context window, for abbreviations.
-    window: String,
-    /// The sentence is written in capitals (a headline): capitalised words
-    /// are words, not acronyms.
-    shouting: bool,
+    /// Lowercase cores of the words after this one (nearest first).
+    after: &'a [String],
+    /// The written cores of the neighbouring words.
+    prev_raw: Option<&'a str>,
+    next_raw: Option<&'a str>,
+    /// This word is a capitalised Vietnamese syllable beside another one
+    /// (a headline: ĐẦU TƯ), so it is a word, not an acronym (W-CAPS).
+    headline: bool,
+    /// The word opens with a bracket: (15/5) is a date aside.
+    bracketed: bool,
+    /// Rule of the last token of the previous word when nothing (no
+    /// punctuation) stands between the two words.
+    joined_to: Option<&'static str>,
+    /// A date was read within the last three words.
+    recent_date: bool,
+}
+
+impl Around<'_> {
+    /// Lowercase words within the context window, joined by spaces.
+    fn window(&self) -> String {
+        let lo = self.index.saturating_sub(super::CONTEXT_WINDOW_WORDS);
+        let hi = (self.index + 1 + super::CONTEXT_WINDOW_WORDS).min(self.lowered.len());
+        let mut window = String::new();
+        for word in self.lowered[lo..self.index]
+            .iter()
+            .chain(&self.lowered[self.index + 1..hi])
+        {
+            if !window.is_empty() {
+                window.push(' ');
+            }
+            window.push_str(word);
+        }
+        window
+    }
+
+    fn before_last(&self) -> Option<&str> {
+        self.before.last().map(String::as_str)
+    }
+}
+
+/// A word of two or more letters, all capitals.
+fn is_caps_word(core: &str) -> bool {
+    core.chars().nth(1).is_some() && core.chars().all(|c| c.is_uppercase())
+}
+
+/// Whether `word` could be one Vietnamese syllable (onset, one to three
+/// vowels, a legal final). Capitalised syllables in a headline are words
+/// (ĐẦU TƯ), not the acronyms TU, HU, ĐU they collide with.
+pub(super) fn is_vietnamese_syllable(word: &str) -> bool {
+    const ONSETS: [&str; 28] = [
+        "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "th", "tr", "qu", "b", "c", "d", "đ", "g",
+        "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+    ];
+    const FINALS: [&str; 9] = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
+    let lower = word.to_lowercase();
+    if lower.chars().count() > 7 || !lower.chars().all(is_vietnamese_letter) {
+        return false;
+    }
+    ONSETS.iter().any(|onset| {
+        let Some(rest) = lower.strip_prefix(onset) else {
+            return false;
+        };
+        let vowels = rest.chars().take_while(|&c| is_vowel(c)).count();
+        let final_start = rest
+            .char_indices()
+            .nth(vowels)
+            .map_or(rest.len(), |(i, _)| i);
+        (1..=3).contains(&vowels) && FINALS.contains(&&rest[final_start..])
+    })
+}
+
+fn is_vowel(c: char) -> bool {
+    is_vietnamese_letter(c) && !"bcdđfghjklmnpqrstvwxz".contains(c)
 }
 
 pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) -> Expansion {
     let words = split_words(text, span, normalizer);
     let lowered: Vec<String> = words.iter().map(|w| w.core_text.to_lowercase()).collect();
-    let shouting = is_shouting(&words);
+    let syllable_caps: Vec<bool> = words
+        .iter()
+        .map(|w| is_caps_word(w.core_text) && is_vietnamese_syllable(w.core_text))
+        .collect();
     let mut out = Expansion::default();
     let mut previous_was_number = false;
+    let mut joined_to: Option<&'static str> = None;
+    let mut last_date_word: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
+        if !word.lead.is_empty() {
+            joined_to = None;
+            previous_was_number = false;
+        }
         for (range, c) in &word.lead {
             out.tokens.push(pause(range.clone(), *c));
         }
         if !word.core.is_empty() {
-            let lo = index.saturating_sub(super::CONTEXT_WINDOW_WORDS);
-            let hi = (index + 1 + super::CONTEXT_WINDOW_WORDS).min(words.len());
-            let window = lowered[lo..index]
-                .iter()
-                .chain(&lowered[index + 1..hi])
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let headline = syllable_caps[index]
+                && (index > 0 && syllable_caps[index - 1]
+                    || syllable_caps.get(index + 1) == Some(&true));
             let around = Around {
+                lowered: &lowered,
+                index,
                 before: &lowered[..index],
-                window,
-                shouting,
+                after: &lowered[index + 1..],
+                prev_raw: index.checked_sub(1).map(|i| words[i].core_text),
+                next_raw: words.get(index + 1).map(|w| w.core_text),
+                headline,
+                bracketed: word.lead.iter().any(|(_, c)| *c == '('),
+                joined_to,
+                recent_date: last_date_word.is_some_and(|i| index - i <= 3),
             };
             let start = out.tokens.len();
             read_core(normalizer, word, &around, previous_was_number, &mut out);
-            previous_was_number = out.tokens[start..]
-                .last()
-                .is_some_and(|t| t.kind == Kind::Number);
+            let last = out.tokens[start..].last();
+            // A magnitude word keeps the number open: 80 triệu đồng/lượng.
+            let magnitude = previous_was_number
+                && matches!(
+                    lowered[index].as_str(),
+                    "trăm" | "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ"
+                );
+            previous_was_number = magnitude || last.is_some_and(|t| t.kind == Kind::Number);
+            joined_to = last.map(|t| t.rule);
+            if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
+                last_date_word = Some(index);
+            }
         }
-        for (range, c) in &word.trail {
-            out.tokens.push(pause(range.clone(), *c));
+        let initial = out.tokens.last().is_some_and(|t| t.rule == "A-INITIAL");
+        for (i, (range, c)) in word.trail.iter().enumerate() {
+            // The dot of an initial inside a sentence is not a full stop.
+            let more_words = index + 1 < words.len();
+            if initial && i == 0 && *c == '.' && more_words {
+                out.tokens.push(silent(range.clone()));
+            } else {
+                out.tokens.push(pause(range.clone(), *c));
+            }
         }
         if !word.trail.is_empty() {
             previous_was_number = false;
+            joined_to = None;
         }
     }
     out
@@ -210,16 +318,9 @@ fn pause(span: Range<usize>, c: char) -> Token {
     }
 }
 
-fn is_shouting(words: &[Word<'_>]) -> bool {
-    let caps: Vec<&str> = words
-        .iter()
-        .map(|w| w.core_text)
-        .filter(|t| t.chars().count() > 1 && t.chars().all(|c| c.is_uppercase()))
-        .collect();
-    caps.len() >= 3
-        && caps
-            .iter()
-            .any(|t| t.chars().any(|c| !c.is_ascii() && c != 'Đ'))
+/// A pause that says nothing: joiners inside codes, an initial's dot.
+fn silent(span: Range<usize>) -> Token {
+    token(span, "", Kind::Pause, "P-PAUSE")
 }
 
 fn token(span: Range<usize>, spoken: impl Into<String>, kind: Kind, rule: &'static str) -> Token {
@@ -231,6 +332,11 @@ fn token(span: Range<usize>, spoken: impl Into<String>, kind: Kind, rule: &'stat
     }
 }
 
+/// Words before a name that make a following single capital an initial.
+const PERSON_TITLES: [&str; 14] = [
+    "ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cháu", "cụ", "bé", "chàng", "nữ", "nam",
+];
+
 fn read_core(
     n: &Normalizer,
     word: &Word<'_>,
@@ -240,73 +346,171 @@ fn read_core(
 ) {
     let core = word.core_text;
     let span = word.core.clone();
-    // Abbreviations first: the lexicon knows best (TP.HCM, GD&ĐT, KT-XH).
-    if let Some(entry) = n.abbreviations.reading(core, &around.window) {
-        let rule = match (entry.source, entry.context.is_empty()) {
-            (Source::Station, _) => "A-STATION",
-            (Source::Builtin, true) => "A-LEX",
-            (Source::Builtin, false) => "A-LEX-CTX",
-        };
-        out.tokens
-            .push(token(span, entry.spoken.clone(), Kind::Abbreviation, rule));
+    // N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI.
+    if let Some((spoken, rule)) = read_roman(n, core, around) {
+        out.tokens.push(token(span, spoken, Kind::Roman, rule));
         return;
     }
-    if after_number && let Some(unit) = n.units.get(core) {
-        out.tokens.push(token(span, unit, Kind::Unit, "N-UNIT"));
+    // N-UNIT: a unit after a number (10 USD, 5 km); strict, so a unit that
+    // needs context (A, B, s) is not read without it.
+    if after_number && let Some(tokens) = numeric::read_unit(n, span.start, core, around) {
+        out.tokens.extend(tokens);
+        return;
+    }
+    // W-CAPS: a capitalised syllable of a headline is a word (ĐẦU TƯ).
+    if around.headline {
+        out.tokens
+            .push(token(span, crate::text::nfc(core), Kind::Word, "W-CAPS"));
+        return;
+    }
+    // A-INITIAL: H., P., Q., X. are huyện, phường, quận, xã only before a
+    // name or a number; after a title or a name they are initials (ông H.).
+    if let Some(letter) = core.strip_suffix('.')
+        && letter.chars().count() == 1
+        && letter.chars().all(char::is_uppercase)
+        && !is_place_prefix(around)
+    {
+        let letter_end = span.start + letter.len();
+        let name = n.letters.get(letter).unwrap_or(letter);
+        out.tokens.push(token(
+            span.start..letter_end,
+            name,
+            Kind::Spelled,
+            "A-INITIAL",
+        ));
+        // The dot ends the sentence only after its last word.
+        if around.next_raw.is_some() {
+            out.tokens.push(silent(letter_end..span.end));
+        } else {
+            out.tokens.push(pause(letter_end..span.end, '.'));
+        }
+        return;
+    }
+    // A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.).
+    if core.len() == 1
+        && core.chars().all(|c| c.is_ascii_uppercase())
+        && word.trail.first().is_some_and(|&(_, c)| c == '.')
+        && around
+            .prev_raw
+            .is_some_and(|raw| raw.starts_with(char::is_uppercase))
+    {
+        let name = n.letters.get(core).unwrap_or(core);
+        out.tokens
+            .push(token(span, name, Kind::Spelled, "A-INITIAL"));
+        return;
+    }
+    // Abbreviations: the lexicon knows best (TP.HCM, GD&ĐT, KT-XH).
+    if let Some(entry) = n.abbreviations.reading(core, &around.window()) {
+        out.tokens.push(token(
+            span,
+            entry.spoken.clone(),
+            Kind::Abbreviation,
+            lexicon_rule(entry),
+        ));
+        return;
+    }
+    if let Some((spoken, rule)) = web::read(n, core) {
+        out.tokens.push(token(span, spoken, Kind::Symbol, rule));
         return;
     }
     if core.chars().all(is_vietnamese_letter) {
-        read_letters(n, span, core, around, out);
+        read_letters(n, span, core, out);
         return;
     }
     if core.starts_with(|c: char| c.is_ascii_digit() || c == '-' && core.len() > 1)
-        && read_numeric(n, span.clone(), core, around, out)
+        && numeric::read(n, span.clone(), core, around, out)
     {
-        return;
-    }
-    if is_roman(core) && ends_with_any(around.before, &n.triggers.roman) {
-        let value = roman_value(core).expect("checked by is_roman");
-        out.tokens.push(token(
-            span,
-            number::cardinal(&value.to_string(), &n.style),
-            Kind::Roman,
-            "N-ROMAN",
-        ));
         return;
     }
     read_mixed(n, span, core, around, out);
 }
 
-/// A word made only of letters.
-fn read_letters(
-    n: &Normalizer,
-    span: Range<usize>,
-    core: &str,
-    around: &Around<'_>,
-    out: &mut Expansion,
-) {
-    let upper = core.chars().count() > 1 && core.chars().all(char::is_uppercase);
-    if is_roman(core) && ends_with_any(around.before, &n.triggers.roman) {
-        let value = roman_value(core).expect("checked by is_roman");
-        out.tokens.push(token(
-            span,
-            number::cardinal(&value.to_string(), &n.style),
-            Kind::Roman,
+fn lexicon_rule(entry: &super::Entry) -> &'static str {
+    match (entry.source, entry.context.is_empty()) {
+        (Source::Station, _) => "A-STATION",
+        (Source::Builtin, true) => "A-LEX",
+        (Source::Builtin, false) => "A-LEX-CTX",
+    }
+}
+
+/// Whether a one-letter key with a dot (H. P. Q. X.) stands for a place
+/// here: a name or number follows, and no title or name comes before.
+fn is_place_prefix(around: &Around<'_>) -> bool {
+    let next_is_name = around
+        .next_raw
+        .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+    let after_person = around.before_last().is_some_and(|w| {
+        PERSON_TITLES.contains(&w)
+            || around
+                .prev_raw
+                .is_some_and(|raw| raw.starts_with(char::is_uppercase))
+    });
+    next_is_name && !after_person
+}
+
+/// Roman numerals after a trigger word. Lower case is accepted too (thế kỷ
+/// xix), but a single lowercase c, d or m stays a letter (mục c).
+fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String, &'static str)> {
+    let style = &n.style;
+    // quý II/2021: a Roman quarter with its year.
+    if let Some((roman, year)) = core.split_once('/')
+        && year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && let Some(value) = roman_numeral(roman)
+        && ends_with_any(around.before, &n.triggers.roman)
+    {
+        return Some((
+            format!(
+                "{} năm {}",
+                number::cardinal(&value.to_string(), style),
+                number::cardinal(year, style)
+            ),
             "N-ROMAN",
         ));
-    } else if upper && !around.shouting && core.chars().all(|c| c.is_ascii() || c == 'Đ') {
+    }
+    let value = roman_numeral(core)?;
+    if around.before_last() == Some("năm") && value >= 1000 {
+        return Some((number::cardinal(&value.to_string(), style), "N-ROMAN"));
+    }
+    if !ends_with_any(around.before, &n.triggers.roman) {
+        return None;
+    }
+    let ordinal = around.before_last() == Some("thứ");
+    let digits = value.to_string();
+    let spoken = if ordinal {
+        number::ordinal(&digits, style)
+    } else {
+        number::cardinal(&digits, style)
+    };
+    Some((spoken, "N-ROMAN"))
+}
+
+/// The value of a Roman numeral written in capitals or in small letters.
+fn roman_numeral(core: &str) -> Option<u32> {
+    if is_roman(core) {
+        return roman_value(core);
+    }
+    if core.chars().all(|c| "ivxlcdm".contains(c))
+        && (core.len() > 1 || matches!(core, "i" | "v" | "x" | "l"))
+    {
+        return roman_value(&core.to_uppercase());
+    }
+    None
+}
+
+/// A word made only of letters.
+fn read_letters(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
+    let upper = is_caps_word(core);
+    if upper && core.chars().all(|c| c.is_ascii() || c == 'Đ') {
         spell(n, span, core, out);
     } else {
-        out.tokens.push(token(span, core, Kind::Word, "W-WORD"));
+        out.tokens
+            .push(token(span, crate::text::nfc(core), Kind::Word, "W-WORD"));
     }
 }
 
 /// Spells an unknown acronym with letter names (A-SPELL) and warns.
-fn spell(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
-    let names: Vec<&str> = core
-        .chars()
-        .filter_map(|c| n.letters.get(c.encode_utf8(&mut [0; 4])))
-        .collect();
+pub(super) fn spell(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
     out.warnings.push(Warning {
         span: span.clone(),
         text: core.to_string(),
@@ -314,274 +518,21 @@ fn spell(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
         message: format!("{core} is not in the lexicon; it is spelled letter by letter"),
     });
     out.tokens
-        .push(token(span, names.join(" "), Kind::Spelled, "A-SPELL"));
+        .push(token(span, spelled(n, core), Kind::Spelled, "A-SPELL"));
 }
 
-/// Numbers, dates, times, ranges and numbers with glued units. Returns false
-/// when the core is not numeric after all.
-fn read_numeric(
-    n: &Normalizer,
-    span: Range<usize>,
-    core: &str,
-    around: &Around<'_>,
-    out: &mut Expansion,
-) -> bool {
-    let style = &n.style;
-    let before_last = around.before.last().map(String::as_str);
-    // N-TIME: 14h, 14h30, 14:30, 23:59:59.
-    if let Some(spoken) = read_time(core, style) {
-        out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
-        return true;
-    }
-    // Dates: d/m/yyyy, d-m-yyyy, d.m.yyyy, d/m, m/yyyy.
-    if let Some((spoken, rule)) = read_date(core, before_last, around, n) {
-        out.tokens.push(token(span, spoken, Kind::Date, rule));
-        return true;
-    }
-    // N-RANGE: 6-7, 2020-2025.
-    if let Some((a, b)) = core.split_once(['-', '–'])
-        && is_plain_number(a)
-        && is_plain_number(b)
-    {
-        let spoken = format!("{} đến {}", read_plain(a, style), read_plain(b, style));
-        out.tokens
-            .push(token(span, spoken, Kind::Number, "N-RANGE"));
-        return true;
-    }
-    // N-FRAC: 1/2 (dates were tried first).
-    if let Some((a, b)) = core.split_once('/')
-        && is_plain_number(a)
-        && is_plain_number(b)
-    {
-        let denominator = if b == "4" {
-            "tư".to_string()
-        } else {
-            read_plain(b, style)
-        };
-        let spoken = format!("{} phần {}", read_plain(a, style), denominator);
-        out.tokens.push(token(span, spoken, Kind::Number, "N-FRAC"));
-        return true;
-    }
-    // A number, maybe with a unit glued on (5km, 3,5%, 500k).
-    let number_len = numeric_prefix_len(core);
-    if number_len == 0 {
-        return false;
-    }
-    let (digits, rest) = core.split_at(number_len);
-    let ordinal = ends_with_any(around.before, &n.triggers.ordinal) && rest.is_empty();
-    let (spoken, rule) = if ordinal && !digits.contains([',', '.']) {
-        (number::ordinal(digits, style), "N-ORD")
-    } else {
-        read_number(digits, style)
-    };
-    out.tokens.push(token(
-        span.start..span.start + number_len,
-        spoken,
-        Kind::Number,
-        rule,
-    ));
-    if rest.is_empty() {
-        return true;
-    }
-    let rest_span = span.start + number_len..span.end;
-    if let Some(unit) = n.units.get(rest) {
-        out.tokens
-            .push(token(rest_span, unit, Kind::Unit, "N-UNIT"));
-    } else if let Some(unit) = shorthand_unit(rest) {
-        out.tokens
-            .push(token(rest_span, unit, Kind::Unit, "N-UNIT"));
-    } else {
-        read_mixed(n, rest_span, rest, around, out);
-    }
-    true
-}
-
-/// `k` → nghìn, `tr` → triệu, `t`/`tỷ` → tỷ after a number (500k, 10tr).
-fn shorthand_unit(rest: &str) -> Option<&'static str> {
-    match rest {
-        "k" | "K" => Some("nghìn"),
-        "tr" => Some("triệu"),
-        "t" | "tỷ" | "tỉ" => Some("tỷ"),
-        _ => None,
-    }
-}
-
-fn is_plain_number(s: &str) -> bool {
-    !s.is_empty() && numeric_prefix_len(s) == s.len() && !s.starts_with('-')
-}
-
-/// Length of the leading number: optional minus, digits, `.` thousands
-/// groups or `,` decimals.
-fn numeric_prefix_len(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    let mut i = usize::from(bytes.first() == Some(&b'-'));
-    let digits_start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i == digits_start {
-        return 0;
-    }
-    // Thousands groups: .ddd repeated.
-    while i + 3 < bytes.len() + 1
-        && bytes[i] == b'.'
-        && bytes[i + 1..].len() >= 3
-        && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
-        && bytes.get(i + 4).is_none_or(|b| !b.is_ascii_digit())
-    {
-        i += 4;
-    }
-    // Decimal part: ,d+
-    if i + 1 < bytes.len() && bytes[i] == b',' && bytes[i + 1].is_ascii_digit() {
-        i += 1;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-    }
-    i
-}
-
-/// A plain number (no unit): cardinal, decimal, negative, leading zero.
-fn read_number(text: &str, style: &NumberStyle) -> (String, &'static str) {
-    if let Some(rest) = text.strip_prefix('-') {
-        let (spoken, _) = read_number(rest, style);
-        return (format!("âm {spoken}"), "N-NEG");
-    }
-    if let Some((integer, fraction)) = text.split_once(',') {
-        return (number::decimal(integer, fraction, style), "N-DEC");
-    }
-    if text.len() > 1 && text.starts_with('0') && !text.contains('.') {
-        return (number::digits(text), "N-DIGITS");
-    }
-    (number::cardinal(text, style), "N-CARD")
-}
-
-fn read_plain(text: &str, style: &NumberStyle) -> String {
-    read_number(text, style).0
-}
-
-/// 14h, 14h30, 14g30, 14:30, 23:59:59 → spoken time.
-fn read_time(core: &str, style: &NumberStyle) -> Option<String> {
-    let parse = |s: &str| -> Option<u32> {
-        if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let say = |v: u32| number::cardinal(&v.to_string(), style);
-    let (h, rest) = if let Some(i) = core.find(['h', 'g']) {
-        let (h, m) = (&core[..i], &core[i + 1..]);
-        let h = parse(h)?;
-        if h > 24 {
-            return None;
-        }
-        if m.is_empty() {
-            return Some(format!("{} giờ", say(h)));
-        }
-        let m = parse(m.trim_end_matches('p'))?;
-        if m > 59 {
-            return None;
-        }
-        return Some(if m == 0 {
-            format!("{} giờ", say(h))
-        } else {
-            format!("{} giờ {} phút", say(h), say(m))
-        });
-    } else {
-        let mut parts = core.split(':');
-        (parts.next()?, parts.collect::<Vec<_>>())
-    };
-    if rest.is_empty() || rest.len() > 2 {
-        return None;
-    }
-    let h = parse(h)?;
-    let m = parse(rest[0])?;
-    let s = rest.get(1).map(|s| parse(s)).unwrap_or(Some(0))?;
-    if h > 24 || m > 59 || s > 59 || rest[0].len() != 2 {
-        return None;
-    }
-    let mut spoken = format!("{} giờ", say(h));
-    if m > 0 {
-        spoken.push_str(&format!(" {} phút", say(m)));
-    }
-    if s > 0 {
-        spoken.push_str(&format!(" {} giây", say(s)));
-    }
-    Some(spoken)
-}
-
-/// Dates in d/m/yyyy, d-m-yyyy, d.m.yyyy, d/m and m/yyyy forms. The leading
-/// `ngày`/`tháng` is left out when the text already says it.
-fn read_date(
-    core: &str,
-    before_last: Option<&str>,
-    around: &Around<'_>,
-    n: &Normalizer,
-) -> Option<(String, &'static str)> {
-    let style = &n.style;
-    let sep = ['/', '-', '.'].into_iter().find(|&s| core.contains(s))?;
-    let parts: Vec<&str> = core.split(sep).collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let value = |s: &str| s.parse::<u32>().ok();
-    let say = |v: u32| number::cardinal(&v.to_string(), style);
-    let day_word = if matches!(before_last, Some("ngày" | "mùng" | "hôm")) {
-        ""
-    } else {
-        "ngày "
-    };
-    let month_word = if before_last == Some("tháng") {
-        ""
-    } else {
-        "tháng "
-    };
-    match parts[..] {
-        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => {
-            let (d, m, y) = (value(d)?, value(m)?, value(y)?);
-            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
-                return None;
+/// Letter names of `core`, separated by spaces.
+pub(super) fn spelled(n: &Normalizer, core: &str) -> String {
+    let mut spoken = String::new();
+    for c in core.chars() {
+        if let Some(name) = n.letters.get(c.encode_utf8(&mut [0; 4])) {
+            if !spoken.is_empty() {
+                spoken.push(' ');
             }
-            Some((
-                format!(
-                    "{day_word}{} tháng {} năm {}",
-                    say(d),
-                    number::month(m, style),
-                    say(y)
-                ),
-                "N-DATE-DMY",
-            ))
+            spoken.push_str(name);
         }
-        [m, y] if y.len() == 4 && m.len() <= 2 && sep != '.' => {
-            let (m, y) = (value(m)?, value(y)?);
-            if !(1..=12).contains(&m) || sep == '-' && !matches!(before_last, Some("tháng")) {
-                return None;
-            }
-            Some((
-                format!("{month_word}{} năm {}", number::month(m, style), say(y)),
-                "N-DATE-MY",
-            ))
-        }
-        [d, m] if d.len() <= 2 && m.len() <= 2 && sep == '/' => {
-            let (d, m) = (value(d)?, value(m)?);
-            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
-                return None;
-            }
-            let date_context = ends_with_any(around.before, &n.triggers.date);
-            let quantity_context = ends_with_any(around.before, &n.triggers.quantity);
-            if quantity_context || !date_context && d < m {
-                return None;
-            }
-            Some((
-                format!("{day_word}{} tháng {}", say(d), number::month(m, style)),
-                "N-DATE-DM",
-            ))
-        }
-        _ => None,
     }
+    spoken
 }
 
 fn is_roman(core: &str) -> bool {
@@ -669,22 +620,41 @@ fn read_mixed(
             _ => runs.push((i, i + c.len_utf8(), kind)),
         }
     }
-    for (start, end, kind) in runs {
+    let mut skip_dot = false;
+    let window = around.window();
+    for (index, &(start, end, kind)) in runs.iter().enumerate() {
+        if std::mem::take(&mut skip_dot) {
+            continue;
+        }
         let piece = &core[start..end];
         let piece_span = span.start + start..span.start + end;
         match kind {
             RunKind::Digit => {
-                let (spoken, rule) = read_number(piece, &n.style);
+                let (spoken, rule) = numeric::read_number(piece, &n.style);
                 out.tokens
                     .push(token(piece_span, spoken, Kind::Number, rule));
             }
             RunKind::Letter => {
-                if let Some(entry) = n.abbreviations.reading(piece, &around.window) {
+                // Q.1, P.5: the key with its dot (Q.) before a number.
+                let dotted = runs
+                    .get(index + 1)
+                    .is_some_and(|&(s, e, _)| &core[s..e] == ".")
+                    .then(|| format!("{piece}."))
+                    .and_then(|key| n.abbreviations.reading(&key, &window));
+                if let Some(entry) = dotted {
+                    out.tokens.push(token(
+                        piece_span.start..piece_span.end + 1,
+                        entry.spoken.clone(),
+                        Kind::Abbreviation,
+                        lexicon_rule(entry),
+                    ));
+                    skip_dot = true;
+                } else if let Some(entry) = n.abbreviations.reading(piece, &window) {
                     out.tokens.push(token(
                         piece_span,
                         entry.spoken.clone(),
                         Kind::Abbreviation,
-                        "A-LEX",
+                        lexicon_rule(entry),
                     ));
                 } else if piece.chars().all(char::is_uppercase)
                     && piece.chars().all(|c| c.is_ascii() || c == 'Đ')
@@ -697,15 +667,23 @@ fn read_mixed(
                         spell(n, piece_span, piece, out);
                     }
                 } else {
-                    out.tokens
-                        .push(token(piece_span, piece, Kind::Word, "W-WORD"));
+                    out.tokens.push(token(
+                        piece_span,
+                        crate::text::nfc(piece),
+                        Kind::Word,
+                        "W-WORD",
+                    ));
                 }
             }
             RunKind::Other => {
                 let c = piece.chars().next().expect("non-empty run");
-                if let Some(spoken) = n.symbols.get(piece) {
-                    out.tokens
-                        .push(token(piece_span, spoken, Kind::Symbol, "S-SYM"));
+                if let Some(entry) = n.symbols.reading_strict(piece, "") {
+                    out.tokens.push(token(
+                        piece_span,
+                        entry.spoken.clone(),
+                        Kind::Symbol,
+                        "S-SYM",
+                    ));
                 } else if matches!(c, '-' | '/' | '.' | '_' | '–') {
                     // Joiners inside codes (35-NQ/TW): a short pause, not a word.
                     out.tokens.push(Token {

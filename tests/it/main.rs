@@ -4,6 +4,7 @@
 mod cli;
 mod golden;
 mod ingest;
+mod normalize;
 mod segment;
 mod server;
 mod util;

@@ -1,0 +1,739 @@
+//! Words that start with a digit: phone numbers, times, dates, scores,
+//! ranges, document numbers, fractions, the k/tr shorthand, money and
+//! numbers with units. Rule ids are listed in the module doc of `normalize`.
+
+use std::ops::Range;
+
+use super::{Around, ends_with_any, read_mixed, silent, spelled, token};
+use crate::normalize::number::{self, NumberStyle};
+use crate::normalize::{Expansion, Kind, Normalizer, Token};
+
+/// Reads a core that starts with a digit (or a minus sign and a digit).
+/// Returns false when it is not numeric after all.
+pub(super) fn read(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let style = &n.style;
+    // N-TIME: seconds glued to a number (30s), but not a model name (iPhone 6s).
+    if let Some(seconds) = core.strip_suffix('s')
+        && (1..=2).contains(&seconds.len())
+        && seconds.bytes().all(|b| b.is_ascii_digit())
+        && !around
+            .prev_raw
+            .is_some_and(|w| w.chars().skip(1).any(char::is_uppercase))
+    {
+        let spoken = format!("{} giây", number::cardinal(seconds, style));
+        out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
+        return true;
+    }
+    if let Some(tokens) = read_phone(span.clone(), core, around) {
+        out.tokens.extend(tokens);
+        return true;
+    }
+    // N-TIME: 14h, 14h30, 14:30, 23:59:59, 3p20s.
+    if let Some(spoken) = read_time(core, style) {
+        out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
+        return true;
+    }
+    if let Some((spoken, rule)) = read_date(core, around, n) {
+        out.tokens.push(token(span, spoken, Kind::Date, rule));
+        return true;
+    }
+    // N-DATE-MY: the year of "tháng 1 2024" takes its missing "năm".
+    if core.len() == 4
+        && core.bytes().all(|b| b.is_ascii_digit())
+        && let [.., month_word, month] = around.before
+        && month_word == "tháng"
+        && month.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+    {
+        let spoken = format!("năm {}", number::cardinal(core, style));
+        out.tokens
+            .push(token(span, spoken, Kind::Date, "N-DATE-MY"));
+        return true;
+    }
+    if let Some(spoken) = read_score(core, around, n) {
+        out.tokens
+            .push(token(span, spoken, Kind::Number, "N-SCORE"));
+        return true;
+    }
+    if let Some(tokens) = read_range(n, span.start, core, around) {
+        out.tokens.extend(tokens);
+        return true;
+    }
+    if let Some(tokens) = read_document(n, span.start, core, around) {
+        out.tokens.extend(tokens);
+        return true;
+    }
+    if let Some(tokens) = read_amount(n, span.start, core, around) {
+        out.tokens.extend(tokens);
+        return true;
+    }
+    // A number followed by something else (12A, 5G): the number, then the rest.
+    let number_len = numeric_prefix_len(core);
+    if number_len == 0 {
+        return false;
+    }
+    let (digits, rest) = core.split_at(number_len);
+    let (spoken, rule) = read_number(digits, style);
+    out.tokens.push(token(
+        span.start..span.start + number_len,
+        spoken,
+        Kind::Number,
+        rule,
+    ));
+    if !rest.is_empty() {
+        read_mixed(n, span.start + number_len..span.end, rest, around, out);
+    }
+    true
+}
+
+/// N-PHONE: a phone number read digit by digit in its groups, with a short
+/// pause between groups: 0912 345 678, 0912.345.678, 0912345678, 1900 1234.
+fn read_phone(span: Range<usize>, core: &str, around: &Around<'_>) -> Option<Vec<Token>> {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // A later group of a number written with spaces.
+    if around.joined_to == Some("N-PHONE") && all_digits(core) && (2..=4).contains(&core.len()) {
+        return Some(vec![
+            token(span.start..span.start, ",", Kind::Pause, "P-PAUSE"),
+            token(span, number::digits(core), Kind::Number, "N-PHONE"),
+        ]);
+    }
+    // The first group of a number written with spaces.
+    let hotline = core == "1800" || core == "1900";
+    if all_digits(core) && (core.starts_with('0') && (2..=4).contains(&core.len()) || hotline) {
+        let mut total = core.len();
+        for word in around.after {
+            if !all_digits(word) || !(2..=4).contains(&word.len()) || total >= 11 {
+                break;
+            }
+            total += word.len();
+        }
+        let enough = if hotline {
+            total >= 7
+        } else {
+            (9..=11).contains(&total)
+        };
+        if enough && total > core.len() {
+            return Some(vec![token(
+                span,
+                number::digits(core),
+                Kind::Number,
+                "N-PHONE",
+            )]);
+        }
+    }
+    // One word: 0912345678, 0912.345.678, 024-3825-1234, 19001234.
+    let digit_count = core.bytes().filter(u8::is_ascii_digit).count();
+    let is_phone = core
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && core.starts_with(|c: char| c.is_ascii_digit())
+        && core.ends_with(|c: char| c.is_ascii_digit())
+        && (core.starts_with('0') && (10..=11).contains(&digit_count)
+            || (core.starts_with("1800") || core.starts_with("1900")) && digit_count == 8);
+    if !is_phone {
+        return None;
+    }
+    let mut groups: Vec<Range<usize>> = Vec::new();
+    if core.bytes().all(|b| b.is_ascii_digit()) {
+        let sizes: &[usize] = match digit_count {
+            8 => &[4, 4],
+            10 => &[4, 3, 3],
+            _ => &[3, 4, 4],
+        };
+        let mut at = 0;
+        for size in sizes {
+            groups.push(at..at + size);
+            at += size;
+        }
+    } else {
+        let mut at = 0;
+        for part in core.split(['.', '-']) {
+            groups.push(at..at + part.len());
+            at += part.len() + 1;
+        }
+        if groups.iter().any(|g| g.is_empty()) {
+            return None;
+        }
+    }
+    let mut tokens = Vec::new();
+    let mut end = 0;
+    for group in groups {
+        if !tokens.is_empty() {
+            tokens.push(token(
+                span.start + end..span.start + group.start,
+                ",",
+                Kind::Pause,
+                "P-PAUSE",
+            ));
+        }
+        tokens.push(token(
+            span.start + group.start..span.start + group.end,
+            number::digits(&core[group.clone()]),
+            Kind::Number,
+            "N-PHONE",
+        ));
+        end = group.end;
+    }
+    Some(tokens)
+}
+
+/// 14h, 14h30, 14g30, 14:30, 23:59:59, 3p20s → spoken time.
+pub(super) fn read_time(core: &str, style: &NumberStyle) -> Option<String> {
+    let parse = |s: &str| -> Option<u32> {
+        if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let say = |v: u32| number::cardinal(&v.to_string(), style);
+    let clock = |h: u32, m: u32, s: u32| {
+        let mut spoken = format!("{} giờ", say(h));
+        if m > 0 {
+            spoken.push_str(&format!(" {} phút", say(m)));
+        }
+        if s > 0 {
+            spoken.push_str(&format!(" {} giây", say(s)));
+        }
+        spoken
+    };
+    if let Some(i) = core.find(['h', 'g']) {
+        let (h, m) = (&core[..i], &core[i + 1..]);
+        let h = parse(h)?;
+        if h > 24 {
+            return None;
+        }
+        if m.is_empty() {
+            return Some(clock(h, 0, 0));
+        }
+        let m = parse(m.strip_suffix('p').unwrap_or(m))?;
+        return (m <= 59).then(|| clock(h, m, 0));
+    }
+    // A duration in minutes and seconds: 3p, 3p20s.
+    if let Some((m, s)) = core.split_once('p') {
+        let m = parse(m)?;
+        let s = if s.is_empty() {
+            0
+        } else {
+            parse(s.strip_suffix('s')?)?
+        };
+        if m > 59 || s > 59 {
+            return None;
+        }
+        let mut spoken = format!("{} phút", say(m));
+        if s > 0 {
+            spoken.push_str(&format!(" {} giây", say(s)));
+        }
+        return Some(spoken);
+    }
+    let mut parts = core.split(':');
+    let h = parse(parts.next()?)?;
+    let minutes = parts.next()?;
+    let m = parse(minutes)?;
+    let s = parts.next().map_or(Some(0), parse)?;
+    if parts.next().is_some() || h > 24 || m > 59 || s > 59 || minutes.len() != 2 {
+        return None;
+    }
+    Some(clock(h, m, s))
+}
+
+/// Dates in d/m/yyyy, d-m-yyyy, d.m.yyyy, d/m and m/yyyy forms. The leading
+/// `ngày`/`tháng` is left out when the text already says it; after `quý`
+/// the number is a quarter (quý 2/2021).
+fn read_date(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<(String, &'static str)> {
+    let style = &n.style;
+    let before_last = around.before_last();
+    let sep = ['/', '-', '.'].into_iter().find(|&s| core.contains(s))?;
+    let parts: Vec<&str> = core.split(sep).collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let value = |s: &str| s.parse::<u32>().ok();
+    let say = |v: u32| number::cardinal(&v.to_string(), style);
+    let day_word = if matches!(before_last, Some("ngày" | "mùng" | "hôm")) {
+        ""
+    } else {
+        "ngày "
+    };
+    match parts[..] {
+        // N-DATE-DMY
+        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => {
+            let (d, m, y) = (value(d)?, value(m)?, value(y)?);
+            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
+                return None;
+            }
+            Some((
+                format!(
+                    "{day_word}{} tháng {} năm {}",
+                    say(d),
+                    number::month(m, style),
+                    say(y)
+                ),
+                "N-DATE-DMY",
+            ))
+        }
+        // N-DATE-MY
+        [m, y] if y.len() == 4 && m.len() <= 2 && sep != '.' => {
+            let (m, y) = (value(m)?, value(y)?);
+            let quarter = before_last == Some("quý");
+            if quarter {
+                return (1..=4)
+                    .contains(&m)
+                    .then(|| (format!("{} năm {}", say(m), say(y)), "N-DATE-MY"));
+            }
+            if !(1..=12).contains(&m) || sep == '-' && before_last != Some("tháng") {
+                return None;
+            }
+            let month_word = if before_last == Some("tháng") {
+                ""
+            } else {
+                "tháng "
+            };
+            Some((
+                format!("{month_word}{} năm {}", number::month(m, style), say(y)),
+                "N-DATE-MY",
+            ))
+        }
+        // N-DATE-DM: only where the words around say it is a date; a bare
+        // a/b is a fraction.
+        [d, m] if d.len() <= 2 && m.len() <= 2 && sep == '/' => {
+            let (d, m) = (value(d)?, value(m)?);
+            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
+                return None;
+            }
+            let date_context = ends_with_any(around.before, &n.triggers.date)
+                || around.bracketed
+                || around.recent_date && matches!(before_last, Some("và" | "hoặc" | "-" | "–"));
+            if !date_context {
+                return None;
+            }
+            if before_last == Some("tháng") {
+                return None;
+            }
+            Some((
+                format!("{day_word}{} tháng {}", say(d), number::month(m, style)),
+                "N-DATE-DM",
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// N-SCORE: 2-1 after a word about a match (tỷ số, thắng, hòa) or when the
+/// first number is larger, which a range never is: read "hai một".
+fn read_score(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<String> {
+    let (a, b) = core.split_once(['-', '–'])?;
+    let small = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    if !small(a) || !small(b) {
+        return None;
+    }
+    let (x, y) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+    let context = (0..=3).any(|skip| {
+        around.before.len() >= skip
+            && ends_with_any(
+                &around.before[..around.before.len() - skip],
+                &n.triggers.score,
+            )
+    });
+    if !context && x <= y {
+        return None;
+    }
+    let style = &n.style;
+    Some(format!(
+        "{} {}",
+        number::cardinal(a, style),
+        number::cardinal(b, style)
+    ))
+}
+
+/// N-RANGE: two amounts or times joined by a dash (6-7, 2020-2025,
+/// 10:00-11:00, 3kg-6kg, 50.000đ-100.000đ) read with "đến".
+fn read_range(n: &Normalizer, start: usize, core: &str, around: &Around<'_>) -> Option<Vec<Token>> {
+    let dash = core[1..].find(['-', '–'])? + 1;
+    let dash_len = core[dash..].chars().next()?.len_utf8();
+    let (left, right) = (&core[..dash], &core[dash + dash_len..]);
+    if !right.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let side = |at: usize, text: &str| -> Option<Vec<Token>> {
+        if let Some(spoken) = read_time(text, &n.style) {
+            return Some(vec![token(
+                at..at + text.len(),
+                spoken,
+                Kind::Time,
+                "N-TIME",
+            )]);
+        }
+        read_amount(n, at, text, around)
+    };
+    let mut tokens = side(start, left)?;
+    let right_tokens = side(start + dash + dash_len, right)?;
+    tokens.push(token(
+        start + dash..start + dash + dash_len,
+        "đến",
+        Kind::Symbol,
+        "N-RANGE",
+    ));
+    tokens.extend(right_tokens);
+    Some(tokens)
+}
+
+/// N-DOC: a document number (35-NQ/TW, 1234/QĐ-UBND, 15/2021/NĐ-CP). The
+/// number is read, a year part says "năm", the type code is left out when
+/// the words before already name the type (Nghị quyết 35-NQ/TW), and the
+/// issuer codes are read from the lexicon or spelled.
+fn read_document(
+    n: &Normalizer,
+    start: usize,
+    core: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let is_letters = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(super::is_vietnamese_letter)
+            && p.chars().any(char::is_uppercase)
+    };
+    let is_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = core.split(['-', '/']).collect();
+    if parts.len() < 2
+        || !is_digits(parts[0])
+        || !parts.iter().any(|p| is_letters(p))
+        || !parts.iter().all(|p| is_letters(p) || is_digits(p))
+    {
+        return None;
+    }
+    let style = &n.style;
+    let window = around.window();
+    let named_before = {
+        let skip = usize::from(around.before_last() == Some("số"));
+        around.before[..around.before.len() - skip].join(" ")
+    };
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    let mut seen_type = false;
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            tokens.push(silent(start + at - 1..start + at));
+        }
+        let span = start + at..start + at + part.len();
+        let spoken = if is_digits(part) {
+            if index > 0 && part.len() == 4 {
+                format!("năm {}", number::cardinal(part, style))
+            } else {
+                read_number(part, style).0
+            }
+        } else {
+            let reading = n
+                .abbreviations
+                .reading(part, &window)
+                .map_or_else(|| spelled(n, part), |e| e.spoken.clone());
+            let restates_type = !seen_type && named_before.ends_with(&reading.to_lowercase());
+            seen_type = true;
+            if restates_type {
+                String::new()
+            } else {
+                reading
+            }
+        };
+        tokens.push(token(span, spoken, Kind::Abbreviation, "N-DOC"));
+        at += part.len() + 1;
+    }
+    Some(tokens)
+}
+
+/// A number with what may follow it inside one word: the k/tr shorthand,
+/// a fraction, money with cents, a unit or a composite unit (km/h,
+/// 100₫/kg). `None` unless the whole text is understood.
+fn read_amount(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let style = &n.style;
+    if let Some(tokens) = read_fraction(n, start, text, around) {
+        return Some(tokens);
+    }
+    let len = numeric_prefix_len(text);
+    if len == 0 {
+        return None;
+    }
+    // A unit wins over the shorthand: 12kg is kilograms, not 12 nghìn g.
+    let unit_follows =
+        len < text.len() && read_unit(n, start + len, &text[len..], around).is_some();
+    if !unit_follows && let Some(tokens) = read_shorthand(n, start, text, around) {
+        return Some(tokens);
+    }
+    let (digits, rest) = text.split_at(len);
+    let span = start..start + text.len();
+    if let Some(spoken) = read_cents(n, digits, rest) {
+        return Some(vec![token(span, spoken, Kind::Unit, "N-MONEY")]);
+    }
+    let ordinal = rest.is_empty()
+        && ends_with_any(around.before, &n.triggers.ordinal)
+        && !digits.contains([',', '.', '-']);
+    // A month after "tháng": tháng 4 → tháng tư.
+    let month = (rest.is_empty() && around.before_last() == Some("tháng"))
+        .then(|| digits.parse::<u32>().ok())
+        .flatten()
+        .filter(|m| (1..=12).contains(m));
+    let (spoken, rule) = if let Some(month) = month {
+        (number::month(month, style), "N-CARD")
+    } else if ordinal {
+        (number::ordinal(digits, style), "N-ORD")
+    } else {
+        read_number(digits, style)
+    };
+    let mut tokens = vec![token(start..start + len, spoken, Kind::Number, rule)];
+    if !rest.is_empty() {
+        tokens.extend(read_unit(n, start + len, rest, around)?);
+    }
+    Some(tokens)
+}
+
+/// N-SHORT: 500k, 10tr, 1tr2 (1 200 000), 2t3 (2 300 000 000), 2k5.
+fn read_shorthand(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let int_len = text.bytes().take_while(u8::is_ascii_digit).count();
+    if int_len == 0 || int_len > 4 {
+        return None;
+    }
+    let after = &text[int_len..];
+    let (magnitude, mark_len) = [
+        ("tr", 1_000_000u128),
+        ("tỷ", 1_000_000_000),
+        ("tỉ", 1_000_000_000),
+        ("k", 1_000),
+        ("K", 1_000),
+        ("t", 1_000_000_000),
+    ]
+    .into_iter()
+    .find(|(mark, _)| after.starts_with(mark))
+    .map(|(mark, value)| (value, mark.len()))?;
+    let tail = &after[mark_len..];
+    let frac_len = tail.bytes().take_while(u8::is_ascii_digit).count();
+    if frac_len > 3 {
+        return None;
+    }
+    let rest = &tail[frac_len..];
+    let integer: u128 = text[..int_len].parse().ok()?;
+    let mut value = integer * magnitude;
+    if frac_len > 0 {
+        let fraction: u128 = tail[..frac_len].parse().ok()?;
+        value += fraction * magnitude / 10u128.pow(frac_len as u32);
+    }
+    let number_end = int_len + mark_len + frac_len;
+    let mut tokens = vec![token(
+        start..start + number_end,
+        number::cardinal_value(value, &n.style),
+        Kind::Number,
+        "N-SHORT",
+    )];
+    if !rest.is_empty() {
+        tokens.extend(read_unit(n, start + number_end, rest, around)?);
+    }
+    Some(tokens)
+}
+
+/// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
+/// mixed number joined by "và" (5 1/2 → năm và một phần hai).
+fn read_fraction(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let style = &n.style;
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(body) => ("âm ", body),
+        None => ("", text),
+    };
+    let (a, rest) = body.split_once('/')?;
+    let b_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (b, unit) = rest.split_at(b_len);
+    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(a) || !digits(b) || b.bytes().all(|d| d == b'0') {
+        return None;
+    }
+    let denominator = if b.trim_start_matches('0') == "4" {
+        "tư".to_string()
+    } else {
+        number::cardinal(b, style)
+    };
+    let mixed = sign.is_empty() && matches!(around.joined_to, Some("N-CARD" | "N-NEG"));
+    let joiner = if mixed { "và " } else { "" };
+    // A rank out of a total after "thứ"/"hạng": thứ 12/63 → mười hai trên sáu mươi ba.
+    let spoken = if ends_with_any(around.before, &n.triggers.ordinal) && unit.is_empty() {
+        format!(
+            "{} trên {}",
+            number::cardinal(a, style),
+            number::cardinal(b, style)
+        )
+    } else {
+        format!(
+            "{joiner}{sign}{} phần {denominator}",
+            number::cardinal(a, style)
+        )
+    };
+    let number_end = text.len() - unit.len();
+    let mut tokens = vec![token(
+        start..start + number_end,
+        spoken,
+        Kind::Number,
+        "N-FRAC",
+    )];
+    if !unit.is_empty() {
+        tokens.extend(read_unit(n, start + number_end, unit, around)?);
+    }
+    Some(tokens)
+}
+
+/// N-MONEY: dollars and euros with cents (10,5$ → mười đô la năm mươi xu).
+fn read_cents(n: &Normalizer, digits: &str, unit: &str) -> Option<String> {
+    if !matches!(unit, "$" | "€") || digits.starts_with('-') {
+        return None;
+    }
+    let (whole, cents) = digits.split_once(',')?;
+    if cents.len() > 2 {
+        return None;
+    }
+    let cents: u32 = format!("{cents:0<2}").parse().ok()?;
+    let currency = n.units.get(unit)?;
+    let style = &n.style;
+    let whole_value = number::cardinal(whole, style);
+    let mut parts = Vec::new();
+    if whole_value != "không" {
+        parts.push(format!("{whole_value} {currency}"));
+    }
+    if cents > 0 {
+        parts.push(format!(
+            "{} xu",
+            number::cardinal(&cents.to_string(), style)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// N-UNIT: a unit glued to a number (5km, 95%), or a composite unit
+/// `x/y`: money per measured quantity says "một" (100₫/kg → đồng một ki lô
+/// gam), anything else says "trên" (km/h, 200mg/ml, 50.000đ/ngày).
+pub(super) fn read_unit(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let window = around.window();
+    let span = start..start + text.len();
+    if let Some(unit) = n.units.reading_strict(text, &window) {
+        return Some(vec![token(span, unit.spoken.clone(), Kind::Unit, "N-UNIT")]);
+    }
+    let (x, rest) = text.split_once('/')?;
+    let is_word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| super::is_vietnamese_letter(c) && c.is_lowercase())
+    };
+    let numerator = match n.units.reading_strict(x, &window) {
+        Some(unit) => unit.spoken.clone(),
+        None if is_word(x) => x.to_string(),
+        None => return None,
+    };
+    let is_money = n
+        .triggers
+        .currency
+        .iter()
+        .any(|c| numerator.to_lowercase().starts_with(&c.join(" ")));
+    let mut tokens = vec![token(
+        start..start + x.len(),
+        numerator,
+        Kind::Unit,
+        "N-UNIT",
+    )];
+    // Each further part is "per" something: 75 triệu đồng/người/năm.
+    let mut at = start + x.len();
+    for y in rest.split('/') {
+        let denominator = if let Some(unit) = n.units.get(y) {
+            unit.to_string()
+        } else if is_word(y) {
+            y.to_string()
+        } else {
+            return None;
+        };
+        let measured = !n
+            .triggers
+            .time_units
+            .iter()
+            .any(|t| t.join(" ") == denominator);
+        let per = if is_money && measured {
+            "một"
+        } else {
+            "trên"
+        };
+        tokens.push(token(at..at + 1, per, Kind::Symbol, "N-UNIT"));
+        tokens.push(token(
+            at + 1..at + 1 + y.len(),
+            denominator,
+            Kind::Unit,
+            "N-UNIT",
+        ));
+        at += 1 + y.len();
+    }
+    Some(tokens)
+}
+
+/// Length of the leading number: optional minus, digits, `.` thousands
+/// groups or `,` decimals.
+pub(super) fn numeric_prefix_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    let digits_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == digits_start {
+        return 0;
+    }
+    // Thousands groups: .ddd repeated.
+    while i + 4 <= bytes.len()
+        && bytes[i] == b'.'
+        && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+        && bytes.get(i + 4).is_none_or(|b| !b.is_ascii_digit())
+    {
+        i += 4;
+    }
+    // Decimal part: ,d+
+    if i + 1 < bytes.len() && bytes[i] == b',' && bytes[i + 1].is_ascii_digit() {
+        i += 1;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// A plain number (no unit): cardinal, decimal, negative, leading zero.
+pub(super) fn read_number(text: &str, style: &NumberStyle) -> (String, &'static str) {
+    if let Some(rest) = text.strip_prefix('-') {
+        let (spoken, _) = read_number(rest, style);
+        return (format!("âm {spoken}"), "N-NEG");
+    }
+    if let Some((integer, fraction)) = text.split_once(',') {
+        return (number::decimal(integer, fraction, style), "N-DEC");
+    }
+    if text.len() > 1 && text.starts_with('0') && !text.contains('.') {
+        return (number::digits(text), "N-DIGITS");
+    }
+    (number::cardinal(text, style), "N-CARD")
+}
