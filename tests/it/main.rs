@@ -1,6 +1,8 @@
 //! One integration-test binary (like ripgrep's `tests/tests.rs`): every
 //! module here drives the real `bantin` binary or the library end to end.
 
+mod audio;
 mod cli;
 mod golden;
+mod tts;
 mod util;
