@@ -6,15 +6,18 @@ use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 
+use bantin::audio::wav::BitDepth;
+use bantin::cache::Cache;
 use bantin::config::{Config, Overrides};
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings, Progress};
+use bantin::pipeline::{self, AudioSettings, Progress, RenderOptions};
 use bantin::script::format::Format;
+use bantin::segment;
 use bantin::store::{NewLexiconEntry, Scope, Store};
-use bantin::voice::{DEFAULT_VOICE, Voices};
-use bantin::{audio, segment};
+use bantin::voice::{DEFAULT_VOICE, Voice, Voices};
 
 #[derive(Parser)]
 #[command(
@@ -74,12 +77,18 @@ enum Command {
         /// Output WAV; defaults to the article's name with `.wav`.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Measured script (JSON); defaults to the WAV's name with `.json`.
+        /// Measured script; its extension picks the format (.json, .txt, .srt,
+        /// .vtt); defaults to the WAV's name with `.json`.
         #[arg(long)]
         script: Option<PathBuf>,
+        #[command(flatten)]
+        audio: AudioArgs,
     },
     /// List the voices and whether each backend is available.
-    Voices,
+    Voices {
+        #[command(subcommand)]
+        action: Option<VoicesAction>,
+    },
     /// Run the newsroom HTTP service (and its render jobs).
     Serve {
         /// Station configuration; `BANTIN_*` variables and flags override it.
@@ -141,6 +150,73 @@ enum LexiconCommand {
     Import { file: PathBuf },
 }
 
+#[derive(Subcommand)]
+enum VoicesAction {
+    /// Measure a voice's syllables per minute on a reference text and store
+    /// it in its profile (a built-in voice gets a copy in DATA/voices/).
+    Calibrate {
+        name: String,
+        /// Reference text (an article); the shipped Vietnamese news text by default.
+        #[arg(long)]
+        text: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct AudioArgs {
+    /// Output sample rate, Hz.
+    #[arg(long, default_value_t = 48_000, value_parser = clap::builder::PossibleValuesParser::new(["48000", "44100"]).map(|s| s.parse::<u32>().expect("listed values are numbers")))]
+    rate: u32,
+    /// Bits per sample.
+    #[arg(long, default_value_t = 16, value_parser = clap::builder::PossibleValuesParser::new(["16", "24"]).map(|s| s.parse::<u16>().expect("listed values are numbers")))]
+    bits: u16,
+    /// Cue audio cache folder [default: DATA/cache with --data, else
+    /// $XDG_CACHE_HOME/bantin or ~/.cache/bantin].
+    #[arg(long, env = "BANTIN_CACHE")]
+    cache: Option<PathBuf>,
+    /// Synthesize every cue again, neither reading nor writing the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Backend calls at once (the voice's own bound also applies).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// `bext` Originator (the station).
+    #[arg(long, default_value = "bantin")]
+    originator: String,
+}
+
+impl AudioArgs {
+    fn settings(&self) -> AudioSettings {
+        AudioSettings {
+            sample_rate_hz: self.rate,
+            bit_depth: if self.bits == 24 {
+                BitDepth::TwentyFour
+            } else {
+                BitDepth::Sixteen
+            },
+            ..AudioSettings::default()
+        }
+    }
+
+    fn cache(&self, data: Option<&Path>) -> Result<Option<Cache>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let dir = match (&self.cache, data) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(data)) => data.join("cache"),
+            (None, None) => match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+                Some(xdg) => PathBuf::from(xdg).join("bantin"),
+                None => match std::env::var_os("HOME") {
+                    Some(home) => PathBuf::from(home).join(".cache/bantin"),
+                    None => PathBuf::from("bantin-data/cache"),
+                },
+            },
+        };
+        Ok(Some(Cache::open(&dir)?))
+    }
+}
+
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
     let data = cli.data.as_deref();
@@ -168,8 +244,12 @@ pub fn run() -> Result<()> {
             voice,
             output,
             script,
-        } => render(data, &article, &voice, output, script),
-        Command::Voices => list_voices(data),
+            audio,
+        } => render(data, &article, &voice, output, script, &audio),
+        Command::Voices { action: None } => list_voices(data),
+        Command::Voices {
+            action: Some(VoicesAction::Calibrate { name, text }),
+        } => calibrate(data, &name, text.as_deref()),
         Command::Serve { config, addr } => serve(data, config.as_deref(), addr),
         Command::Token(command) => token(&store(data)?, command),
         Command::Lexicon(command) => lexicon(&store(data)?, command),
@@ -437,11 +517,14 @@ fn render(
     voice: &str,
     output: Option<PathBuf>,
     script_path: Option<PathBuf>,
+    audio_args: &AudioArgs,
 ) -> Result<()> {
     let voices = voices(data)?;
     let voice = voices.get(voice)?;
     let synthesizer = voice.synthesizer();
     synthesizer.check()?;
+    let settings = audio_args.settings();
+    let cache = audio_args.cache(data)?;
     let output = match output {
         Some(o) => o,
         None if article == Path::new("-") => bail!("reading stdin: name the output WAV with -o"),
@@ -454,7 +537,6 @@ fn render(
     };
     let script_path = script_path.unwrap_or_else(|| output.with_extension("json"));
     let (bytes, name) = read_input(Some(article))?;
-    let settings = AudioSettings::default();
     let (_, script) = pipeline::prepare(
         &bytes,
         name.as_deref(),
@@ -469,26 +551,142 @@ fn render(
             .progress_chars("=> "),
     );
     bar.set_message(format!("rendering with {}", voice.name));
-    let rendered = pipeline::render(&script, synthesizer.as_ref(), &settings, &Bar(bar.clone()));
+    let mut options = RenderOptions {
+        cache: cache.as_ref(),
+        ..RenderOptions::default()
+    };
+    if let Some(jobs) = audio_args.jobs {
+        options.max_parallel = jobs.max(1);
+    }
+    let rendered = pipeline::render_with(
+        &script,
+        synthesizer.as_ref(),
+        &settings,
+        &options,
+        &Bar(bar.clone()),
+    );
     bar.finish_and_clear();
-    let rendered = rendered?;
-    let wav = audio::wav::encode(&rendered.pcm, settings.bit_depth)?;
+    let rendered = rendered.with_context(|| {
+        format!(
+            "cannot render {} with voice {}",
+            article.display(),
+            voice.name
+        )
+    })?;
+    let now = jiff::ZonedDateTime::now().datetime();
+    let wav = pipeline::broadcast_wav(&rendered, &settings, &audio_args.originator, now)?;
     pipeline::write_atomic(&output, &wav)
         .with_context(|| format!("cannot write {}", output.display()))?;
+    let script_format = match script_path.extension().and_then(|e| e.to_str()) {
+        Some("txt") => Format::Txt,
+        Some("srt") => Format::Srt,
+        Some("vtt") => Format::Vtt,
+        _ => Format::Json,
+    };
     pipeline::write_atomic(
         &script_path,
-        Format::Json.render(&rendered.script).as_bytes(),
+        script_format.render(&rendered.script).as_bytes(),
     )
     .with_context(|| format!("cannot write {}", script_path.display()))?;
     eprintln!(
-        "wrote {} ({}, {:.1} LUFS, true peak {:.1} dBTP) and {}",
+        "wrote {} ({}, {:.1} LUFS, true peak {:.1} dBTP; {} of {} cues from the cache) and {}",
         output.display(),
         bantin::script::clock(rendered.script.total),
         rendered.loudness.integrated_lufs,
         rendered.loudness.true_peak_dbtp,
+        rendered.stats.cached,
+        rendered.stats.cues,
         script_path.display()
     );
     Ok(())
+}
+
+/// Renders the reference text with the voice (no cache: the point is to
+/// time this backend now) and rewrites the profile's speaking rate so that
+/// estimates match rendered length.
+fn calibrate(data: Option<&Path>, name: &str, text: Option<&Path>) -> Result<()> {
+    let voices = voices(data)?;
+    let voice = voices.get(name)?;
+    let synthesizer = voice.synthesizer();
+    synthesizer.check()?;
+    let (bytes, file) = match text {
+        Some(path) => read_input(Some(path))?,
+        None => (
+            include_bytes!("../voices/calibration-vi.txt").to_vec(),
+            Some("calibration-vi.txt".to_string()),
+        ),
+    };
+    let settings = AudioSettings::default();
+    let (_, script) = pipeline::prepare(
+        &bytes,
+        file.as_deref(),
+        &normalizer(data)?,
+        voice,
+        &settings,
+    )
+    .context("cannot read the reference text")?;
+    let rendered = pipeline::render(&script, synthesizer.as_ref(), &settings, &())
+        .with_context(|| format!("cannot render the reference text with {}", voice.name))?;
+    let syllables_per_minute = measured_rate(&rendered.script, &settings);
+    let (path, text) = match voice.path() {
+        Some(path) => (
+            path.to_path_buf(),
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => {
+            let Some(data) = data else {
+                bail!(
+                    "{} is a built-in voice: pass --data DIR to store a calibrated copy in DIR/voices/",
+                    voice.name
+                );
+            };
+            let dir = data.join("voices");
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            (
+                dir.join(format!("{}.toml", voice.name)),
+                builtin_text(voice)?,
+            )
+        }
+    };
+    let updated =
+        bantin::voice::set_rate(&path.display().to_string(), &text, syllables_per_minute)?;
+    Voice::parse(&path.display().to_string(), &updated)?;
+    pipeline::write_atomic(&path, updated.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "{}: {:.1} syllables per minute (was {:.1}), stored in {}",
+        voice.name,
+        syllables_per_minute,
+        voice.syllables_per_minute,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Syllables per minute of speech in a rendered script: cue lengths minus
+/// the breath pauses inside cues (estimates add those back).
+fn measured_rate(script: &bantin::Script, settings: &AudioSettings) -> f64 {
+    let speech: f64 = script
+        .cues
+        .iter()
+        .map(|c| {
+            let breaths = settings.pauses.between_breath_groups.as_secs_f64()
+                * c.parts.len().saturating_sub(1) as f64;
+            (c.end - c.start).as_secs_f64() - breaths
+        })
+        .sum();
+    script.syllables() as f64 * 60.0 / speech.max(1e-3)
+}
+
+fn builtin_text(voice: &Voice) -> Result<String> {
+    let file = voice
+        .origin
+        .strip_prefix("builtin:")
+        .context("not a built-in voice")?;
+    bantin::voice::builtin_text(file)
+        .map(str::to_string)
+        .with_context(|| format!("no built-in profile {file}"))
 }
 
 fn list_voices(data: Option<&Path>) -> Result<()> {

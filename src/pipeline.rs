@@ -1,14 +1,18 @@
 //! Chains the stages the way the CLI and the service use them: bytes to a
 //! timed script (`prepare`), a script to levelled audio with measured times
-//! (`render`), and atomic file output.
+//! (`render`: cues synthesized in parallel up to a bound, each looked up in
+//! and added to the cue cache), and atomic file output.
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::audio::{self, Loudness, LoudnessTarget, Pcm, Segment, wav::BitDepth};
+use crate::cache::{Cache, Key};
 use crate::ingest::{self, Article, IngestError};
 use crate::normalize::Normalizer;
 use crate::script::{self, Pauses, Script, Timing};
@@ -57,7 +61,8 @@ pub fn prepare(
     settings: &AudioSettings,
 ) -> Result<(Article, Script), IngestError> {
     let article = ingest::read(bytes, name)?;
-    let script = script::build(&article, normalizer, &voice.name, &timing(voice, settings));
+    let normalizer = voice.normalizer(normalizer);
+    let script = script::build(&article, &normalizer, &voice.name, &timing(voice, settings));
     Ok((article, script))
 }
 
@@ -78,6 +83,8 @@ pub enum RenderError {
     Loudness(#[from] audio::LoudnessError),
     #[error("the script has no cue to speak")]
     Empty,
+    #[error(transparent)]
+    Wav(#[from] audio::wav::WavError),
     #[error("cancelled")]
     Cancelled,
 }
@@ -88,12 +95,24 @@ pub struct Rendered {
     pub pcm: Pcm,
     pub loudness: Loudness,
     pub script: Script,
+    pub stats: RenderStats,
+}
+
+/// Where each cue's audio came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    pub cues: usize,
+    /// Cues read from the cache.
+    pub cached: usize,
+    /// Cues the backend spoke.
+    pub synthesized: usize,
 }
 
 /// Progress of a render: cues done out of total.
 pub trait Progress: Sync {
+    /// Called once per finished cue (from the worker that finished it).
     fn cue_done(&self, done: usize, total: usize);
-    /// Checked between cues; true stops the render with [`RenderError::Cancelled`].
+    /// Checked before each cue; true stops the render with [`RenderError::Cancelled`].
     fn cancelled(&self) -> bool {
         false
     }
@@ -103,9 +122,25 @@ impl Progress for () {
     fn cue_done(&self, _: usize, _: usize) {}
 }
 
-/// Synthesizes every breath group of every cue, joins them with the
-/// script's pauses, levels the whole to the loudness target and measures
-/// where each cue landed.
+/// How a render may use the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions<'a> {
+    /// Cue audio cache; `None` synthesizes every cue.
+    pub cache: Option<&'a Cache>,
+    /// Upper bound on backend calls at once (the backend's own bound also applies).
+    pub max_parallel: usize,
+}
+
+impl Default for RenderOptions<'_> {
+    fn default() -> Self {
+        Self {
+            cache: None,
+            max_parallel: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// [`render_with`] without a cache, as parallel as the machine and backend allow.
 ///
 /// # Errors
 /// [`RenderError`] naming the cue whose synthesis failed.
@@ -115,51 +150,197 @@ pub fn render(
     settings: &AudioSettings,
     progress: &dyn Progress,
 ) -> Result<Rendered, RenderError> {
+    render_with(
+        script,
+        synthesizer,
+        settings,
+        &RenderOptions::default(),
+        progress,
+    )
+}
+
+/// Synthesizes every breath group of every cue (cached cues are read back
+/// instead), joins them with the script's pauses, levels the whole to the
+/// loudness target and measures where each cue landed. The first failing
+/// cue (in script order) fails the render; nothing of it reaches the cache.
+///
+/// # Errors
+/// [`RenderError`] naming the cue whose synthesis failed.
+pub fn render_with(
+    script: &Script,
+    synthesizer: &dyn Synthesizer,
+    settings: &AudioSettings,
+    options: &RenderOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<Rendered, RenderError> {
     if script.cues.is_empty() {
         return Err(RenderError::Empty);
     }
-    let rate = settings.sample_rate_hz;
-    let mut segments = Vec::with_capacity(script.cues.len());
-    for (index, cue) in script.cues.iter().enumerate() {
-        if progress.cancelled() {
-            return Err(RenderError::Cancelled);
+    let total = script.cues.len();
+    let workers = options
+        .max_parallel
+        .min(synthesizer.max_parallel())
+        .clamp(1, total);
+    let fingerprint = synthesizer.fingerprint();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let cached = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let cancelled = AtomicBool::new(false);
+    let results: Vec<Mutex<Option<Result<Pcm, RenderError>>>> =
+        (0..total).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    if progress.cancelled() {
+                        cancelled.store(true, Ordering::Relaxed);
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(cue) = script.cues.get(index) else {
+                        break;
+                    };
+                    let key = Key::new(
+                        &fingerprint,
+                        settings.sample_rate_hz,
+                        settings.pauses.between_breath_groups,
+                        &cue.parts,
+                    );
+                    let result = match options.cache.and_then(|c| c.get(&key)) {
+                        Some(pcm) => {
+                            cached.fetch_add(1, Ordering::Relaxed);
+                            Ok(pcm)
+                        }
+                        None => speak_cue(cue, synthesizer, settings).inspect(|pcm| {
+                            if let Some(cache) = options.cache
+                                && let Err(e) = cache.put(&key, pcm)
+                            {
+                                // A cache that cannot be written costs speed, not output.
+                                tracing::warn!("{e}");
+                            }
+                        }),
+                    };
+                    let failed = result.is_err();
+                    *results[index].lock().expect("no worker panics holding it") = Some(result);
+                    if failed {
+                        stop.store(true, Ordering::Relaxed);
+                    } else {
+                        progress.cue_done(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    }
+                }
+            });
         }
-        let mut samples = Vec::new();
-        for (part_index, part) in cue.parts.iter().enumerate() {
-            let pcm = synthesizer
-                .synthesize(part)
-                .map_err(|source| RenderError::Synth {
-                    cue: cue.id,
-                    text: part.clone(),
-                    source,
-                })?;
-            let pcm = audio::resample(pcm, rate).map_err(|source| RenderError::Resample {
-                cue: cue.id,
-                source,
-            })?;
-            if part_index > 0 {
-                samples.resize(
-                    samples.len() + audio::samples_for(rate, settings.pauses.between_breath_groups),
-                    0.0,
-                );
+    });
+    let mut segments = Vec::with_capacity(total);
+    for (cue, result) in script.cues.iter().zip(results) {
+        match result.into_inner().expect("no worker panicked") {
+            Some(Ok(pcm)) => segments.push(Segment {
+                pcm,
+                pause_after: cue.pause_after,
+            }),
+            Some(Err(e)) => return Err(e),
+            // Not reached: a worker stopped because of a later failure or a cancel.
+            None => {
+                if cancelled.load(Ordering::Relaxed) {
+                    return Err(RenderError::Cancelled);
+                }
             }
-            samples.extend_from_slice(trim_silence(&pcm.samples));
         }
-        segments.push(Segment {
-            pcm: Pcm::new(rate, samples),
-            pause_after: cue.pause_after,
-        });
-        progress.cue_done(index + 1, script.cues.len());
     }
+    if segments.len() != total {
+        // Every missing cue is explained by a failure or a cancel above.
+        return Err(RenderError::Cancelled);
+    }
+    let rate = settings.sample_rate_hz;
     let mut program = audio::assemble(&segments, rate);
     let loudness = audio::normalize(&mut program.pcm, settings.loudness)?;
     let mut script = script.clone();
     script.apply_measured(&program.placements, program.pcm.duration());
+    let cached = cached.into_inner();
     Ok(Rendered {
         pcm: program.pcm,
         loudness,
         script,
+        stats: RenderStats {
+            cues: total,
+            cached,
+            synthesized: total - cached,
+        },
     })
+}
+
+/// One cue's speech at the output rate: each breath group synthesized,
+/// resampled, trimmed of the backend's own silence, joined by breath pauses.
+fn speak_cue(
+    cue: &crate::script::Cue,
+    synthesizer: &dyn Synthesizer,
+    settings: &AudioSettings,
+) -> Result<Pcm, RenderError> {
+    let rate = settings.sample_rate_hz;
+    let mut samples = Vec::new();
+    for (part_index, part) in cue.parts.iter().enumerate() {
+        let pcm = synthesizer
+            .synthesize(part)
+            .map_err(|source| RenderError::Synth {
+                cue: cue.id,
+                text: part.clone(),
+                source,
+            })?;
+        let pcm = audio::resample(pcm, rate).map_err(|source| RenderError::Resample {
+            cue: cue.id,
+            source,
+        })?;
+        if part_index > 0 {
+            samples.resize(
+                samples.len() + audio::samples_for(rate, settings.pauses.between_breath_groups),
+                0.0,
+            );
+        }
+        samples.extend_from_slice(trim_silence(&pcm.samples));
+    }
+    Ok(Pcm::new(rate, samples))
+}
+
+/// The rendered audio as Broadcast WAV: `bext` with the title folded to
+/// ASCII, the originator, the origination date and time `at`, and the
+/// loudness of the final samples.
+///
+/// # Errors
+/// [`RenderError::Loudness`] or [`RenderError::Wav`].
+pub fn broadcast_wav(
+    rendered: &Rendered,
+    settings: &AudioSettings,
+    originator: &str,
+    at: jiff::civil::DateTime,
+) -> Result<Vec<u8>, RenderError> {
+    let report = audio::report(&rendered.pcm, rendered.loudness)?;
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let bext = audio::wav::Bext {
+        description: rendered.script.title.clone(),
+        originator: originator.to_string(),
+        originator_reference: format!("bantin {}", rendered.script.voice),
+        origination_date: at.strftime("%Y-%m-%d").to_string(),
+        origination_time: at.strftime("%H:%M:%S").to_string(),
+        loudness_lufs: finite(report.integrated_lufs),
+        loudness_range_lu: finite(report.range_lu),
+        max_true_peak_dbtp: finite(report.true_peak_dbtp),
+        max_momentary_lufs: finite(report.max_momentary_lufs),
+        max_short_term_lufs: finite(report.max_short_term_lufs),
+        coding_history: format!(
+            "A=PCM,F={},W={},M=mono,T=bantin {} voice {}",
+            rendered.pcm.sample_rate_hz,
+            settings.bit_depth.bits(),
+            env!("CARGO_PKG_VERSION"),
+            rendered.script.voice
+        ),
+    };
+    Ok(audio::wav::encode_bwf(
+        &rendered.pcm,
+        settings.bit_depth,
+        &bext,
+    )?)
 }
 
 /// Drops leading and trailing near-silence a backend adds around speech, so

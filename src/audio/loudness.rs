@@ -59,6 +59,43 @@ pub fn measure(pcm: &Pcm) -> Result<Loudness, LoudnessError> {
     })
 }
 
+/// Every loudness figure a Broadcast WAV `bext` chunk carries.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoudnessReport {
+    pub integrated_lufs: f64,
+    pub range_lu: f64,
+    pub true_peak_dbtp: f64,
+    pub max_momentary_lufs: f64,
+    pub max_short_term_lufs: f64,
+}
+
+/// Completes `loudness` (integrated loudness and true peak, already
+/// measured on `pcm` by [`normalize`] or [`measure`]) with the loudness
+/// range and the largest momentary (400 ms) and short-term (3 s) loudness,
+/// read every 100 ms. Skips the true-peak oversampling, the costly part.
+///
+/// # Errors
+/// [`LoudnessError::Measure`] when the meter refuses the rate.
+pub fn report(pcm: &Pcm, loudness: Loudness) -> Result<LoudnessReport, LoudnessError> {
+    let err = |e: ebur128::Error| LoudnessError::Measure(e.to_string());
+    let mut meter =
+        EbuR128::new(1, pcm.sample_rate_hz, Mode::LRA | Mode::M | Mode::S).map_err(err)?;
+    let step = (pcm.sample_rate_hz as usize / 10).max(1);
+    let (mut max_momentary, mut max_short_term) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for block in pcm.samples.chunks(step) {
+        meter.add_frames_f32(block).map_err(err)?;
+        max_momentary = max_momentary.max(meter.loudness_momentary().map_err(err)?);
+        max_short_term = max_short_term.max(meter.loudness_shortterm().map_err(err)?);
+    }
+    Ok(LoudnessReport {
+        integrated_lufs: loudness.integrated_lufs,
+        range_lu: meter.loudness_range().map_err(err)?,
+        true_peak_dbtp: loudness.true_peak_dbtp,
+        max_momentary_lufs: max_momentary,
+        max_short_term_lufs: max_short_term,
+    })
+}
+
 fn to_db(linear: f64) -> f64 {
     if linear <= 0.0 {
         f64::NEG_INFINITY
@@ -73,7 +110,10 @@ fn from_db(db: f64) -> f64 {
 
 /// Levels `pcm` to the target: gain to the integrated loudness, then the
 /// limiter wherever the true peak would pass its ceiling. Returns the
-/// loudness measured on the result.
+/// loudness of the result: when no limiting is needed it is the first
+/// measurement shifted by the gain (both integrated loudness and true peak
+/// scale exactly with a constant gain, so a second pass over the programme
+/// would only repeat it); after limiting it is measured again.
 ///
 /// # Errors
 /// [`LoudnessError::Silent`] for a programme with no measurable loudness.
@@ -81,6 +121,15 @@ pub fn normalize(pcm: &mut Pcm, target: LoudnessTarget) -> Result<Loudness, Loud
     let mut measured = measure(pcm)?;
     if !measured.integrated_lufs.is_finite() {
         return Err(LoudnessError::Silent);
+    }
+    let gain_db = target.integrated_lufs - measured.integrated_lufs;
+    if measured.true_peak_dbtp + gain_db <= target.max_true_peak_dbtp {
+        let gain = from_db(gain_db) as f32;
+        pcm.samples.iter_mut().for_each(|s| *s *= gain);
+        return Ok(Loudness {
+            integrated_lufs: measured.integrated_lufs + gain_db,
+            true_peak_dbtp: measured.true_peak_dbtp + gain_db,
+        });
     }
     // Gain, limit, re-measure: the limiter lowers loudness a little, so a few
     // rounds converge on the target within a few hundredths of a LU.
@@ -193,6 +242,15 @@ mod tests {
         .unwrap();
         assert!(result.true_peak_dbtp <= -1.0, "{result:?}");
         assert!((result.integrated_lufs + 16.0).abs() < 0.5, "{result:?}");
+    }
+
+    #[test]
+    fn the_reported_loudness_is_what_a_new_measurement_finds() {
+        let mut pcm = tone(48_000, 5.0, 0.05);
+        let reported = normalize(&mut pcm, LoudnessTarget::default()).unwrap();
+        let again = measure(&pcm).unwrap();
+        assert!((reported.integrated_lufs - again.integrated_lufs).abs() < 0.01);
+        assert!((reported.true_peak_dbtp - again.true_peak_dbtp).abs() < 0.01);
     }
 
     #[test]

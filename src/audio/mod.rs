@@ -10,7 +10,9 @@ pub mod wav;
 use std::time::Duration;
 
 pub use assemble::{Program, Segment, assemble};
-pub use loudness::{Loudness, LoudnessError, LoudnessTarget, measure, normalize};
+pub use loudness::{
+    Loudness, LoudnessError, LoudnessReport, LoudnessTarget, measure, normalize, report,
+};
 pub use resample::{ResampleError, resample};
 
 /// Mono PCM samples in [-1, 1] at a sample rate.

@@ -1,8 +1,10 @@
-//! WAV in and out. Writing goes through hound into a temporary file beside the
-//! target, renamed into place only when complete, so a crash never leaves a
-//! half file. Reading is tolerant of streaming headers (`espeak-ng --stdout`
-//! writes placeholder sizes) and accepts 8/16/24/32-bit integer and float PCM,
-//! mixing several channels down to mono.
+//! WAV in and out. Plain WAV goes through hound; Broadcast WAV (EBU Tech
+//! 3285, a `bext` chunk before `fmt `) is laid out here, since hound writes
+//! no custom chunks. Files go to a temporary file beside the target, renamed
+//! into place only when complete, so a crash never leaves a half file.
+//! Reading is tolerant of streaming headers (`espeak-ng --stdout` writes
+//! placeholder sizes) and of chunks it does not know, and accepts
+//! 8/16/24/32-bit integer and float PCM, mixing several channels down to mono.
 
 use std::io::Write;
 use std::path::Path;
@@ -65,6 +67,192 @@ pub fn encode(pcm: &Pcm, depth: BitDepth) -> Result<Vec<u8>, WavError> {
     }
     writer.finalize()?;
     Ok(cursor.into_inner())
+}
+
+/// Broadcast metadata for the `bext` chunk (EBU Tech 3285 version 2). Text
+/// fields are ASCII by the standard: [`fold_ascii`] them first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bext {
+    /// Up to 256 ASCII characters (the first 64 are the summary).
+    pub description: String,
+    /// Up to 32: who made it (station, program).
+    pub originator: String,
+    /// Up to 32: the originator's own reference.
+    pub originator_reference: String,
+    /// `yyyy-mm-dd`.
+    pub origination_date: String,
+    /// `hh:mm:ss`.
+    pub origination_time: String,
+    /// Integrated loudness, LUFS.
+    pub loudness_lufs: Option<f64>,
+    /// Loudness range, LU.
+    pub loudness_range_lu: Option<f64>,
+    /// Maximum true peak, dBTP.
+    pub max_true_peak_dbtp: Option<f64>,
+    pub max_momentary_lufs: Option<f64>,
+    pub max_short_term_lufs: Option<f64>,
+    /// Lines such as `A=PCM,F=48000,W=16,M=mono,T=bantin`.
+    pub coding_history: String,
+}
+
+/// Size of the fixed part of a version 2 `bext` chunk.
+const BEXT_FIXED: usize = 602;
+/// A loudness field that was not measured (Tech 3285 v2).
+const BEXT_UNSET: i16 = 0x7fff;
+
+/// Folds text to printable ASCII for `bext`: Vietnamese letters lose their
+/// marks (`Đà Nẵng` → `Da Nang`), anything else non-ASCII becomes `?`.
+pub fn fold_ascii(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            c if c.is_whitespace() => ' ',
+            _ => '?',
+        })
+        .collect()
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str, width: usize) {
+    let folded = fold_ascii(text);
+    let bytes = &folded.as_bytes()[..folded.len().min(width)];
+    out.extend_from_slice(bytes);
+    out.resize(out.len() + width - bytes.len(), 0);
+}
+
+fn hundredths(value: Option<f64>) -> i16 {
+    value.filter(|v| v.is_finite()).map_or(BEXT_UNSET, |v| {
+        (v * 100.0).round().clamp(-32_767.0, 32_766.0) as i16
+    })
+}
+
+fn bext_chunk(bext: &Bext) -> Vec<u8> {
+    let mut body = Vec::with_capacity(BEXT_FIXED + bext.coding_history.len() + 2);
+    put_text(&mut body, &bext.description, 256);
+    put_text(&mut body, &bext.originator, 32);
+    put_text(&mut body, &bext.originator_reference, 32);
+    put_text(&mut body, &bext.origination_date, 10);
+    put_text(&mut body, &bext.origination_time, 8);
+    body.extend_from_slice(&[0; 8]); // TimeReference: the file starts at sample 0
+    body.extend_from_slice(&2u16.to_le_bytes()); // Version 2 (loudness fields)
+    body.extend_from_slice(&[0; 64]); // UMID: none
+    for value in [
+        bext.loudness_lufs,
+        bext.loudness_range_lu,
+        bext.max_true_peak_dbtp,
+        bext.max_momentary_lufs,
+        bext.max_short_term_lufs,
+    ] {
+        body.extend_from_slice(&hundredths(value).to_le_bytes());
+    }
+    body.resize(BEXT_FIXED, 0); // Reserved
+    let mut history = fold_ascii(&bext.coding_history);
+    if !history.is_empty() && !history.ends_with("\r\n") {
+        history.push_str("\r\n");
+    }
+    body.extend_from_slice(history.as_bytes());
+    if body.len() % 2 == 1 {
+        // Keep the chunk even-sized, so readers that ignore RIFF's pad byte
+        // after odd chunks (hound does) still find `fmt `; a NUL ends the text.
+        body.push(0);
+    }
+    body
+}
+
+fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
+    out.extend_from_slice(id);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        out.push(0); // RIFF chunks are word-aligned
+    }
+}
+
+/// Encodes mono PCM as a Broadcast WAV file (`bext`, `fmt `, `data`).
+///
+/// # Errors
+/// [`WavError::Unsupported`] when the audio would pass the 4 GiB RIFF limit.
+pub fn encode_bwf(pcm: &Pcm, depth: BitDepth, bext: &Bext) -> Result<Vec<u8>, WavError> {
+    let width = usize::from(depth.bits() / 8);
+    let data_len = pcm.samples.len() * width;
+    if data_len > u32::MAX as usize - 4096 - bext.coding_history.len() {
+        return Err(WavError::Unsupported(
+            "longer than a RIFF file can hold".into(),
+        ));
+    }
+    let mut fmt = Vec::with_capacity(16);
+    fmt.extend_from_slice(&1u16.to_le_bytes()); // integer PCM
+    fmt.extend_from_slice(&1u16.to_le_bytes()); // mono
+    fmt.extend_from_slice(&pcm.sample_rate_hz.to_le_bytes());
+    fmt.extend_from_slice(&(pcm.sample_rate_hz * width as u32).to_le_bytes());
+    fmt.extend_from_slice(&(width as u16).to_le_bytes());
+    fmt.extend_from_slice(&depth.bits().to_le_bytes());
+    let mut out = Vec::with_capacity(data_len + 1024);
+    out.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    push_chunk(&mut out, b"bext", &bext_chunk(bext));
+    push_chunk(&mut out, b"fmt ", &fmt);
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data_len as u32).to_le_bytes());
+    let full_scale = match depth {
+        BitDepth::Sixteen => 32_768.0f32,
+        BitDepth::TwentyFour => 8_388_608.0,
+    };
+    for &s in &pcm.samples {
+        let v = (s.clamp(-1.0, 1.0) * (full_scale - 1.0)).round() as i32;
+        out.extend_from_slice(&v.to_le_bytes()[..width]);
+    }
+    if data_len % 2 == 1 {
+        out.push(0);
+    }
+    let riff = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    Ok(out)
+}
+
+/// Reads the `bext` chunk of a WAV file, if it has one.
+pub fn read_bext(bytes: &[u8]) -> Option<Bext> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
+        let body = pos + 8;
+        if &bytes[pos..pos + 4] == b"bext" {
+            let b = bytes.get(body..body.checked_add(size)?)?;
+            if b.len() < BEXT_FIXED {
+                return None;
+            }
+            let text = |range: std::ops::Range<usize>| {
+                let field = &b[range];
+                let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
+                String::from_utf8_lossy(&field[..end]).into_owned()
+            };
+            let version = u16::from_le_bytes([b[346], b[347]]);
+            let loudness = |at: usize| {
+                let v = i16::from_le_bytes([b[at], b[at + 1]]);
+                (version >= 2 && v != BEXT_UNSET).then(|| f64::from(v) / 100.0)
+            };
+            return Some(Bext {
+                description: text(0..256),
+                originator: text(256..288),
+                originator_reference: text(288..320),
+                origination_date: text(320..330),
+                origination_time: text(330..338),
+                loudness_lufs: loudness(412),
+                loudness_range_lu: loudness(414),
+                max_true_peak_dbtp: loudness(416),
+                max_momentary_lufs: loudness(418),
+                max_short_term_lufs: loudness(420),
+                coding_history: text(BEXT_FIXED..b.len()),
+            });
+        }
+        pos = body.saturating_add(size + (size & 1));
+    }
+    None
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,
@@ -183,6 +371,42 @@ mod tests {
         bytes[40..44].copy_from_slice(&0x7fff_f000u32.to_le_bytes());
         let pcm = decode(&bytes).unwrap();
         assert_eq!(pcm.samples.len(), 100);
+    }
+
+    #[test]
+    fn broadcast_wav_carries_bext_and_the_same_samples() {
+        let pcm = Pcm::new(48_000, vec![0.0, 0.5, -0.5, 0.25, -1.0]);
+        let bext = Bext {
+            description: "Sơ kết công tác Tuyên giáo ở Đà Nẵng".into(),
+            originator: "bantin".into(),
+            origination_date: "2026-11-26".into(),
+            origination_time: "13:05:00".into(),
+            loudness_lufs: Some(-23.01),
+            max_true_peak_dbtp: Some(-1.2),
+            // Odd length: the chunk must still be readable by hound.
+            coding_history: "A=PCM,F=48000,W=24,M=mono,T=bantin1".into(),
+            ..Bext::default()
+        };
+        for depth in [BitDepth::Sixteen, BitDepth::TwentyFour] {
+            let bytes = encode_bwf(&pcm, depth, &bext).unwrap();
+            let riff = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+            assert_eq!(riff + 8, bytes.len());
+            let back = read_bext(&bytes).unwrap();
+            assert_eq!(back.description, "So ket cong tac Tuyen giao o Da Nang");
+            assert_eq!(back.loudness_lufs, Some(-23.01));
+            assert_eq!(back.max_true_peak_dbtp, Some(-1.2));
+            assert_eq!(back.loudness_range_lu, None);
+            assert_eq!(
+                back.coding_history,
+                "A=PCM,F=48000,W=24,M=mono,T=bantin1\r\n"
+            );
+            let audio = decode(&bytes).unwrap();
+            assert_eq!(audio.samples.len(), pcm.samples.len());
+            // hound (an independent reader) accepts the layout too.
+            let reader = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
+            assert_eq!(reader.spec().bits_per_sample, depth.bits());
+            assert_eq!(reader.len() as usize, pcm.samples.len());
+        }
     }
 
     #[test]

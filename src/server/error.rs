@@ -142,12 +142,20 @@ impl From<StoreError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(error: IngestError) -> Self {
         match error {
-            IngestError::TooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
-            IngestError::Unsupported { .. } => ApiError::UnsupportedMediaType(error.to_string()),
+            IngestError::TooLarge { .. } | IngestError::ZipBomb { .. } => {
+                ApiError::PayloadTooLarge(error.to_string())
+            }
+            IngestError::Unsupported { .. } | IngestError::UnsupportedCharset { .. } => {
+                ApiError::UnsupportedMediaType(error.to_string())
+            }
             IngestError::Empty
             | IngestError::NothingToRead { .. }
             | IngestError::NotUtf8 { .. }
-            | IngestError::Binary { .. } => ApiError::Unprocessable(error.to_string()),
+            | IngestError::Binary { .. }
+            | IngestError::BadUtf16
+            | IngestError::MixedEncoding { .. }
+            | IngestError::LegacyEncoding { .. }
+            | IngestError::NotDocx { .. } => ApiError::Unprocessable(error.to_string()),
         }
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProcessError, SynthError, Synthesizer, run};
-use crate::audio::{Pcm, wav};
+use super::{ProcessError, SynthError, Synthesizer, decode_answer, run};
+use crate::audio::Pcm;
 
 /// espeak-ng voice parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,17 +112,12 @@ impl Synthesizer for Espeak {
             backend: backend(),
             reason: e.to_string(),
         })?;
-        let pcm = wav::decode(&bytes).map_err(|e| SynthError::BadAudio {
-            backend: backend(),
-            reason: e.to_string(),
-        })?;
-        if pcm.samples.is_empty() && !text.trim().is_empty() {
-            return Err(SynthError::BadAudio {
-                backend: backend(),
-                reason: "no samples".into(),
-            });
-        }
-        Ok(pcm)
+        decode_answer(&backend(), &bytes, text)
+    }
+
+    fn max_parallel(&self) -> usize {
+        // One short-lived process per call: as many as there are cores.
+        std::thread::available_parallelism().map_or(2, |n| n.get())
     }
 
     fn check(&self) -> Result<(), SynthError> {

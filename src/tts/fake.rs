@@ -52,4 +52,8 @@ impl Synthesizer for Fake {
     fn check(&self) -> Result<(), SynthError> {
         Ok(())
     }
+
+    fn max_parallel(&self) -> usize {
+        4
+    }
 }

@@ -1,16 +1,22 @@
 //! Text-to-speech backends behind one trait: NFC text in, PCM out. The
 //! embedded default is espeak-ng, run as a subprocess (its GPL-3 code stays a
-//! separate program). Knows nothing of scripts or loudness: callers level
-//! and place the audio.
+//! separate program); `command` runs any program that writes WAV (Piper's
+//! CLI), `http` speaks to a TTS server (OpenAI-compatible or Piper's own).
+//! Knows nothing of scripts, caching or loudness: callers level and place
+//! the audio.
 
+mod command;
 mod espeak;
 mod fake;
+mod http;
 mod process;
 
 use std::time::Duration;
 
+pub use command::CommandVoice;
 pub use espeak::Espeak;
 pub use fake::Fake;
+pub use http::{HttpKind, HttpVoice};
 pub use process::{ProcessError, run};
 
 use crate::audio::Pcm;
@@ -29,7 +35,40 @@ pub trait Synthesizer: Send + Sync {
     fn synthesize(&self, text: &str) -> Result<Pcm, SynthError>;
 
     /// Whether the backend can run on this machine (binary present, …).
+    ///
+    /// # Errors
+    /// [`SynthError::Unavailable`] saying what is missing.
     fn check(&self) -> Result<(), SynthError>;
+
+    /// How many calls may run at once (a process per call is cheap for
+    /// espeak-ng; a neural model per call is not).
+    fn max_parallel(&self) -> usize {
+        1
+    }
+}
+
+/// Checks a backend's WAV answer: decodable, with samples when there was
+/// something to say, and finite. A result that fails here never reaches the
+/// cache.
+///
+/// # Errors
+/// [`SynthError::BadAudio`] naming the backend.
+pub fn decode_answer(backend: &str, bytes: &[u8], text: &str) -> Result<Pcm, SynthError> {
+    let bad = |reason: String| SynthError::BadAudio {
+        backend: backend.to_string(),
+        reason,
+    };
+    let pcm = crate::audio::wav::decode(bytes).map_err(|e| bad(e.to_string()))?;
+    if pcm.samples.is_empty() && !text.trim().is_empty() {
+        return Err(bad("no samples".into()));
+    }
+    if pcm.samples.iter().any(|s| !s.is_finite()) {
+        return Err(bad("samples that are not numbers".into()));
+    }
+    if !(8_000..=192_000).contains(&pcm.sample_rate_hz) {
+        return Err(bad(format!("a sample rate of {} Hz", pcm.sample_rate_hz)));
+    }
+    Ok(pcm)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ fn renders_the_example_to_broadcast_wav_with_measured_script() {
     let wav = dir.path().join("bulletin.wav");
     let output = run_ok(
         bantin()
+            .env("BANTIN_CACHE", dir.path().join("cache"))
             .arg("render")
             .arg(example_article())
             .arg("-o")

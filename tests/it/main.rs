@@ -1,10 +1,12 @@
 //! One integration-test binary (like ripgrep's `tests/tests.rs`): every
 //! module here drives the real `bantin` binary or the library end to end.
 
+mod audio;
 mod cli;
 mod golden;
 mod ingest;
 mod normalize;
 mod segment;
 mod server;
+mod tts;
 mod util;

@@ -1,5 +1,6 @@
 //! SubRip (SRT): numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, the cue's
-//! written text, a blank line between cues.
+//! written text, a blank line between cues. A blank line ends a cue, so
+//! blank lines inside a cue's text are dropped.
 
 use std::io;
 
@@ -20,7 +21,16 @@ pub fn write(script: &Script, out: &mut impl io::Write) -> io::Result<()> {
             timestamp(cue.start, ','),
             timestamp(cue.end, ',')
         )?;
-        writeln!(out, "{}", cue.text.replace("\n\n", "\n"))?;
+        writeln!(out, "{}", text_lines(&cue.text))?;
     }
     Ok(())
+}
+
+/// The cue text without blank lines (they would end the cue early).
+pub(crate) fn text_lines(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -1,5 +1,6 @@
 //! WebVTT: the `WEBVTT` header, then cues with ids and `HH:MM:SS.mmm` times.
-//! `-->` cannot appear in cue text, so it is written as `→`.
+//! `-->` cannot appear in cue text, so it is written as `→`; `&`, `<` and
+//! `>` are escaped; blank lines (which end a cue) are dropped.
 
 use std::io;
 
@@ -19,11 +20,11 @@ pub fn write(script: &Script, out: &mut impl io::Write) -> io::Result<()> {
             timestamp(cue.start, '.'),
             timestamp(cue.end, '.')
         )?;
-        let text = cue
-            .text
+        let text = super::srt::text_lines(&cue.text)
             .replace("-->", "→")
             .replace('&', "&amp;")
-            .replace('<', "&lt;");
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         writeln!(out, "{text}")?;
     }
     Ok(())

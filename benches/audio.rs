@@ -1,0 +1,83 @@
+//! Assembling and loudness-normalizing 15 minutes of speech on one core
+//! (goal: at least 500× real time). The speech is real espeak-ng output of
+//! the example article's cues, repeated with the script's pauses until it
+//! lasts 15 minutes, so the meter sees speech and silence as in a bulletin.
+//!
+//!     cargo bench --bench audio
+//!
+//! Prints one line per round and the best and median speed.
+
+use std::time::{Duration, Instant};
+
+use bantin::audio::{self, LoudnessTarget, Pcm, Segment};
+use bantin::normalize::Normalizer;
+use bantin::pipeline::{self, AudioSettings};
+use bantin::voice::Voices;
+
+const PROGRAMME: Duration = Duration::from_secs(15 * 60);
+const ROUNDS: usize = 5;
+
+fn main() {
+    let article = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/articles/hung-yen-tuyen-giao-2021-07-29.txt"
+    ))
+    .expect("the example article is in the repository");
+    let voices = Voices::builtin();
+    let voice = voices.get("vi").expect("built-in voice");
+    let settings = AudioSettings::default();
+    let (_, script) = pipeline::prepare(
+        &article,
+        Some("tin.txt"),
+        &Normalizer::builtin().expect("built-in lexicon"),
+        voice,
+        &settings,
+    )
+    .expect("the example article reads");
+    // One speech segment per cue at 48 kHz (synthesis is not what we time).
+    let synth = voice.synthesizer();
+    let cues: Vec<Segment> = script
+        .cues
+        .iter()
+        .map(|cue| Segment {
+            pcm: audio::resample(
+                synth.synthesize(&cue.spoken).expect("espeak-ng speaks"),
+                settings.sample_rate_hz,
+            )
+            .expect("resamples"),
+            pause_after: cue.pause_after.max(Duration::from_millis(450)),
+        })
+        .collect();
+    let mut segments = Vec::new();
+    let mut length = Duration::ZERO;
+    while length < PROGRAMME {
+        for cue in &cues {
+            length += cue.pcm.duration() + cue.pause_after;
+            segments.push(cue.clone());
+        }
+    }
+    let mut speeds = Vec::new();
+    for round in 0..ROUNDS {
+        let started = Instant::now();
+        let mut program = audio::assemble(&segments, settings.sample_rate_hz);
+        let loudness = audio::normalize(&mut program.pcm, LoudnessTarget::default())
+            .expect("speech is not silent");
+        let elapsed = started.elapsed();
+        let seconds = program.pcm.duration().as_secs_f64();
+        let speed = seconds / elapsed.as_secs_f64();
+        speeds.push(speed);
+        println!(
+            "round {round}: {seconds:.0} s of audio assembled and levelled in {:.3} s = {speed:.0}x real time ({:.2} LUFS, {:.2} dBTP)",
+            elapsed.as_secs_f64(),
+            loudness.integrated_lufs,
+            loudness.true_peak_dbtp
+        );
+        std::hint::black_box(Pcm::new(1, program.pcm.samples));
+    }
+    speeds.sort_by(f64::total_cmp);
+    println!(
+        "assemble + normalize, 15 min at 48 kHz, one thread: median {:.0}x, best {:.0}x real time",
+        speeds[ROUNDS / 2],
+        speeds[ROUNDS - 1]
+    );
+}
