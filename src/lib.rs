@@ -18,6 +18,7 @@
 //! word keeps the place it came from, so an editor can see why it is read so.
 
 pub mod audio;
+pub mod bulletin;
 pub mod ingest;
 pub mod normalize;
 pub mod pipeline;
