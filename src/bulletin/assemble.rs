@@ -540,11 +540,17 @@ fn part(kind: &'static str, file: Option<&Path>, (start, end): (Duration, Durati
     }
 }
 
-/// Gain that brings `pcm` to `lufs` (1 for a silent piece).
+/// Gain that brings `pcm` to `lufs` (1 for a silent piece). Integrated
+/// loudness only: the true peak is the final levelling's concern, and
+/// measuring it here would cost another oversampled pass over the speech.
 fn gain_to(pcm: &Pcm, lufs: f64) -> Result<f32, AssembleError> {
-    let measured = audio::measure(pcm)?;
-    Ok(if measured.integrated_lufs.is_finite() {
-        10f64.powf((lufs - measured.integrated_lufs) / 20.0) as f32
+    let measure_err = |e: ebur128::Error| audio::LoudnessError::Measure(e.to_string());
+    let mut meter =
+        ebur128::EbuR128::new(1, pcm.sample_rate_hz, ebur128::Mode::I).map_err(measure_err)?;
+    meter.add_frames_f32(&pcm.samples).map_err(measure_err)?;
+    let measured = meter.loudness_global().map_err(measure_err)?;
+    Ok(if measured.is_finite() {
+        10f64.powf((lufs - measured) / 20.0) as f32
     } else {
         1.0
     })
@@ -881,10 +887,16 @@ pub fn deliver(
 
 fn stage(folder: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     use std::io::Write;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".bantin-")
-        .suffix(".part")
-        .tempfile_in(folder)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".bantin-").suffix(".part");
+    // Temporary files are private (0600) by default; the playout system
+    // usually runs as another user and must be able to read the bulletin.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut temp = builder.tempfile_in(folder)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     Ok(temp)
@@ -1120,6 +1132,19 @@ fit = {fit}
         );
         let bytes = std::fs::read(&delivered.wav).unwrap();
         assert_eq!(&bytes[12..16], b"bext");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&delivered.wav)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o044,
+                0o044,
+                "readable by the playout user: {mode:o}"
+            );
+        }
         assert_eq!(
             wav::decode(&bytes).unwrap().samples.len(),
             built.pcm.samples.len()

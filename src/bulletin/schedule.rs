@@ -445,7 +445,16 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
             };
             let this = Arc::clone(&self);
             tasks.spawn(async move { this.trigger(key, Trigger::Schedule).await });
-            next[index] = self.next_fire(slot, at);
+            // Normally the next occurrence after this one; after a long
+            // stall (suspend, clock jump) skip occurrences older than the
+            // catch-up window instead of firing each of them in a burst.
+            let window = SignedDuration::try_from(self.catch_up).unwrap_or(SignedDuration::MAX);
+            let oldest = self
+                .clock
+                .now()
+                .checked_sub(window)
+                .unwrap_or(Timestamp::MIN);
+            next[index] = self.next_fire(slot, at.max(oldest));
         }
         tasks.abort_all();
     }
