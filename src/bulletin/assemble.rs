@@ -157,8 +157,8 @@ pub struct Manifest {
     pub loudness: ManifestLoudness,
     pub audio: AudioInfo,
     pub made: Made,
-    /// Identifies the items and their revisions; a rebuild is needed only
-    /// when it changes.
+    /// Identifies the approved items and their revisions (all of them, left
+    /// out or not): the scheduler rebuilds only when it changes.
     pub items_fingerprint: String,
 }
 
@@ -468,7 +468,7 @@ pub fn assemble(
     let names = FileNames::new(config, *date, &slot.name);
     let now = Timestamp::now();
     let elapsed = started.elapsed();
-    let kept_items: Vec<(&str, &str)> = items[..kept]
+    let approved: Vec<(&str, &str)> = items
         .iter()
         .map(|i| (i.id.as_str(), i.revision.as_str()))
         .collect();
@@ -509,7 +509,7 @@ pub fn assemble(
             synthesis_ms: ms(synth.time),
             elapsed_ms: ms(elapsed),
         },
-        items_fingerprint: super::schedule::items_fingerprint(&kept_items),
+        items_fingerprint: super::schedule::items_fingerprint(&approved),
     };
     Ok(Assembled {
         pcm,
