@@ -89,6 +89,20 @@ enum Command {
         #[command(subcommand)]
         action: Option<VoicesAction>,
     },
+    /// Build the bulletin of a date into the drop folder (for system cron).
+    Bulletin {
+        /// Bulletin date, YYYY-MM-DD; today in the station's time zone when absent.
+        #[arg(long)]
+        date: Option<String>,
+        /// Slot name from [bulletin.slots]; every slot when absent.
+        #[arg(long)]
+        slot: Option<String>,
+        #[arg(long, default_value = "bantin.toml")]
+        config: PathBuf,
+        /// Article files in editor order (the first is the top story).
+        #[arg(long = "article")]
+        articles: Vec<PathBuf>,
+    },
     /// Run the newsroom HTTP service (and its render jobs).
     Serve {
         /// Station configuration; `BANTIN_*` variables and flags override it.
@@ -253,6 +267,12 @@ pub fn run() -> Result<()> {
         Command::Serve { config, addr } => serve(data, config.as_deref(), addr),
         Command::Token(command) => token(&store(data)?, command),
         Command::Lexicon(command) => lexicon(&store(data)?, command),
+        Command::Bulletin {
+            date,
+            slot,
+            config,
+            articles,
+        } => bulletin(data, date.as_deref(), slot.as_deref(), &config, &articles),
     }
 }
 
@@ -702,6 +722,101 @@ fn list_voices(data: Option<&Path>) -> Result<()> {
             voice.syllables_per_minute,
             status,
             voice.description
+        );
+    }
+    Ok(())
+}
+
+fn bulletin(
+    data: Option<&Path>,
+    date: Option<&str>,
+    slot: Option<&str>,
+    config_path: &Path,
+    articles: &[PathBuf],
+) -> Result<()> {
+    use bantin::bulletin::{BulletinConfig, BulletinItem, assemble};
+    use sha2::Digest as _;
+    let config = BulletinConfig::load(config_path)?;
+    let date: jiff::civil::Date = match date {
+        Some(text) => text
+            .parse()
+            .with_context(|| format!("--date {text:?} is not a date (YYYY-MM-DD)"))?,
+        None => jiff::Timestamp::now()
+            .to_zoned_datetime(config.time_zone.clone())
+            .date(),
+    };
+    let slots = match slot {
+        Some(name) => vec![config.slot(name)?],
+        None => config.slots.iter().collect(),
+    };
+    let voices = voices(data)?;
+    let normalizer = normalizer(data)?;
+    let settings = AudioSettings::default();
+    for slot in slots {
+        let voice = voices.get(&slot.voice)?;
+        let synthesizer = voice.synthesizer();
+        synthesizer.check()?;
+        let mut items = Vec::with_capacity(articles.len());
+        for path in articles {
+            let (bytes, name) = read_input(Some(path))?;
+            let id = path
+                .file_stem()
+                .map_or_else(|| "-".to_string(), |s| s.to_string_lossy().into_owned());
+            // Until the store gives revisions, the content is the revision.
+            let revision = hex::encode(&sha2::Sha256::digest(&bytes)[..6]);
+            items.push(BulletinItem::prepare(
+                &id,
+                &revision,
+                &bytes,
+                name.as_deref(),
+                &normalizer,
+                voice,
+                &settings,
+            )?);
+        }
+        let request = assemble::Request {
+            config: &config,
+            slot,
+            date,
+            items,
+            voice,
+            normalizer: &normalizer,
+            settings: &settings,
+            trigger: "command line".into(),
+        };
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} cues ({eta})")
+                .expect("constant template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(format!("bulletin {date} {} with {}", slot.name, voice.name));
+        let assembled = assemble::assemble(&request, synthesizer.as_ref(), &Bar(bar.clone()));
+        bar.finish_and_clear();
+        let assembled = assembled?;
+        let delivered = assemble::deliver(&assembled, &config, &settings)?;
+        let left_out = &assembled.manifest.left_out;
+        eprintln!(
+            "wrote {} ({}, {}; {:.1} LUFS, true peak {:.1} dBTP; {} items{}; synthesis {:.1} s of {:.1} s)",
+            delivered.wav.display(),
+            bantin::script::clock(assembled.fit.total),
+            assembled.fit.describe(),
+            assembled.loudness.integrated_lufs,
+            assembled.loudness.true_peak_dbtp,
+            assembled.manifest.items.len(),
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", left out to fit: {}",
+                    left_out
+                        .iter()
+                        .map(|i| i.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            assembled.synthesis.as_secs_f64(),
+            assembled.elapsed.as_secs_f64(),
         );
     }
     Ok(())

@@ -18,6 +18,7 @@
 //! word keeps the place it came from, so an editor can see why it is read so.
 
 pub mod audio;
+pub mod bulletin;
 pub mod cache;
 pub mod config;
 pub mod ingest;

@@ -2,6 +2,7 @@
 //! module here drives the real `bantin` binary or the library end to end.
 
 mod audio;
+mod bulletin;
 mod cli;
 mod golden;
 mod ingest;
