@@ -26,6 +26,7 @@ pub mod segment;
 pub mod text;
 pub mod tts;
 pub mod voice;
+pub mod web;
 
 pub use ingest::Article;
 pub use normalize::{Normalizer, Token};
