@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use bantin::normalize::{Lexicon, Normalizer, Source};
+use bantin::config::{Config, Overrides};
+use bantin::normalize::Normalizer;
 use bantin::pipeline::{self, AudioSettings, Progress};
 use bantin::script::format::Format;
+use bantin::store::{NewLexiconEntry, Scope, Store};
 use bantin::voice::{DEFAULT_VOICE, Voices};
 use bantin::{audio, segment};
 
@@ -21,7 +23,9 @@ use bantin::{audio, segment};
     about = "Vietnamese news articles to broadcast-ready speech"
 )]
 struct Cli {
-    /// Data directory (station lexicon `lexicon.tsv`, voices in `voices/`).
+    /// Data directory: the database (articles, jobs, station lexicon, tokens),
+    /// rendered audio, voices in `voices/`; `lexicon.tsv` there is imported
+    /// into the station lexicon whenever it changes.
     #[arg(long, global = true, env = "BANTIN_DATA")]
     data: Option<PathBuf>,
     #[command(subcommand)]
@@ -71,6 +75,65 @@ enum Command {
     },
     /// List the voices and whether each backend is available.
     Voices,
+    /// Run the newsroom HTTP service (and its render jobs).
+    Serve {
+        /// Station configuration; `BANTIN_*` variables and flags override it.
+        #[arg(long, env = "BANTIN_CONFIG")]
+        config: Option<PathBuf>,
+        /// Listen address, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+    },
+    /// API tokens (stored hashed in the data directory).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Station lexicon entries (in the data directory's database).
+    #[command(subcommand)]
+    Lexicon(LexiconCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token; prints it once (only its hash is stored).
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value = "editor")]
+        scope: ScopeArg,
+    },
+    /// List the active tokens (names and scopes, never secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScopeArg {
+    Editor,
+    Read,
+}
+
+#[derive(Subcommand)]
+enum LexiconCommand {
+    /// Print the station entries as TSV (key, spoken, context, comment).
+    List,
+    /// Add an entry (validated like every lexicon row).
+    Add {
+        key: String,
+        spoken: String,
+        /// Trigger phrases separated by `|`.
+        #[arg(long, default_value = "")]
+        context: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Remove the entries of a key (only the one with --context, when given).
+    Remove {
+        key: String,
+        #[arg(long)]
+        context: Option<String>,
+    },
+    /// Import a TSV file; every row is checked first, nothing is written if one is bad.
+    Import { file: PathBuf },
 }
 
 pub fn run() -> Result<()> {
@@ -92,17 +155,139 @@ pub fn run() -> Result<()> {
             script,
         } => render(data, &article, &voice, output, script),
         Command::Voices => list_voices(data),
+        Command::Serve { config, addr } => serve(data, config.as_deref(), addr),
+        Command::Token(command) => token(&store(data)?, command),
+        Command::Lexicon(command) => lexicon(&store(data)?, command),
     }
 }
 
+fn store(data: Option<&Path>) -> Result<Store> {
+    let dir = data.context("name the data directory with --data DIR (or BANTIN_DATA)")?;
+    Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))
+}
+
+fn serve(
+    data: Option<&Path>,
+    config: Option<&Path>,
+    addr: Option<std::net::SocketAddr>,
+) -> Result<()> {
+    let config = Config::load(
+        config,
+        |name| std::env::var(name).ok(),
+        &Overrides {
+            data_dir: data.map(Path::to_path_buf),
+            addr,
+        },
+    )?;
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let voices = Voices::load(Some(&config.data_dir.join("voices")))?;
+    voices
+        .get(&config.default_voice)
+        .context("default_voice in the configuration")?;
+    let state = bantin::server::AppState::new(store, config.clone(), voices)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        eprintln!(
+            "bantin: {} listening on http://{} (data in {})",
+            config.station,
+            listener.local_addr()?,
+            config.data_dir.display()
+        );
+        bantin::server::serve(listener, state, bantin::server::shutdown_signal()).await?;
+        eprintln!("bantin: stopped");
+        Ok(())
+    })
+}
+
+fn token(store: &Store, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Add { name, scope } => {
+            let scope = match scope {
+                ScopeArg::Editor => Scope::Editor,
+                ScopeArg::Read => Scope::Read,
+            };
+            let (token, secret) = store.add_token(&name, scope)?;
+            eprintln!(
+                "token {:?} ({}) made; it is shown only now:",
+                token.name,
+                token.scope.as_str()
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for token in store.tokens()? {
+                println!(
+                    "{}\t{}\t{}",
+                    token.name,
+                    token.scope.as_str(),
+                    token.created_at
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            store.revoke_token(&name)?;
+            eprintln!("token {name:?} revoked");
+        }
+    }
+    Ok(())
+}
+
+fn lexicon(store: &Store, command: LexiconCommand) -> Result<()> {
+    match command {
+        LexiconCommand::List => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            for e in store.lexicon_entries()? {
+                writeln!(out, "{}\t{}\t{}\t{}", e.key, e.spoken, e.context, e.comment)?;
+            }
+            out.flush()?;
+        }
+        LexiconCommand::Add {
+            key,
+            spoken,
+            context,
+            comment,
+        } => {
+            let entry = store.add_lexicon_entry(
+                &NewLexiconEntry {
+                    key,
+                    spoken,
+                    context,
+                    comment,
+                },
+                "cli",
+            )?;
+            eprintln!(
+                "added {} → {} (entry {})",
+                entry.key, entry.spoken, entry.id
+            );
+        }
+        LexiconCommand::Remove { key, context } => {
+            let removed = store.remove_lexicon_key(&key, context.as_deref())?;
+            eprintln!("removed {} entries of {key}", removed.len());
+        }
+        LexiconCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let count = store.import_lexicon(&file.display().to_string(), &text, "cli")?;
+            eprintln!("imported {count} entries from {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// The built-in tables plus the station entries of the data directory's store
+/// (which imports `DIR/lexicon.tsv` when it changed).
 fn normalizer(data: Option<&Path>) -> Result<Normalizer> {
     let normalizer = Normalizer::builtin().context("built-in lexicon")?;
-    let Some(path) = data.map(|d| d.join("lexicon.tsv")).filter(|p| p.exists()) else {
+    let Some(_) = data else {
         return Ok(normalizer);
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let station = Lexicon::parse(&path.display().to_string(), &text, Source::Station)?;
+    let station = store(data)?.station_lexicon()?;
     Ok(normalizer.with_station(&station))
 }
 

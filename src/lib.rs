@@ -18,11 +18,14 @@
 //! word keeps the place it came from, so an editor can see why it is read so.
 
 pub mod audio;
+pub mod config;
 pub mod ingest;
 pub mod normalize;
 pub mod pipeline;
 pub mod script;
 pub mod segment;
+pub mod server;
+pub mod store;
 pub mod text;
 pub mod tts;
 pub mod voice;

@@ -1,0 +1,353 @@
+//! Station configuration (`bantin.toml`): station name, data directory,
+//! listen address, request limits, job concurrency and audio settings.
+//! Values come from the file, then `BANTIN_*` environment variables, then
+//! command-line flags (each later source wins), and are validated once here;
+//! everything downstream trusts a [`Config`]. Knows nothing of HTTP or SQL.
+//!
+//! ```toml
+//! station = "Đài Phát thanh và Truyền hình Hưng Yên"
+//! data_dir = "/var/lib/bantin"
+//! addr = "127.0.0.1:8080"
+//! default_voice = "vi"
+//!
+//! [limits]
+//! max_body_bytes = 10485760
+//! request_timeout = 30        # seconds
+//!
+//! [jobs]
+//! concurrency = 2
+//! shutdown_grace = 20         # seconds a running render may take to finish on shutdown
+//!
+//! [audio]                     # pipeline::AudioSettings
+//! sample_rate_hz = 48000
+//! bit_depth = "16"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::AudioSettings;
+use crate::voice::DEFAULT_VOICE;
+
+/// Validated station configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The station's name, spoken in bulletins and shown on pages.
+    pub station: String,
+    /// Holds the SQLite database and the audio files.
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    /// Voice used when a request names none.
+    pub default_voice: String,
+    pub limits: Limits,
+    pub jobs: Jobs,
+    pub audio: AudioSettings,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body (uploads included).
+    pub max_body_bytes: usize,
+    /// A request that takes longer is answered with 408.
+    #[serde(with = "crate::voice::seconds")]
+    pub request_timeout: Duration,
+}
+
+/// Render job settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jobs {
+    /// Renders running at the same time.
+    pub concurrency: usize,
+    /// On shutdown, how long running renders may take to finish before they
+    /// are stopped and requeued.
+    #[serde(with = "crate::voice::seconds")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            station: "bantin".into(),
+            data_dir: PathBuf::from("data"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            default_voice: DEFAULT_VOICE.into(),
+            limits: Limits::default(),
+            jobs: Jobs::default(),
+            audio: AudioSettings::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self {
+            concurrency: 2,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Values given on the command line; `None` keeps the earlier source's value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("environment variable {name}={value:?}: {reason}")]
+    Env {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The `BANTIN_*` variables [`Config::load`] reads, for docs and errors.
+pub const ENV_VARS: [&str; 8] = [
+    "BANTIN_STATION",
+    "BANTIN_DATA",
+    "BANTIN_ADDR",
+    "BANTIN_DEFAULT_VOICE",
+    "BANTIN_MAX_BODY_BYTES",
+    "BANTIN_REQUEST_TIMEOUT",
+    "BANTIN_JOB_CONCURRENCY",
+    "BANTIN_SHUTDOWN_GRACE",
+];
+
+impl Config {
+    /// Reads `file` (when given), applies the environment (`env` looks a
+    /// variable up; pass `|k| std::env::var(k).ok()`), then `overrides`, and
+    /// validates the result.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file, the variable or the bad value.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                Config::parse(&path.display().to_string(), &text)?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        if let Some(data) = &overrides.data_dir {
+            config.data_dir = data.clone();
+        }
+        if let Some(addr) = overrides.addr {
+            config.addr = addr;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text (not yet validated).
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] with the TOML error (line and key).
+    pub fn parse(origin: &str, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parsed<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.trim().parse().map_err(|e: T::Err| ConfigError::Env {
+                name,
+                value: value.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        fn seconds(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
+            let secs: f64 = parsed(name, value)?;
+            Duration::try_from_secs_f64(secs).map_err(|e| ConfigError::Env {
+                name,
+                value: value.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        let get = |name: &str| env(name).filter(|v| !v.is_empty());
+        if let Some(v) = get("BANTIN_STATION") {
+            self.station = v;
+        }
+        if let Some(v) = get("BANTIN_DATA") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("BANTIN_ADDR") {
+            self.addr = parsed("BANTIN_ADDR", &v)?;
+        }
+        if let Some(v) = get("BANTIN_DEFAULT_VOICE") {
+            self.default_voice = v;
+        }
+        if let Some(v) = get("BANTIN_MAX_BODY_BYTES") {
+            self.limits.max_body_bytes = parsed("BANTIN_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = get("BANTIN_REQUEST_TIMEOUT") {
+            self.limits.request_timeout = seconds("BANTIN_REQUEST_TIMEOUT", &v)?;
+        }
+        if let Some(v) = get("BANTIN_JOB_CONCURRENCY") {
+            self.jobs.concurrency = parsed("BANTIN_JOB_CONCURRENCY", &v)?;
+        }
+        if let Some(v) = get("BANTIN_SHUTDOWN_GRACE") {
+            self.jobs.shutdown_grace = seconds("BANTIN_SHUTDOWN_GRACE", &v)?;
+        }
+        Ok(())
+    }
+
+    /// Checks every value; reports all problems at once.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing each problem.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.station.trim().is_empty() {
+            problems.push("station must not be empty".to_string());
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            problems.push("data_dir must not be empty".to_string());
+        }
+        if self.default_voice.trim().is_empty() {
+            problems.push("default_voice must not be empty".to_string());
+        }
+        if !(1024..=1024 * 1024 * 1024).contains(&self.limits.max_body_bytes) {
+            problems.push(format!(
+                "limits.max_body_bytes {} is outside 1 KiB–1 GiB",
+                self.limits.max_body_bytes
+            ));
+        }
+        if self.limits.request_timeout < Duration::from_secs(1) {
+            problems.push("limits.request_timeout must be at least 1 second".to_string());
+        }
+        if !(1..=64).contains(&self.jobs.concurrency) {
+            problems.push(format!(
+                "jobs.concurrency {} is outside 1–64",
+                self.jobs.concurrency
+            ));
+        }
+        if ![44_100, 48_000].contains(&self.audio.sample_rate_hz) {
+            problems.push(format!(
+                "audio.sample_rate_hz {} must be 44100 or 48000",
+                self.audio.sample_rate_hz
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems.join("; ")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bantin.toml");
+        std::fs::write(
+            &path,
+            "station = \"Đài Hưng Yên\"\ndata_dir = \"/file\"\naddr = \"127.0.0.1:9000\"\n[jobs]\nconcurrency = 3\n[limits]\nrequest_timeout = 12\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            env(&[("BANTIN_DATA", "/env"), ("BANTIN_JOB_CONCURRENCY", "4")]),
+            &Overrides {
+                data_dir: None,
+                addr: Some("127.0.0.1:7000".parse().unwrap()),
+            },
+        )
+        .unwrap();
+        assert_eq!(config.station, "Đài Hưng Yên");
+        assert_eq!(config.data_dir, PathBuf::from("/env"));
+        assert_eq!(config.addr.port(), 7000);
+        assert_eq!(config.jobs.concurrency, 4);
+        assert_eq!(config.limits.request_timeout, Duration::from_secs(12));
+        assert_eq!(config.limits.max_body_bytes, 10 * 1024 * 1024);
+
+        let flagged = Config::load(
+            Some(&path),
+            env(&[("BANTIN_DATA", "/env")]),
+            &Overrides {
+                data_dir: Some("/flag".into()),
+                addr: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(flagged.data_dir, PathBuf::from("/flag"));
+        assert_eq!(flagged.addr.port(), 9000);
+    }
+
+    #[test]
+    fn reports_bad_values_by_source() {
+        let err = Config::parse("x.toml", "statoin = \"typo\"\n").unwrap_err();
+        assert!(err.to_string().contains("statoin"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[("BANTIN_ADDR", "not an address")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("BANTIN_ADDR"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[("BANTIN_JOB_CONCURRENCY", "0"), ("BANTIN_STATION", " ")]),
+            &Overrides::default(),
+        );
+        // An all-blank station is kept (only empty variables are ignored) and refused.
+        let err = err.unwrap_err().to_string();
+        assert!(
+            err.contains("jobs.concurrency 0") && err.contains("station"),
+            "{err}"
+        );
+    }
+}

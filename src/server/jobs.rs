@@ -1,0 +1,276 @@
+//! The render job runner: claims queued jobs from the store, at most
+//! `jobs.concurrency` at a time, renders each on a blocking thread, stores
+//! the WAV by content hash and marks the job done, failed (with the error)
+//! or cancelled. Identical input + voice reuses cached audio without
+//! rendering. On shutdown it takes no new job, lets running ones finish
+//! within the grace period and stops the rest at their next cue, back in the
+//! queue; jobs interrupted by a crash are requeued when `serve` starts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::pipeline::{self, AudioSettings, Progress, RenderError};
+use crate::script::Script;
+use crate::script::format::Format;
+use crate::store::{Job, JobState, Store, sha256_hex};
+
+/// How often the runner looks for work it was not told about (jobs added
+/// by another process sharing the database).
+const POLL: Duration = Duration::from_secs(5);
+
+/// Shared between the runner and the handlers: wake-ups for new jobs and the
+/// cancel flags of running ones.
+#[derive(Debug, Default)]
+pub struct Queue {
+    wake: Notify,
+    running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
+    /// Set when the shutdown grace is over: running renders stop and requeue.
+    abort: AtomicBool,
+}
+
+impl Queue {
+    /// Tells the runner a job was queued.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks a running job to stop at its next cue (the store records it too).
+    pub fn cancel(&self, id: i64) {
+        if let Some(flag) = self.running.lock().expect("never poisoned").get(&id) {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The key of the audio a script renders to: every spoken part, every pause,
+/// the voice's backend parameters and the output settings.
+pub fn cache_key(
+    script: &Script,
+    voice: &str,
+    fingerprint: &str,
+    settings: &AudioSettings,
+) -> String {
+    let mut text = format!(
+        "bantin-audio-v1\nvoice={voice}\nbackend={fingerprint}\nsettings={}\n",
+        serde_json::to_string(settings).expect("settings serialize")
+    );
+    for cue in &script.cues {
+        text.push_str(&cue.parts.join("\u{1f}"));
+        text.push_str(&format!("\u{1e}{}\n", cue.pause_after.as_micros()));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// Runs jobs until `stop` turns true (or its sender is gone).
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(state.config.jobs.concurrency));
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        if *stop.borrow() {
+            break;
+        }
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = stop.changed() => break,
+        };
+        match state.store.call(Store::claim_job).await {
+            Ok(Some(job)) => {
+                tasks.spawn(run_job(state.clone(), job, permit));
+            }
+            Ok(None) => {
+                drop(permit);
+                tokio::select! {
+                    () = state.jobs.wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            Err(e) => {
+                drop(permit);
+                tracing::error!(error = %e, "cannot claim a render job");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    if tasks.is_empty() {
+        return;
+    }
+    let grace = state.config.jobs.shutdown_grace;
+    tracing::info!(running = tasks.len(), ?grace, "waiting for running renders");
+    let finished =
+        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        tracing::info!("grace period over: stopping renders and requeueing them");
+        state.jobs.abort.store(true, Ordering::SeqCst);
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// How a render ended, before it is written to the store.
+enum Outcome {
+    Done(String),
+    Cancelled,
+    Requeue,
+    Failed(String),
+}
+
+async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphorePermit) {
+    let started = Instant::now();
+    let flag = Arc::new(AtomicBool::new(job.cancel_requested));
+    state
+        .jobs
+        .running
+        .lock()
+        .expect("never poisoned")
+        .insert(job.id, flag.clone());
+    tracing::info!(job = job.id, article = job.article_id, revision = job.revision, voice = %job.voice, "render started");
+    let id = job.id;
+    let outcome = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || render(&state, &job, &flag))
+            .await
+            .unwrap_or_else(|e| Outcome::Failed(format!("the render panicked: {e}")))
+    };
+    state
+        .jobs
+        .running
+        .lock()
+        .expect("never poisoned")
+        .remove(&id);
+    let store = state.store.clone();
+    let (state_after, result) = match outcome {
+        Outcome::Done(key) => (
+            JobState::Done,
+            store.call(move |s| s.finish_job(id, &key)).await,
+        ),
+        Outcome::Cancelled => (
+            JobState::Cancelled,
+            store.call(move |s| s.mark_job_cancelled(id)).await,
+        ),
+        Outcome::Requeue => (
+            JobState::Queued,
+            store.call(move |s| s.requeue_job(id)).await,
+        ),
+        Outcome::Failed(error) => {
+            tracing::warn!(job = id, %error, "render failed");
+            (
+                JobState::Failed,
+                store.call(move |s| s.fail_job(id, &error)).await,
+            )
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(job = id, error = %e, "cannot record the outcome of a render");
+    }
+    if state_after != JobState::Queued {
+        state.metrics.record_job(state_after, started.elapsed());
+    }
+    tracing::info!(job = id, state = state_after.as_str(), elapsed = ?started.elapsed(), "render ended");
+}
+
+/// Reports progress to the store and answers cancellation: a cancel request
+/// (in memory from the API, or in the store from another process) or the
+/// shutdown abort.
+struct JobProgress<'a> {
+    state: &'a AppState,
+    id: i64,
+    flag: &'a AtomicBool,
+}
+
+impl Progress for JobProgress<'_> {
+    fn cue_done(&self, done: usize, total: usize) {
+        if let Err(e) = self
+            .state
+            .store
+            .set_job_progress(self.id, done as i64, total as i64)
+        {
+            tracing::warn!(job = self.id, error = %e, "cannot record progress");
+        }
+        if self
+            .state
+            .store
+            .job_cancel_requested(self.id)
+            .unwrap_or(false)
+        {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst) || self.state.jobs.abort.load(Ordering::SeqCst)
+    }
+}
+
+fn render(state: &AppState, job: &Job, flag: &AtomicBool) -> Outcome {
+    match try_render(state, job, flag) {
+        Ok(key) => Outcome::Done(key),
+        Err(JobError::Render(RenderError::Cancelled)) => {
+            if flag.load(Ordering::SeqCst) {
+                Outcome::Cancelled
+            } else {
+                Outcome::Requeue
+            }
+        }
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot read the article: {0}")]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error("render failed: {0}")]
+    Render(#[from] RenderError),
+    #[error("cannot encode the WAV: {0}")]
+    Wav(#[from] crate::audio::wav::WavError),
+}
+
+fn try_render(state: &AppState, job: &Job, flag: &AtomicBool) -> Result<String, JobError> {
+    let body = state
+        .store
+        .revision_body(job.article_id, Some(job.revision))?;
+    let voice = state.voice(Some(&job.voice))?;
+    let synthesizer = state.synthesizer_for(voice);
+    let settings = state.config.audio;
+    let normalizer = state.normalizer()?;
+    let (_, script) = pipeline::prepare(
+        &body.body,
+        body.revision.file_name.as_deref(),
+        &normalizer,
+        voice,
+        &settings,
+    )?;
+    let key = cache_key(&script, &voice.name, &synthesizer.fingerprint(), &settings);
+    if state.store.cached_audio(&key)?.is_some() {
+        return Ok(key);
+    }
+    let progress = JobProgress {
+        state,
+        id: job.id,
+        flag,
+    };
+    progress.cue_done(0, script.cues.len());
+    let rendered = pipeline::render(&script, synthesizer.as_ref(), &settings, &progress)?;
+    let wav = crate::audio::wav::encode(&rendered.pcm, settings.bit_depth)?;
+    state.store.save_audio(&crate::store::NewAudio {
+        cache_key: &key,
+        wav: &wav,
+        duration_ms: rendered.pcm.duration().as_millis() as i64,
+        loudness_lufs: rendered.loudness.integrated_lufs,
+        true_peak_dbtp: rendered.loudness.true_peak_dbtp,
+        script_json: &Format::Json.render(&rendered.script),
+    })?;
+    Ok(key)
+}

@@ -1,0 +1,199 @@
+//! Prometheus metrics kept in memory: requests by route and status, request
+//! latency and render-job duration histograms. Queue depth and jobs by
+//! state are read from the store when `/metrics` is scraped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::AppState;
+use crate::store::JobState;
+
+const LATENCY_BUCKETS_SECONDS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+const JOB_BUCKETS_SECONDS: [f64; 9] = [1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Cumulative counts per bucket bound (Prometheus `le`).
+    buckets: Vec<u64>,
+    count: u64,
+    sum_seconds: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, bounds: &[f64], seconds: f64) {
+        if self.buckets.is_empty() {
+            self.buckets = vec![0; bounds.len()];
+        }
+        for (bucket, bound) in self.buckets.iter_mut().zip(bounds) {
+            if seconds <= *bound {
+                *bucket += 1;
+            }
+        }
+        self.count += 1;
+        self.sum_seconds += seconds;
+    }
+
+    fn write(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (count, bound) in self.buckets.iter().zip(bounds) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum_seconds);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    /// (method, route, status) → count.
+    requests: BTreeMap<(String, String, u16), u64>,
+    /// (method, route) → latency.
+    latency: BTreeMap<(String, String), Histogram>,
+    /// Final state → job duration.
+    jobs: BTreeMap<&'static str, Histogram>,
+}
+
+/// The process's metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    data: Mutex<Data>,
+}
+
+impl Metrics {
+    fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let mut data = self.data.lock().expect("metrics lock is never poisoned");
+        *data
+            .requests
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        data.latency
+            .entry((method.to_string(), route.to_string()))
+            .or_default()
+            .observe(&LATENCY_BUCKETS_SECONDS, elapsed.as_secs_f64());
+    }
+
+    /// Records a render job that ended in `state` after `elapsed`.
+    pub fn record_job(&self, state: JobState, elapsed: Duration) {
+        self.data
+            .lock()
+            .expect("metrics lock is never poisoned")
+            .jobs
+            .entry(state.as_str())
+            .or_default()
+            .observe(&JOB_BUCKETS_SECONDS, elapsed.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition, with job counts from the store.
+    pub fn render(&self, job_counts: &[(JobState, i64)]) -> String {
+        let data = self.data.lock().expect("metrics lock is never poisoned");
+        let mut out = String::new();
+        out.push_str("# HELP bantin_http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE bantin_http_requests_total counter\n");
+        for ((method, route, status), count) in &data.requests {
+            let _ = writeln!(
+                out,
+                "bantin_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP bantin_http_request_duration_seconds Time to answer a request.\n");
+        out.push_str("# TYPE bantin_http_request_duration_seconds histogram\n");
+        for ((method, route), histogram) in &data.latency {
+            histogram.write(
+                &mut out,
+                "bantin_http_request_duration_seconds",
+                &format!("method=\"{method}\",route=\"{route}\""),
+                &LATENCY_BUCKETS_SECONDS,
+            );
+        }
+        out.push_str(
+            "# HELP bantin_render_job_duration_seconds Time a render job ran, by outcome.\n",
+        );
+        out.push_str("# TYPE bantin_render_job_duration_seconds histogram\n");
+        for (state, histogram) in &data.jobs {
+            histogram.write(
+                &mut out,
+                "bantin_render_job_duration_seconds",
+                &format!("state=\"{state}\""),
+                &JOB_BUCKETS_SECONDS,
+            );
+        }
+        out.push_str("# HELP bantin_render_jobs Render jobs in the store by state.\n");
+        out.push_str("# TYPE bantin_render_jobs gauge\n");
+        for (state, count) in job_counts {
+            let _ = writeln!(
+                out,
+                "bantin_render_jobs{{state=\"{}\"}} {count}",
+                state.as_str()
+            );
+        }
+        let queued = job_counts
+            .iter()
+            .find(|(s, _)| *s == JobState::Queued)
+            .map_or(0, |c| c.1);
+        out.push_str("# HELP bantin_render_queue_depth Render jobs waiting to run.\n");
+        out.push_str("# TYPE bantin_render_queue_depth gauge\n");
+        let _ = writeln!(out, "bantin_render_queue_depth {queued}");
+        out
+    }
+}
+
+/// Middleware (a route layer, so the matched route is known): counts the
+/// request and its latency under the route pattern, never the raw path.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    state.metrics.record_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_cumulative_histograms() {
+        let metrics = Metrics::default();
+        metrics.record_request("GET", "/a", 200, Duration::from_millis(3));
+        metrics.record_request("GET", "/a", 200, Duration::from_millis(30));
+        metrics.record_job(JobState::Done, Duration::from_secs(7));
+        let text = metrics.render(&[(JobState::Queued, 4), (JobState::Done, 1)]);
+        assert!(
+            text.contains(
+                "bantin_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2"
+            )
+        );
+        assert!(text.contains(
+            "bantin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains(
+            "bantin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.05\"} 2"
+        ));
+        assert!(
+            text.contains("bantin_render_job_duration_seconds_bucket{state=\"done\",le=\"10\"} 1")
+        );
+        assert!(text.contains("bantin_render_queue_depth 4"));
+    }
+}

@@ -1,0 +1,316 @@
+//! The newsroom HTTP service: uploads, revisions, review, scripts, render
+//! jobs, audio, the station lexicon and voices, behind bearer tokens.
+//!
+//! Owns routing, auth, limits, errors as JSON, metrics, the OpenAPI document
+//! and the render job runner ([`jobs`]). Everything persistent goes through
+//! [`Store`]; the pipeline does the work. `serve` is handed a bound listener
+//! and a shutdown future (the caller decides the address and the signal).
+//!
+//! Adding routes: write `routes/<area>.rs` with a `router() -> Router<AppState>`
+//! and handlers annotated with `#[utoipa::path]`, merge it in [`app`] and list
+//! the handlers and schemas in [`ApiDoc`]. Handlers take [`Reader`] or
+//! [`Editor`] to require a token, return `Result<_, ApiError>`, and run store
+//! and pipeline work through [`AppState::blocking`].
+
+mod auth;
+mod error;
+pub mod jobs;
+mod metrics;
+mod routes;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use tokio::net::TcpListener;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+pub use auth::{Editor, Reader};
+pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
+
+use crate::config::Config;
+use crate::normalize::Normalizer;
+use crate::store::Store;
+use crate::tts::Synthesizer;
+use crate::voice::{Voice, Voices};
+
+/// What every handler and the job runner share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub voices: Arc<Voices>,
+    /// Replaces every voice's own backend (tests use `tts::Fake`).
+    pub synthesizer: Option<Arc<dyn Synthesizer>>,
+    pub metrics: Arc<Metrics>,
+    pub jobs: Arc<jobs::Queue>,
+    normalizer: Arc<NormalizerCache>,
+}
+
+/// The built-in tables parsed once, and the normalizer with the station
+/// entries of the lexicon version it was built for.
+struct NormalizerCache {
+    builtin: Normalizer,
+    current: Mutex<Option<(i64, Arc<Normalizer>)>>,
+}
+
+impl AppState {
+    /// # Errors
+    /// A shipped lexicon that fails validation (a unit test guards it).
+    pub fn new(
+        store: Store,
+        config: Config,
+        voices: Voices,
+    ) -> Result<AppState, crate::normalize::LexiconError> {
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            voices: Arc::new(voices),
+            synthesizer: None,
+            metrics: Arc::new(Metrics::default()),
+            jobs: Arc::new(jobs::Queue::default()),
+            normalizer: Arc::new(NormalizerCache {
+                builtin: Normalizer::builtin()?,
+                current: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Uses `synthesizer` for every voice (tests, or a station-wide backend).
+    pub fn with_synthesizer(mut self, synthesizer: Arc<dyn Synthesizer>) -> AppState {
+        self.synthesizer = Some(synthesizer);
+        self
+    }
+
+    /// The normalizer with the station lexicon as it is now: rebuilt when the
+    /// lexicon version changed (also when another process changed it).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn normalizer(&self) -> Result<Arc<Normalizer>, ApiError> {
+        let version = self.store.lexicon_version()?;
+        let cache = &self.normalizer;
+        if let Some((v, n)) = &*cache.current.lock().expect("never poisoned")
+            && *v == version
+        {
+            return Ok(n.clone());
+        }
+        let station = self.store.station_lexicon()?;
+        let built = Arc::new(cache.builtin.clone().with_station(&station));
+        *cache.current.lock().expect("never poisoned") = Some((version, built.clone()));
+        Ok(built)
+    }
+
+    /// A voice by name, or the station default.
+    ///
+    /// # Errors
+    /// [`ApiError::Unprocessable`] for an unknown voice.
+    pub fn voice(&self, name: Option<&str>) -> Result<&Voice, ApiError> {
+        Ok(self
+            .voices
+            .get(name.unwrap_or(&self.config.default_voice))?)
+    }
+
+    /// The backend that speaks `voice`.
+    pub fn synthesizer_for(&self, voice: &Voice) -> Arc<dyn Synthesizer> {
+        self.synthesizer
+            .clone()
+            .unwrap_or_else(|| voice.synthesizer())
+    }
+
+    /// Runs blocking work (SQL, the pipeline) off the async runtime.
+    ///
+    /// # Errors
+    /// Whatever `f` returns; [`ApiError::Internal`] if it panicked.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .map_err(|e| ApiError::Internal(format!("task failed: {e}")))?
+    }
+}
+
+/// The OpenAPI document, generated from the handlers and types.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "bantin",
+        description = "Vietnamese news articles to broadcast-ready speech: the newsroom API."
+    ),
+    paths(
+        routes::articles::create,
+        routes::articles::list,
+        routes::articles::show,
+        routes::articles::revise,
+        routes::articles::source,
+        routes::articles::review,
+        routes::articles::script,
+        routes::jobs::render,
+        routes::jobs::list_for_article,
+        routes::jobs::show,
+        routes::jobs::cancel,
+        routes::jobs::article_audio,
+        routes::jobs::job_audio,
+        routes::jobs::job_script,
+        routes::lexicon::list,
+        routes::lexicon::add,
+        routes::lexicon::remove,
+        routes::lexicon::remove_by_key,
+        routes::system::voices,
+        routes::system::healthz,
+        routes::system::metrics,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "articles", description = "Uploads, revisions, review and scripts"),
+        (name = "jobs", description = "Render jobs and audio"),
+        (name = "lexicon", description = "Station lexicon entries"),
+        (name = "system", description = "Voices, health, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+/// Request ids: a process-unique counter, returned in `x-request-id` and
+/// attached to every log line of the request.
+#[derive(Clone, Default)]
+struct CountingRequestId(Arc<AtomicU64>);
+
+impl MakeRequestId for CountingRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{n:08x}").parse().ok().map(RequestId::new)
+    }
+}
+
+/// The service: every area's router merged, with limits, request ids,
+/// tracing and metrics around it.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let limits = &state.config.limits;
+    Router::new()
+        .merge(routes::articles::router())
+        .merge(routes::jobs::router())
+        .merge(routes::lexicon::router())
+        .merge(routes::system::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id, method = %request.method(), uri = %request.uri())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(
+            request_id,
+            CountingRequestId::default(),
+        ))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` and runs render jobs until `shutdown`
+/// resolves; then stops taking requests, lets running renders finish within
+/// `jobs.shutdown_grace` and requeues the rest.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let requeued = state
+        .store
+        .call(|s| s.requeue_interrupted_jobs())
+        .await
+        .map_err(std::io::Error::other)?;
+    if requeued > 0 {
+        tracing::info!(
+            requeued,
+            "requeued render jobs interrupted by the last stop"
+        );
+    }
+    let runner = tokio::spawn(jobs::run(state.clone(), stopped));
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown({
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new requests");
+                let _ = stop.send(true);
+            }
+        })
+        .await;
+    // Also when the listener failed: the runner must stop either way.
+    let _ = stop.send(true);
+    if let Err(e) = runner.await {
+        tracing::error!(error = %e, "the job runner failed");
+    }
+    served
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,546 @@
+//! Articles: uploads (text/plain, text/html, DOCX, multipart), revisions,
+//! the original bytes, the review (every sentence as spoken, each expansion
+//! with its rule, dropped lines with reasons, warnings) and scripts in every
+//! format.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Query, file_name, id, media_type};
+use crate::ingest::{self, Article};
+use crate::pipeline;
+use crate::script::Script;
+use crate::script::format::Format;
+use crate::server::error::{ApiError, ErrorBody};
+use crate::server::{AppState, Editor, Reader};
+use crate::store::{ArticleSummary, Job, NewRevision, Revision};
+
+/// The DOCX media type.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/articles", get(list).post(create))
+        .route("/api/articles/{id}", get(show).put(revise))
+        .route("/api/articles/{id}/source", get(source))
+        .route("/api/articles/{id}/review", get(review))
+        .route("/api/articles/{id}/script", get(script))
+}
+
+/// Answer to an upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+    pub revision: i64,
+    pub title: String,
+}
+
+/// An article with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleDetail {
+    pub article: ArticleSummary,
+    pub revisions: Vec<Revision>,
+    /// Render jobs, newest first.
+    pub jobs: Vec<Job>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionQuery {
+    /// Revision number; the latest when absent.
+    pub revision: Option<i64>,
+    /// Voice whose speaking rate times the script; the station default when absent.
+    pub voice: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptQuery {
+    /// `json` (default), `txt` (announcer), `srt` or `vtt`.
+    #[param(value_type = Option<String>)]
+    pub format: Option<Format>,
+    pub revision: Option<i64>,
+    pub voice: Option<String>,
+}
+
+/// An uploaded article, before it is stored.
+struct Upload {
+    bytes: Vec<u8>,
+    file_name: Option<String>,
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "the body is larger than the limit of {limit} bytes"
+    ))
+}
+
+/// Reads the body of an upload in any accepted form.
+async fn read_upload(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    let limit = state.config.limits.max_body_bytes;
+    let headers = request.headers().clone();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let media = media_type(&headers).ok_or_else(|| {
+        ApiError::UnsupportedMediaType(format!(
+            "name the Content-Type: text/plain, text/html, {DOCX} or multipart/form-data"
+        ))
+    })?;
+    match media.as_str() {
+        "text/plain" | "text/html" | DOCX => {
+            let bytes = axum::body::to_bytes(request.into_body(), limit)
+                .await
+                .map_err(|_| too_large(limit))?;
+            Ok(Upload {
+                bytes: bytes.to_vec(),
+                file_name: disposition_file_name(&headers)?,
+            })
+        }
+        "multipart/form-data" => {
+            let mut multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            let multipart_error = |e: axum::extract::multipart::MultipartError| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large(limit)
+                } else {
+                    ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+                }
+            };
+            while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+                let is_file = field.file_name().is_some() || field.name() == Some("file");
+                if !is_file {
+                    continue;
+                }
+                let name = field.file_name().map(file_name).transpose()?;
+                if let Some(kind) = field.content_type() {
+                    let kind = kind
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    if !["text/plain", "text/html", DOCX, "application/octet-stream"]
+                        .contains(&kind.as_str())
+                    {
+                        return Err(ApiError::UnsupportedMediaType(format!(
+                            "the file is {kind}; send text/plain, text/html or DOCX"
+                        )));
+                    }
+                }
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                return Ok(Upload {
+                    bytes: bytes.to_vec(),
+                    file_name: name,
+                });
+            }
+            Err(ApiError::BadRequest(
+                "the multipart body has no file field (name it `file`)".into(),
+            ))
+        }
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "{other} is not an article; send text/plain, text/html, {DOCX} or multipart/form-data"
+        ))),
+    }
+}
+
+/// `Content-Disposition: attachment; filename="x.docx"` on a raw upload.
+fn disposition_file_name(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::CONTENT_DISPOSITION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("Content-Disposition is not text".into()))?;
+    let Some(name) = value
+        .split(';')
+        .filter_map(|part| part.trim().strip_prefix("filename="))
+        .next()
+    else {
+        return Ok(None);
+    };
+    file_name(name.trim_matches('"')).map(Some)
+}
+
+/// Validates an upload as an article and shapes it for the store.
+fn new_revision(upload: Upload, author: &str) -> Result<NewRevision, ApiError> {
+    let article = ingest::read(&upload.bytes, upload.file_name.as_deref())?;
+    let content_type = match article.format {
+        ingest::Format::Text => "text/plain; charset=utf-8",
+        ingest::Format::Html => "text/html",
+        ingest::Format::Docx => DOCX,
+    };
+    Ok(NewRevision {
+        title: article.title,
+        file_name: upload.file_name,
+        content_type: content_type.into(),
+        body: upload.bytes,
+        author: author.to_string(),
+    })
+}
+
+/// Upload a new article.
+#[utoipa::path(post, path = "/api/articles", tag = "articles",
+    request_body(description = "The article: text/plain, text/html, DOCX, or multipart/form-data with a `file` field", content_type = "text/plain"),
+    responses(
+        (status = 201, description = "Stored", body = Created),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "Not an article (empty, binary, nothing to read)", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Editor(token): Editor,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let upload = read_upload(&state, request).await?;
+    let (id, revision, title) = state
+        .blocking(move |s| {
+            let new = new_revision(upload, &token.name)?;
+            let (id, revision) = s.store.create_article(&new)?;
+            Ok((id, revision, new.title))
+        })
+        .await?;
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(Created {
+            id,
+            revision,
+            title,
+        }),
+    )
+        .into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/articles/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Upload a new revision of an article (older revisions are kept).
+#[utoipa::path(put, path = "/api/articles/{id}", tag = "articles",
+    params(("id" = i64, Path, description = "Article id")),
+    request_body(description = "The article, as for POST /api/articles", content_type = "text/plain"),
+    responses(
+        (status = 201, description = "Revision stored", body = Created),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn revise(
+    State(state): State<AppState>,
+    Editor(token): Editor,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let id = id("article", &raw)?;
+    // An unknown article is 404 before its body is read.
+    state.blocking(move |s| Ok(s.store.article(id)?)).await?;
+    let upload = read_upload(&state, request).await?;
+    let created = state
+        .blocking(move |s| {
+            let new = new_revision(upload, &token.name)?;
+            let revision = s.store.add_revision(id, &new)?;
+            Ok(Created {
+                id,
+                revision,
+                title: new.title,
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// List articles, most recently changed first.
+#[utoipa::path(get, path = "/api/articles", tag = "articles", params(ListQuery),
+    responses((status = 200, body = Vec<ArticleSummary>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    _: Reader,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Vec<ArticleSummary>>, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let rows = state
+        .blocking(move |s| Ok(s.store.articles(limit, offset)?))
+        .await?;
+    Ok(axum::Json(rows))
+}
+
+/// An article, its revisions and its render jobs.
+#[utoipa::path(get, path = "/api/articles/{id}", tag = "articles",
+    params(("id" = i64, Path, description = "Article id")),
+    responses((status = 200, body = ArticleDetail), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+) -> Result<axum::Json<ArticleDetail>, ApiError> {
+    let id = id("article", &raw)?;
+    let detail = state
+        .blocking(move |s| {
+            Ok(ArticleDetail {
+                article: s.store.article(id)?,
+                revisions: s.store.revisions(id)?,
+                jobs: s.store.jobs_of_article(id)?,
+            })
+        })
+        .await?;
+    Ok(axum::Json(detail))
+}
+
+/// The bytes of a revision as uploaded.
+#[utoipa::path(get, path = "/api/articles/{id}/source", tag = "articles",
+    params(("id" = i64, Path, description = "Article id"), RevisionQuery),
+    responses((status = 200, description = "The uploaded bytes"), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn source(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+    Query(query): Query<RevisionQuery>,
+) -> Result<Response, ApiError> {
+    let id = id("article", &raw)?;
+    let body = state
+        .blocking(move |s| Ok(s.store.revision_body(id, query.revision)?))
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, body.revision.content_type.clone())],
+        Body::from(body.body),
+    )
+        .into_response())
+}
+
+/// Reads a stored revision and builds its estimated script.
+fn prepare(
+    state: &AppState,
+    id: i64,
+    revision: Option<i64>,
+    voice: Option<&str>,
+) -> Result<(Revision, Article, Script), ApiError> {
+    let body = state.store.revision_body(id, revision)?;
+    let voice = state.voice(voice)?;
+    let normalizer = state.normalizer()?;
+    let (article, script) = pipeline::prepare(
+        &body.body,
+        body.revision.file_name.as_deref(),
+        &normalizer,
+        voice,
+        &state.config.audio,
+    )?;
+    Ok((body.revision, article, script))
+}
+
+/// Every sentence as it will be spoken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Review {
+    pub article_id: i64,
+    pub revision: i64,
+    pub title: String,
+    pub published: Option<String>,
+    pub byline: Option<String>,
+    pub voice: String,
+    /// Estimated from syllables and the voice's speaking rate.
+    pub estimated_duration_ms: u64,
+    pub sentences: Vec<ReviewSentence>,
+    /// Lines of the source that are not read, with the reason.
+    pub dropped: Vec<ReviewDropped>,
+    /// Everything the editor should look at (unknown words read literally or spelled).
+    pub warnings: Vec<ReviewWarning>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewSentence {
+    /// Cue id in the script.
+    pub id: usize,
+    pub paragraph: usize,
+    pub text: String,
+    pub spoken: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub tokens: Vec<ReviewToken>,
+}
+
+/// One piece of the sentence: what is written → what is said.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewToken {
+    /// The written text of the span.
+    pub original: String,
+    pub spoken: String,
+    /// `word`, `pause`, `number`, `date`, `abbreviation`, …
+    pub kind: String,
+    /// The rule that made it (`N-DATE-DM`, `A-LEX-CTX`, `A-STATION`, …).
+    pub rule: String,
+    /// True when the reading differs from the written word (what editors check).
+    pub expansion: bool,
+    /// Byte range in the article text.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDropped {
+    pub line: usize,
+    pub text: String,
+    pub reason: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewWarning {
+    pub sentence: usize,
+    pub text: String,
+    pub rule: String,
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+fn kind_name(kind: crate::normalize::Kind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn build_review(id: i64, revision: &Revision, article: &Article, script: &Script) -> Review {
+    let text = &article.text;
+    let slice = |span: &std::ops::Range<usize>| text.get(span.clone()).unwrap_or("").to_string();
+    let sentences = script
+        .cues
+        .iter()
+        .map(|cue| ReviewSentence {
+            id: cue.id,
+            paragraph: cue.paragraph,
+            text: cue.text.clone(),
+            spoken: cue.spoken.clone(),
+            start_ms: cue.start.as_millis() as u64,
+            end_ms: cue.end.as_millis() as u64,
+            tokens: cue
+                .tokens
+                .iter()
+                .map(|t| ReviewToken {
+                    original: slice(&t.span),
+                    spoken: t.spoken.clone(),
+                    kind: kind_name(t.kind),
+                    rule: t.rule.to_string(),
+                    expansion: t.is_expansion(),
+                    start: t.span.start,
+                    end: t.span.end,
+                })
+                .collect(),
+        })
+        .collect();
+    let warnings = script
+        .cues
+        .iter()
+        .flat_map(|cue| {
+            cue.warnings.iter().map(|w| ReviewWarning {
+                sentence: cue.id,
+                text: w.text.clone(),
+                rule: w.rule.to_string(),
+                message: w.message.clone(),
+                start: w.span.start,
+                end: w.span.end,
+            })
+        })
+        .collect();
+    Review {
+        article_id: id,
+        revision: revision.revision,
+        title: article.title.clone(),
+        published: article.published.clone(),
+        byline: article.byline.clone(),
+        voice: script.voice.clone(),
+        estimated_duration_ms: script.total.as_millis() as u64,
+        sentences,
+        dropped: article
+            .dropped
+            .iter()
+            .map(|d| ReviewDropped {
+                line: d.line,
+                text: d.text.clone(),
+                reason: d.reason.clone(),
+                detail: d.detail.clone(),
+            })
+            .collect(),
+        warnings,
+    }
+}
+
+/// The review: sentences as spoken, expansions with their rules, dropped lines, warnings.
+#[utoipa::path(get, path = "/api/articles/{id}/review", tag = "articles",
+    params(("id" = i64, Path, description = "Article id"), RevisionQuery),
+    responses((status = 200, body = Review), (status = 404, body = ErrorBody),
+        (status = 422, description = "Unknown voice", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn review(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+    Query(query): Query<RevisionQuery>,
+) -> Result<axum::Json<Review>, ApiError> {
+    let id = id("article", &raw)?;
+    let review = state
+        .blocking(move |s| {
+            let (revision, article, script) =
+                prepare(s, id, query.revision, query.voice.as_deref())?;
+            Ok(build_review(id, &revision, &article, &script))
+        })
+        .await?;
+    Ok(axum::Json(review))
+}
+
+/// The estimated script in any format.
+#[utoipa::path(get, path = "/api/articles/{id}/script", tag = "articles",
+    params(("id" = i64, Path, description = "Article id"), ScriptQuery),
+    responses((status = 200, description = "The script (JSON, announcer text, SRT or WebVTT)"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn script(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+    Query(query): Query<ScriptQuery>,
+) -> Result<Response, ApiError> {
+    let id = id("article", &raw)?;
+    let format = query.format.unwrap_or(Format::Json);
+    let (revision, text) = state
+        .blocking(move |s| {
+            let (revision, _, script) = prepare(s, id, query.revision, query.voice.as_deref())?;
+            Ok((revision.revision, format.render(&script)))
+        })
+        .await?;
+    let disposition = format!(
+        "inline; filename=\"article-{id}-r{revision}.{}\"",
+        format.extension()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}

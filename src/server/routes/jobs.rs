@@ -1,0 +1,416 @@
+//! Render jobs and their audio: start a render (202 with the job; done at
+//! once when identical input + voice is cached), follow its progress, cancel
+//! it, download the WAV with Range, HEAD and ETag.
+
+use std::io::SeekFrom;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use utoipa::ToSchema;
+
+use super::{id, json_body};
+use crate::pipeline;
+use crate::server::error::{ApiError, ErrorBody};
+use crate::server::jobs::cache_key;
+use crate::server::{AppState, Editor, Reader};
+use crate::store::{AudioEntry, Job, JobState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/articles/{id}/render", post(render))
+        .route("/api/articles/{id}/jobs", get(list_for_article))
+        .route("/api/articles/{id}/audio", get(article_audio))
+        .route("/api/jobs/{id}", get(show))
+        .route("/api/jobs/{id}/cancel", post(cancel))
+        .route("/api/jobs/{id}/audio", get(job_audio))
+        .route("/api/jobs/{id}/script", get(job_script))
+}
+
+/// What to render; every field is optional and the body may be empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    /// Voice name; the station default when absent.
+    pub voice: Option<String>,
+    /// Revision; the latest when absent.
+    pub revision: Option<i64>,
+}
+
+/// Answer to a render request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub job: Job,
+}
+
+/// Start rendering an article.
+#[utoipa::path(post, path = "/api/articles/{id}/render", tag = "jobs",
+    params(("id" = i64, Path, description = "Article id")),
+    request_body(content = Option<RenderRequest>, description = "Optional; an empty body renders the latest revision with the default voice"),
+    responses(
+        (status = 202, description = "Queued, or done at once from the cache", body = Accepted),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn render(
+    State(state): State<AppState>,
+    Editor(token): Editor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = id("article", &raw)?;
+    let request: RenderRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RenderRequest::default()
+    } else {
+        json_body(&headers, &body)?
+    };
+    let job = state
+        .blocking(move |s| {
+            let body = s.store.revision_body(id, request.revision)?;
+            let voice = s.voice(request.voice.as_deref())?;
+            let normalizer = s.normalizer()?;
+            let settings = s.config.audio;
+            let (_, script) = pipeline::prepare(
+                &body.body,
+                body.revision.file_name.as_deref(),
+                &normalizer,
+                voice,
+                &settings,
+            )?;
+            let key = cache_key(
+                &script,
+                &voice.name,
+                &s.synthesizer_for(voice).fingerprint(),
+                &settings,
+            );
+            let cached = s.store.cached_audio(&key)?.map(|_| key);
+            Ok(s.store.add_job(
+                id,
+                body.revision.revision,
+                &voice.name,
+                &token.name,
+                cached.as_deref(),
+            )?)
+        })
+        .await?;
+    if job.state == JobState::Queued {
+        state.jobs.notify();
+    }
+    let location = format!("/api/jobs/{}", job.id);
+    let mut response = (StatusCode::ACCEPTED, axum::Json(Accepted { job })).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// An article's render jobs, newest first.
+#[utoipa::path(get, path = "/api/articles/{id}/jobs", tag = "jobs",
+    params(("id" = i64, Path, description = "Article id")),
+    responses((status = 200, body = Vec<Job>), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_for_article(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+) -> Result<axum::Json<Vec<Job>>, ApiError> {
+    let id = id("article", &raw)?;
+    let jobs = state
+        .blocking(move |s| {
+            s.store.article(id)?;
+            Ok(s.store.jobs_of_article(id)?)
+        })
+        .await?;
+    Ok(axum::Json(jobs))
+}
+
+/// A job: state, progress (cues done of total), the error of a failed one.
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Job), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+) -> Result<axum::Json<Job>, ApiError> {
+    let id = id("job", &raw)?;
+    Ok(axum::Json(
+        state.blocking(move |s| Ok(s.store.job(id)?)).await?,
+    ))
+}
+
+/// Cancel a job: a queued one at once, a running one at its next cue.
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 202, body = Job), (status = 404, body = ErrorBody),
+        (status = 409, description = "The job has finished", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    _: Editor,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, axum::Json<Job>), ApiError> {
+    let id = id("job", &raw)?;
+    let job = state.blocking(move |s| Ok(s.store.cancel_job(id)?)).await?;
+    state.jobs.cancel(id);
+    Ok((StatusCode::ACCEPTED, axum::Json(job)))
+}
+
+/// The newest rendered audio of an article (WAV; Range, HEAD, ETag).
+#[utoipa::path(get, path = "/api/articles/{id}/audio", tag = "jobs",
+    params(("id" = i64, Path, description = "Article id")),
+    responses(
+        (status = 200, description = "WAV", content_type = "audio/wav"),
+        (status = 206, description = "Part of the WAV"),
+        (status = 304, description = "Unchanged (If-None-Match)"),
+        (status = 404, description = "No such article, or not rendered yet", body = ErrorBody),
+        (status = 416, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn article_audio(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = id("article", &raw)?;
+    let (job, entry) = state
+        .blocking(move |s| {
+            s.store.article(id)?;
+            let job = s.store.latest_done_job(id)?.ok_or_else(|| {
+                ApiError::NotFound(format!("article {id} has no rendered audio yet"))
+            })?;
+            let entry = audio_of(s, &job)?;
+            Ok((job, entry))
+        })
+        .await?;
+    send_audio(&state, &method, &headers, &job, &entry).await
+}
+
+/// The audio of one job (WAV; Range, HEAD, ETag).
+#[utoipa::path(get, path = "/api/jobs/{id}/audio", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "WAV", content_type = "audio/wav"),
+        (status = 206, description = "Part of the WAV"),
+        (status = 304, description = "Unchanged (If-None-Match)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The job is not done", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn job_audio(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = id("job", &raw)?;
+    let (job, entry) = state
+        .blocking(move |s| {
+            let job = s.store.job(id)?;
+            if job.state != JobState::Done {
+                return Err(ApiError::Conflict(format!(
+                    "job {id} is {}, not done",
+                    job.state.as_str()
+                )));
+            }
+            let entry = audio_of(s, &job)?;
+            Ok((job, entry))
+        })
+        .await?;
+    send_audio(&state, &method, &headers, &job, &entry).await
+}
+
+/// The script of a done job with the times measured in its audio (JSON).
+#[utoipa::path(get, path = "/api/jobs/{id}/script", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The measured script (JSON script format)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The job is not done", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn job_script(
+    State(state): State<AppState>,
+    _: Reader,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id("job", &raw)?;
+    let entry = state
+        .blocking(move |s| {
+            let job = s.store.job(id)?;
+            if job.state != JobState::Done {
+                return Err(ApiError::Conflict(format!(
+                    "job {id} is {}, not done",
+                    job.state.as_str()
+                )));
+            }
+            audio_of(s, &job)
+        })
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        entry.script_json,
+    )
+        .into_response())
+}
+
+fn audio_of(state: &AppState, job: &Job) -> Result<AudioEntry, ApiError> {
+    let key = job
+        .cache_key
+        .as_deref()
+        .ok_or_else(|| ApiError::Internal(format!("done job {} has no audio key", job.id)))?;
+    state
+        .store
+        .cached_audio(key)?
+        .ok_or_else(|| ApiError::Internal(format!("the audio of job {} is missing", job.id)))
+}
+
+/// A byte range of a file of `len` bytes: `Ok(None)` serves it whole.
+fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        // Several ranges: allowed to answer with the whole file.
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let (start, end) = match (first.trim(), last.trim()) {
+        ("", "") => return Ok(None),
+        ("", suffix) => {
+            let Ok(n) = suffix.parse::<u64>() else {
+                return Ok(None);
+            };
+            if n == 0 {
+                return Err(ApiError::RangeNotSatisfiable(len));
+            }
+            (len.saturating_sub(n), len.saturating_sub(1))
+        }
+        (start, end) => {
+            let Ok(start) = start.parse::<u64>() else {
+                return Ok(None);
+            };
+            let end = match end {
+                "" => len.saturating_sub(1),
+                end => match end.parse::<u64>() {
+                    Ok(end) if end >= start => end.min(len.saturating_sub(1)),
+                    _ => return Ok(None),
+                },
+            };
+            (start, end)
+        }
+    };
+    if len == 0 || start >= len {
+        return Err(ApiError::RangeNotSatisfiable(len));
+    }
+    Ok(Some((start, end)))
+}
+
+async fn send_audio(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    job: &Job,
+    entry: &AudioEntry,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", entry.file_sha256);
+    let path = state
+        .store
+        .audio_path(&entry.file_sha256)
+        .ok_or_else(|| ApiError::Internal("stored audio hash is not a digest".into()))?;
+    let file_name = format!(
+        "attachment; filename=\"article-{}-r{}-{}.wav\"",
+        job.article_id, job.revision, job.voice
+    );
+    let mut common = HeaderMap::new();
+    let mut put = |name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            common.insert(name, v);
+        }
+    };
+    put(header::ETAG, &etag);
+    put(header::ACCEPT_RANGES, "bytes");
+    put(header::CACHE_CONTROL, "no-cache");
+    put(header::CONTENT_DISPOSITION, &file_name);
+    put(
+        header::HeaderName::from_static("x-bantin-job"),
+        &job.id.to_string(),
+    );
+    put(
+        header::HeaderName::from_static("x-bantin-revision"),
+        &job.revision.to_string(),
+    );
+    let matches = |value: &HeaderValue| {
+        value
+            .to_str()
+            .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+            .unwrap_or(false)
+    };
+    if headers.get(header::IF_NONE_MATCH).is_some_and(matches) {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let io = |e: std::io::Error| ApiError::Internal(format!("{}: {e}", path.display()));
+    let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
+    let len = file.metadata().await.map_err(io)?.len();
+    // If-Range with another validator: the file changed, send it whole.
+    let range_applies = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag));
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(value) if range_applies => parse_range(value, len)?,
+        _ => None,
+    };
+    let (status, start, end) = match range {
+        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
+        None => (StatusCode::OK, 0, len.saturating_sub(1)),
+    };
+    let count = if len == 0 { 0 } else { end - start + 1 };
+    common.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    common.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}"))
+    {
+        common.insert(header::CONTENT_RANGE, v);
+    }
+    if method == Method::HEAD {
+        return Ok((status, common).into_response());
+    }
+    file.seek(SeekFrom::Start(start)).await.map_err(io)?;
+    let mut bytes = vec![0; count as usize];
+    file.read_exact(&mut bytes).await.map_err(io)?;
+    Ok((status, common, Body::from(bytes)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_single_byte_ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000).unwrap(), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 999)));
+        assert_eq!(
+            parse_range("bytes=990-2000", 1000).unwrap(),
+            Some((990, 999))
+        );
+        assert_eq!(parse_range("bytes=0-1,5-9", 1000).unwrap(), None);
+        assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
+        assert_eq!(parse_range("bytes=5-1", 1000).unwrap(), None);
+        assert!(matches!(
+            parse_range("bytes=1000-", 1000),
+            Err(ApiError::RangeNotSatisfiable(1000))
+        ));
+    }
+}
