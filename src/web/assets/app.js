@@ -231,6 +231,26 @@ function newView() {
 
 // ---------- review ----------
 
+// Why a line is not read, in the staff's words (reason ids from ingest).
+const DROP_REASON = {
+  "date-views": "ngày đăng và số lượt xem",
+  "view-counter": "số lượt xem",
+  "copyright-footer": "dòng bản quyền cuối trang",
+  "photo-caption": "chú thích ảnh",
+  "photo-credit": "nguồn ảnh",
+  "see-also": "tin liên quan",
+  "source-line": "dòng ghi nguồn",
+  "share-buttons": "nút chia sẻ",
+  "tag-list": "từ khóa",
+  "byline": "tên tác giả (lưu riêng, không đọc)",
+  "navigation": "thanh điều hướng",
+  "breadcrumb": "đường dẫn chuyên mục",
+  "comments": "bình luận",
+  "footer": "chân trang",
+  "menu": "trình đơn",
+  "related": "tin liên quan",
+};
+
 function readingNode(token, onPick) {
   const warning = token.warning || token.rule === "A-SPELL" || token.rule === "X-LITERAL";
   const node = el("span", {
@@ -307,7 +327,7 @@ async function articleView(id) {
       el("span", { class: "time" }, clock(sentence.start_ms)),
       spokenSentence(sentence, (token, node) => correctionEditor(review, token, node, reload))));
   });
-  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${d.detail || d.reason}`)));
+  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || d.detail || d.reason}`)));
   const warnings = (review.warnings || []).map((w) => el("li", {}, w.message || w));
   const voiceSelect = el("select", { id: "voice" }, (Array.isArray(voices) ? voices : voices.voices || []).map((v) => el("option", { value: v.name }, `${v.name}${v.description ? " – " + v.description : ""}`)));
   const renderButton = el("button", { type: "button", id: "render" }, "Đọc thành âm thanh");
