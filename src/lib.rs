@@ -31,6 +31,7 @@ pub mod store;
 pub mod text;
 pub mod tts;
 pub mod voice;
+pub mod web;
 
 pub use ingest::Article;
 pub use normalize::{Normalizer, Token};

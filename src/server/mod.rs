@@ -220,6 +220,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::jobs::router())
         .merge(routes::lexicon::router())
         .merge(routes::system::router())
+        .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -2,6 +2,7 @@
 //! module here drives the real `bantin` binary or the library end to end.
 
 mod audio;
+mod browser;
 mod bulletin;
 mod cli;
 mod golden;

@@ -1,0 +1,619 @@
+// bantin staff page: plain JavaScript over the JSON API, no build step.
+// Every piece of article text reaches the page through textContent (the `el`
+// helper) and is never parsed as markup, so an article containing tags shows as text.
+// The sign-in token travels only in the Authorization header (never in a
+// cookie), so another site cannot make the browser write on our behalf.
+"use strict";
+
+const TOKEN_KEY = "bantin.token";
+const main = document.getElementById("main");
+const flash = document.getElementById("flash");
+const nav = document.getElementById("nav");
+
+// ---------- small DOM helpers ----------
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+}
+
+function say(message, ok) {
+  flash.textContent = message;
+  flash.className = ok ? "ok" : "";
+  flash.hidden = !message;
+  if (ok) setTimeout(() => { if (flash.textContent === message) flash.hidden = true; }, 3000);
+}
+
+function clock(ms) {
+  if (ms === undefined || ms === null) return "–";
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function today() {
+  const d = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+// ---------- API ----------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const STATUS_TEXT = {
+  400: "Yêu cầu không hợp lệ",
+  401: "Mã đăng nhập không đúng hoặc đã hết hiệu lực",
+  403: "Mã đăng nhập này chỉ có quyền xem, không được sửa",
+  404: "Không tìm thấy",
+  409: "Dữ liệu đã thay đổi, hãy tải lại trang",
+  413: "Tệp quá lớn",
+  415: "Định dạng tệp không được hỗ trợ (chỉ nhận .txt, .html, .docx)",
+  422: "Nội dung không hợp lệ",
+  429: "Quá nhiều yêu cầu, hãy thử lại sau",
+};
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+async function api(method, path, body, contentType) {
+  const headers = { Authorization: `Bearer ${token()}` };
+  let payload = body;
+  if (body !== undefined && contentType === undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  } else if (contentType) {
+    headers["Content-Type"] = contentType;
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: payload });
+  } catch (e) {
+    throw new ApiError(0, "Không kết nối được máy chủ");
+  }
+  if (!response.ok) {
+    let detail = "";
+    try {
+      const data = await response.json();
+      detail = data.detail || data.error || "";
+    } catch (e) { /* not JSON */ }
+    const base = STATUS_TEXT[response.status] || (response.status >= 500 ? "Lỗi máy chủ, vui lòng thử lại" : `Lỗi ${response.status}`);
+    if (response.status === 401) signOut();
+    throw new ApiError(response.status, detail && response.status < 500 ? `${base}: ${detail}` : base);
+  }
+  const type = response.headers.get("Content-Type") || "";
+  if (type.includes("application/json")) return response.json();
+  if (type.startsWith("audio/")) return response.blob();
+  return response.text();
+}
+
+async function blobUrl(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) throw new ApiError(response.status, STATUS_TEXT[response.status] || `Lỗi ${response.status}`);
+  return URL.createObjectURL(await response.blob());
+}
+
+function guard(task) {
+  return async (...args) => {
+    try {
+      await task(...args);
+    } catch (e) {
+      say(e.message || String(e));
+    }
+  };
+}
+
+// ---------- sign in ----------
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  nav.hidden = true;
+  if (location.hash !== "#/signin") location.hash = "#/signin";
+}
+
+function signInView() {
+  nav.hidden = true;
+  const input = el("input", { type: "password", id: "token", autocomplete: "off", required: true });
+  const form = el("form", { class: "card", id: "signin-form" },
+    el("h1", {}, "Đăng nhập"),
+    el("p", { class: "muted" }, "Nhập mã đăng nhập do kỹ thuật viên cấp (lệnh bantin token add)."),
+    el("label", { for: "token" }, "Mã đăng nhập"),
+    input,
+    el("p", {}, el("button", { type: "submit" }, "Đăng nhập")));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    try {
+      await api("GET", "/api/articles");
+    } catch (e) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      throw e;
+    }
+    say("");
+    location.hash = "#/";
+  }));
+  show(form);
+  input.focus();
+}
+
+// ---------- article list ----------
+
+async function listView() {
+  const data = await api("GET", "/api/articles");
+  const articles = Array.isArray(data) ? data : data.articles || [];
+  const rows = articles.map((a) => el("tr", {},
+    el("td", {}, el("a", { href: `#/article/${a.id}` }, a.title || `Bài ${a.id}`)),
+    el("td", { class: "opt" }, a.published || (a.created_at || "").slice(0, 10)),
+    el("td", {}, statusBadge(a.status || a.job_state)),
+    el("td", { class: "opt" }, clock(a.duration_ms ?? a.estimated_duration_ms)),
+    el("td", {}, (a.approvals || []).map((b) => el("a", { class: "badge", href: `#/bulletin/${b.date}/${b.slot}` }, `${b.date} ${b.slot}`)))));
+  show(
+    el("div", { class: "row" }, el("h1", { class: "grow" }, "Bài viết"), el("a", { class: "button", href: "#/new" }, "Thêm bài")),
+    articles.length === 0
+      ? el("p", { class: "muted" }, "Chưa có bài nào. Hãy thêm bài đầu tiên.")
+      : el("div", { class: "card" }, el("table", { id: "articles" },
+        el("thead", {}, el("tr", {}, el("th", {}, "Tiêu đề"), el("th", { class: "opt" }, "Ngày"), el("th", {}, "Trạng thái"), el("th", { class: "opt" }, "Thời lượng"), el("th", {}, "Bản tin"))),
+        el("tbody", {}, rows))));
+}
+
+const STATUS_LABEL = {
+  new: "mới", draft: "mới", queued: "chờ đọc", running: "đang đọc", done: "đã đọc", rendered: "đã đọc",
+  failed: "lỗi", cancelled: "đã hủy",
+};
+
+function statusBadge(status) {
+  const key = status || "new";
+  return el("span", { class: `badge ${key === "done" || key === "rendered" ? "done" : key === "failed" ? "failed" : ""}` }, STATUS_LABEL[key] || key);
+}
+
+// ---------- new article ----------
+
+const UPLOAD_TYPES = {
+  txt: "text/plain; charset=utf-8",
+  html: "text/html; charset=utf-8",
+  htm: "text/html; charset=utf-8",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+};
+
+function newView() {
+  const text = el("textarea", { id: "article-text", placeholder: "Dán nội dung bài viết vào đây: dòng đầu là tiêu đề, mỗi đoạn một dòng." });
+  const file = el("input", { type: "file", id: "article-file", accept: ".txt,.html,.htm,.docx" });
+  const submit = el("button", { type: "submit", id: "article-submit" }, "Lưu bài");
+  const form = el("form", { class: "card" },
+    el("h1", {}, "Thêm bài"),
+    el("label", { for: "article-text" }, "Dán văn bản"),
+    text,
+    el("label", { for: "article-file" }, "hoặc tải tệp lên (.txt, .html, .docx)"),
+    file,
+    el("p", {}, submit));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    try {
+      let created;
+      if (file.files.length > 0) {
+        const f = file.files[0];
+        const ext = f.name.split(".").pop().toLowerCase();
+        if (!UPLOAD_TYPES[ext]) throw new ApiError(415, STATUS_TEXT[415]);
+        created = await api("POST", "/api/articles", f, UPLOAD_TYPES[ext]);
+      } else {
+        if (!text.value.trim()) throw new ApiError(400, "Bài viết đang trống");
+        created = await api("POST", "/api/articles", text.value, "text/plain; charset=utf-8");
+      }
+      say("Đã lưu bài.", true);
+      location.hash = `#/article/${created.id}`;
+    } finally {
+      submit.disabled = false;
+    }
+  }));
+  show(form);
+}
+
+// ---------- review ----------
+
+// Why a line is not read, in the staff's words (reason ids from ingest).
+const DROP_REASON = {
+  "date-views": "ngày đăng và số lượt xem",
+  "view-counter": "số lượt xem",
+  "copyright-footer": "dòng bản quyền cuối trang",
+  "photo-caption": "chú thích ảnh",
+  "photo-credit": "nguồn ảnh",
+  "see-also": "tin liên quan",
+  "source-line": "dòng ghi nguồn",
+  "share-buttons": "nút chia sẻ",
+  "tag-list": "từ khóa",
+  "byline": "tên tác giả (lưu riêng, không đọc)",
+  "navigation": "thanh điều hướng",
+  "breadcrumb": "đường dẫn chuyên mục",
+  "comments": "bình luận",
+  "footer": "chân trang",
+  "menu": "trình đơn",
+  "related": "tin liên quan",
+};
+
+function readingNode(token, onPick) {
+  const warning = token.warning || token.rule === "A-SPELL" || token.rule === "X-LITERAL";
+  const node = el("span", {
+    class: `reading${warning ? " warning" : ""}`,
+    tabindex: 0,
+    role: "button",
+    title: `${token.original} → ${token.spoken} (${token.rule})`,
+    dataset: { rule: token.rule, original: token.original },
+  }, token.spoken || "∅", el("span", { class: "orig" }, `[${token.original}]`));
+  const pick = () => onPick(token, node);
+  node.addEventListener("click", pick);
+  node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
+  return node;
+}
+
+/// The sentence as it will be spoken: plain words as text, expansions marked.
+function spokenSentence(sentence, onPick) {
+  const parts = [];
+  let pending = "";
+  const tokens = sentence.tokens || [];
+  for (const token of tokens) {
+    if (token.kind === "pause") {
+      if (token.spoken) pending = token.spoken;
+      continue;
+    }
+    if (!token.spoken && token.kind !== "literal") continue;
+    if (pending) { parts.push(pending); pending = ""; }
+    if (parts.length) parts.push(" ");
+    const expansion = token.expansion ?? !["word", "pause"].includes(token.kind);
+    parts.push(expansion ? readingNode(token, onPick) : token.spoken);
+  }
+  if (pending) parts.push(pending);
+  return parts;
+}
+
+function correctionEditor(article, token, anchor, reload) {
+  document.querySelectorAll(".editor").forEach((e) => e.remove());
+  const spoken = el("input", { type: "text", id: "correction-spoken", value: token.spoken });
+  const context = el("input", { type: "text", id: "correction-context", placeholder: "ví dụ: Thành ủy|Tỉnh ủy (để trống: mọi nơi)" });
+  const save = el("button", { type: "submit", id: "correction-save" }, "Lưu cách đọc");
+  const form = el("form", { class: "editor" },
+    el("strong", {}, `Sửa cách đọc “${token.original}”`),
+    el("p", { class: "muted" }, `Hiện đọc là “${token.spoken}” (quy tắc ${token.rule}). Cách đọc mới được lưu vào từ điển của đài và áp dụng cho mọi bài sau.`),
+    el("label", { for: "correction-spoken" }, "Đọc là"),
+    spoken,
+    el("label", { for: "correction-context" }, "Chỉ khi gần các từ (không bắt buộc)"),
+    context,
+    el("p", { class: "row" }, save, el("button", { type: "button", class: "secondary", onclick: () => form.remove() }, "Bỏ qua")));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    await saveEntry(token.original, spoken.value.trim(), context.value.trim());
+    say(`Đã lưu: ${token.original} → ${spoken.value.trim()}`, true);
+    await reload();
+  }));
+  anchor.closest(".sentence").after(form);
+  spoken.focus();
+}
+
+async function articleView(id) {
+  const review = await api("GET", `/api/articles/${id}/review`);
+  const voices = await api("GET", "/api/voices").catch(() => []);
+  const reload = () => articleView(id);
+  const sentences = review.sentences || [];
+  const paragraphs = [];
+  let current = null;
+  let lastParagraph = null;
+  sentences.forEach((sentence, index) => {
+    if (sentence.paragraph !== lastParagraph) {
+      current = el("div", { class: "paragraph card" });
+      paragraphs.push(current);
+      lastParagraph = sentence.paragraph;
+    }
+    current.append(el("div", { class: "sentence", dataset: { cue: String(index + 1) } },
+      el("span", { class: "time" }, clock(sentence.start_ms)),
+      spokenSentence(sentence, (token, node) => correctionEditor(review, token, node, reload))));
+  });
+  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || d.detail || d.reason}`)));
+  const warnings = (review.warnings || []).map((w) => el("li", {}, w.message || w));
+  const voiceSelect = el("select", { id: "voice" }, (Array.isArray(voices) ? voices : voices.voices || []).map((v) => el("option", { value: v.name }, `${v.name}${v.description ? " – " + v.description : ""}`)));
+  const renderButton = el("button", { type: "button", id: "render" }, "Đọc thành âm thanh");
+  const progress = el("progress", { class: "progress", id: "render-progress", max: 1, value: 0, hidden: true });
+  const status = el("span", { id: "render-status", class: "muted" });
+  const player = el("div", { id: "player" });
+  const approveDate = el("input", { type: "date", id: "approve-date", value: today() });
+  const approveSlot = el("input", { type: "text", id: "approve-slot", value: "sang" });
+  const approve = el("button", { type: "button", id: "approve" }, "Duyệt vào bản tin");
+
+  renderButton.addEventListener("click", guard(async () => {
+    renderButton.disabled = true;
+    try {
+      const accepted = await api("POST", `/api/articles/${id}/render`, { voice: voiceSelect.value });
+      progress.hidden = false;
+      await followJob((accepted.job || accepted).id, progress, status);
+      await showPlayer(id, player);
+    } finally {
+      renderButton.disabled = false;
+    }
+  }));
+  approve.addEventListener("click", guard(async () => {
+    const date = approveDate.value;
+    const slot = approveSlot.value.trim();
+    const bulletin = await api("GET", `/api/bulletins/${date}/${encodeURIComponent(slot)}`).catch((e) => {
+      if (e.status === 404) return { items: [] };
+      throw e;
+    });
+    const items = (bulletin.items || []).map((i) => i.article_id ?? i.id ?? i);
+    if (!items.includes(Number(id)) && !items.includes(id)) items.push(Number(id));
+    await api("PUT", `/api/bulletins/${date}/${encodeURIComponent(slot)}`, { items });
+    say(`Đã duyệt vào bản tin ${slot} ngày ${date}.`, true);
+    location.hash = `#/bulletin/${date}/${encodeURIComponent(slot)}`;
+  }));
+
+  show(
+    el("h1", { id: "article-title" }, review.title || `Bài ${id}`),
+    el("p", { class: "muted" },
+      review.published ? `Ngày đăng ${review.published} · ` : "",
+      `Bản ${review.revision ?? 1} · Thời lượng ước tính `, el("span", { id: "estimated" }, clock(review.estimated_duration_ms)),
+      review.byline ? ` · ${review.byline}` : ""),
+    el("p", { class: "muted" }, "Phần tô vàng là chỗ chuyển chữ viết thành lời đọc; bấm vào để sửa cách đọc."),
+    warnings.length ? el("div", { class: "card" }, el("h2", {}, "Cần kiểm tra"), el("ul", { class: "warnings" }, warnings)) : null,
+    el("div", { id: "review" }, paragraphs),
+    dropped.length ? el("div", { class: "card" }, el("h2", {}, "Không đọc"), el("ul", { id: "dropped" }, dropped)) : null,
+    el("div", { class: "card" },
+      el("h2", {}, "Âm thanh"),
+      el("label", { for: "voice" }, "Giọng đọc"),
+      voiceSelect,
+      el("p", { class: "row" }, renderButton, status),
+      progress,
+      player),
+    el("div", { class: "card" },
+      el("h2", {}, "Duyệt vào bản tin"),
+      el("div", { class: "row" },
+        el("div", { class: "grow" }, el("label", { for: "approve-date" }, "Ngày"), approveDate),
+        el("div", { class: "grow" }, el("label", { for: "approve-slot" }, "Buổi"), approveSlot)),
+      el("p", {}, approve)));
+  await showPlayer(id, player).catch(() => {});
+}
+
+async function followJob(jobId, progress, status) {
+  for (;;) {
+    const job = await api("GET", `/api/jobs/${jobId}`);
+    const total = job.cue_total || 1;
+    const done = job.cue_done || 0;
+    progress.max = total;
+    progress.value = done;
+    status.textContent = `${STATUS_LABEL[job.state] || job.state} ${done}/${total}`;
+    if (job.state === "done") return job;
+    if (job.state === "failed" || job.state === "cancelled") throw new ApiError(500, `Không đọc được: ${job.error || job.state}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/// The audio player with the cue being heard highlighted in the review.
+async function showPlayer(id, container) {
+  const url = await blobUrl(`/api/articles/${id}/audio`);
+  const script = await api("GET", `/api/articles/${id}/script?format=json`);
+  const audio = el("audio", { controls: true, id: "audio", src: url });
+  const cues = script.cues || [];
+  audio.addEventListener("timeupdate", () => {
+    const ms = audio.currentTime * 1000;
+    const cue = cues.find((c) => ms >= c.start_ms && ms < c.end_ms + (c.pause_after_ms || 0));
+    document.querySelectorAll(".sentence.current").forEach((s) => s.classList.remove("current"));
+    if (cue) document.querySelector(`.sentence[data-cue="${cue.id}"]`)?.classList.add("current");
+  });
+  container.replaceChildren(
+    audio,
+    el("p", { class: "row" },
+      downloadButton("Tải WAV", `/api/articles/${id}/audio`, `bai-${id}.wav`),
+      downloadButton("Tải kịch bản (txt)", `/api/articles/${id}/script?format=txt`, `bai-${id}.txt`),
+      downloadButton("Tải phụ đề (srt)", `/api/articles/${id}/script?format=srt`, `bai-${id}.srt`)));
+}
+
+function downloadButton(label, path, filename) {
+  return el("button", { type: "button", class: "secondary", onclick: guard(async () => {
+    const url = await blobUrl(path);
+    const a = el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }) }, label);
+}
+
+// ---------- bulletins ----------
+
+function bulletinsView() {
+  const date = el("input", { type: "date", id: "bulletin-date", value: today() });
+  const slot = el("input", { type: "text", id: "bulletin-slot", value: "sang" });
+  const form = el("form", { class: "card" },
+    el("h1", {}, "Bản tin"),
+    el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "bulletin-date" }, "Ngày"), date),
+      el("div", { class: "grow" }, el("label", { for: "bulletin-slot" }, "Buổi"), slot)),
+    el("p", {}, el("button", { type: "submit" }, "Mở bản tin")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    location.hash = `#/bulletin/${date.value}/${encodeURIComponent(slot.value.trim())}`;
+  });
+  show(form);
+}
+
+async function bulletinView(date, slot) {
+  const path = `/api/bulletins/${date}/${encodeURIComponent(slot)}`;
+  const bulletin = await api("GET", path).catch((e) => {
+    if (e.status === 404) return { items: [], runs: [] };
+    throw e;
+  });
+  const items = bulletin.items || [];
+  const ids = items.map((i) => i.article_id ?? i.id ?? i);
+  const save = async (next) => {
+    await api("PUT", path, { items: next });
+    await bulletinView(date, slot);
+  };
+  const list = items.map((item, index) => el("li", {},
+    el("div", { class: "row" },
+      el("span", { class: "grow" }, el("a", { href: `#/article/${ids[index]}` }, item.title || `Bài ${ids[index]}`), " ", el("span", { class: "muted" }, clock(item.duration_ms ?? item.estimated_ms))),
+      el("button", { type: "button", class: "secondary", title: "Lên", disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑"),
+      el("button", { type: "button", class: "secondary", title: "Xuống", disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓"),
+      el("button", { type: "button", class: "danger", title: "Bỏ khỏi bản tin", onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕"))));
+  const build = el("button", { type: "button", id: "build" }, "Làm bản tin ngay");
+  const player = el("div", { id: "bulletin-player" });
+  build.addEventListener("click", guard(async () => {
+    build.disabled = true;
+    try {
+      await api("POST", `${path}/build`);
+      say("Đã làm xong bản tin.", true);
+      await bulletinView(date, slot);
+    } finally {
+      build.disabled = false;
+    }
+  }));
+  const total = bulletin.total_ms ?? items.reduce((sum, i) => sum + (i.duration_ms ?? i.estimated_ms ?? 0), 0);
+  const target = bulletin.target_ms;
+  const runs = (bulletin.runs || []).map((r) => el("tr", {},
+    el("td", {}, (r.started_at || r.at || "").replace("T", " ").slice(0, 19)),
+    el("td", {}, statusBadge(r.status || r.outcome)),
+    el("td", {}, r.error || r.detail || (r.total_ms ? clock(r.total_ms) : ""))));
+  show(
+    el("h1", { id: "bulletin-title" }, `Bản tin ${slot} ngày ${date}`),
+    el("p", { id: "bulletin-total" }, `Tổng ${clock(total)}`,
+      target ? el("span", { class: total > target ? "over" : "under" }, ` / mục tiêu ${clock(target)}`) : ""),
+    el("div", { class: "card" },
+      el("h2", {}, "Các bài"),
+      items.length ? el("ol", { class: "items", id: "bulletin-items" }, list) : el("p", { class: "muted" }, "Chưa có bài nào được duyệt cho bản tin này."),
+      el("p", {}, build)),
+    el("div", { class: "card" }, el("h2", {}, "Nghe và tải về"), player),
+    el("div", { class: "card" }, el("h2", {}, "Lịch sử"),
+      runs.length ? el("table", { id: "runs" }, el("tbody", {}, runs)) : el("p", { class: "muted" }, "Chưa lần nào.")));
+  if (bulletin.audio || (bulletin.runs || []).some((r) => (r.status || r.outcome) === "done")) {
+    try {
+      const url = await blobUrl(`${path}/audio`);
+      player.replaceChildren(el("audio", { controls: true, src: url, id: "bulletin-audio" }),
+        el("p", { class: "row" },
+          downloadButton("Tải WAV", `${path}/audio`, `ban-tin-${date}-${slot}.wav`),
+          downloadButton("Tải kịch bản (txt)", `${path}/script?format=txt`, `ban-tin-${date}-${slot}.txt`)));
+    } catch (e) {
+      player.replaceChildren(el("p", { class: "muted" }, "Chưa có âm thanh."));
+    }
+  } else {
+    player.replaceChildren(el("p", { class: "muted" }, "Chưa có âm thanh."));
+  }
+}
+
+function move(ids, index, step) {
+  const next = ids.slice();
+  const [item] = next.splice(index, 1);
+  next.splice(index + step, 0, item);
+  return next;
+}
+
+// ---------- lexicon ----------
+
+/// Adds a station entry, replacing one with the same key and context.
+async function saveEntry(key, spoken, context) {
+  const wanted = context.split("|").map((t) => t.trim().toLowerCase()).filter(Boolean).join("|");
+  const existing = await api("GET", "/api/lexicon");
+  for (const entry of existing) {
+    if (entry.key === key && (entry.context || "") === wanted) await api("DELETE", `/api/lexicon/${entry.id}`);
+  }
+  await api("POST", "/api/lexicon", { key, spoken, context });
+}
+
+async function lexiconView(query) {
+  const data = await api("GET", "/api/lexicon");
+  const entries = Array.isArray(data) ? data : data.entries || [];
+  const search = el("input", { type: "search", id: "lexicon-search", placeholder: "Tìm từ viết tắt hoặc cách đọc", value: query || "" });
+  const key = el("input", { type: "text", id: "lexicon-key", required: true });
+  const spoken = el("input", { type: "text", id: "lexicon-spoken", required: true });
+  const context = el("input", { type: "text", id: "lexicon-context", placeholder: "Thành ủy|Tỉnh ủy" });
+  const tbody = el("tbody", {});
+  const fill = () => {
+    const q = search.value.trim().toLowerCase();
+    tbody.replaceChildren(...entries
+      .filter((e) => !q || e.key.toLowerCase().includes(q) || e.spoken.toLowerCase().includes(q))
+      .map((e) => el("tr", {},
+        el("td", {}, e.key),
+        el("td", {}, e.spoken),
+        el("td", { class: "opt" }, Array.isArray(e.context) ? e.context.join("|") : e.context || ""),
+        el("td", {},
+          el("button", { type: "button", class: "secondary", onclick: () => { key.value = e.key; spoken.value = e.spoken; context.value = Array.isArray(e.context) ? e.context.join("|") : e.context || ""; spoken.focus(); } }, "Sửa"), " ",
+          el("button", { type: "button", class: "danger", onclick: guard(async () => {
+            await api("DELETE", `/api/lexicon/${e.id ?? encodeURIComponent(e.key)}`);
+            say(`Đã xóa ${e.key}.`, true);
+            await lexiconView(search.value);
+          }) }, "Xóa")))));
+  };
+  search.addEventListener("input", fill);
+  const form = el("form", { class: "card", id: "lexicon-form" },
+    el("h2", {}, "Thêm hoặc sửa"),
+    el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "lexicon-key" }, "Chữ viết"), key),
+      el("div", { class: "grow" }, el("label", { for: "lexicon-spoken" }, "Đọc là"), spoken),
+      el("div", { class: "grow" }, el("label", { for: "lexicon-context" }, "Ngữ cảnh (không bắt buộc)"), context)),
+    el("p", {}, el("button", { type: "submit" }, "Lưu")));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    await saveEntry(key.value.trim(), spoken.value.trim(), context.value.trim());
+    say(`Đã lưu ${key.value.trim()}.`, true);
+    await lexiconView(search.value);
+  }));
+  show(
+    el("h1", {}, "Từ điển của đài"),
+    el("p", { class: "muted" }, "Các mục ở đây thay cách đọc có sẵn cho mọi bài viết."),
+    form,
+    el("div", { class: "card" }, search, el("table", { id: "lexicon" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Chữ viết"), el("th", {}, "Đọc là"), el("th", { class: "opt" }, "Ngữ cảnh"), el("th", {}, ""))),
+      tbody)));
+  fill();
+}
+
+// ---------- routing ----------
+
+const routes = [
+  [/^#\/signin$/, () => signInView()],
+  [/^#\/?$/, () => listView()],
+  [/^#\/new$/, () => newView()],
+  [/^#\/article\/([^/]+)$/, (m) => articleView(m[1])],
+  [/^#\/bulletins$/, () => bulletinsView()],
+  [/^#\/bulletin\/([0-9-]+)\/([^/]+)$/, (m) => bulletinView(m[1], decodeURIComponent(m[2]))],
+  [/^#\/lexicon$/, () => lexiconView("")],
+];
+
+async function route() {
+  const hash = location.hash || "#/";
+  if (!token() && hash !== "#/signin") {
+    location.hash = "#/signin";
+    return;
+  }
+  if (token()) nav.hidden = false;
+  for (const [pattern, view] of routes) {
+    const match = hash.match(pattern);
+    if (match) {
+      try {
+        await view(match);
+      } catch (e) {
+        say(e.message || String(e));
+      }
+      return;
+    }
+  }
+  show(el("p", {}, "Không có trang này. ", el("a", { href: "#/" }, "Về danh sách bài.")));
+}
+
+document.getElementById("sign-out").addEventListener("click", signOut);
+window.addEventListener("hashchange", () => { say(""); route(); });
+route();

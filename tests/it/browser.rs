@@ -1,0 +1,349 @@
+//! The staff web page in a real headless Chromium (Debian `chromium` +
+//! `chromium-driver`), driven over WebDriver against the real `bantin serve`
+//! binary with a temporary data directory and the real espeak-ng: sign in,
+//! paste the example article, see and correct a reading, render and find the
+//! player, approve for a bulletin and open it; markup in an article stays
+//! text; the page works at 360 px. Screenshots go to
+//! `target/screenshots/` for people to look at.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::util::{bantin, example_article, repo};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A child process killed when the test ends, pass or fail.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn screenshots() -> PathBuf {
+    let dir = repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts `bantin serve` on a free loopback port; returns it and its URL.
+fn start_server(data: &Path) -> (Running, String) {
+    let mut child = bantin()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let url = line[at + "listening on ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("bantin serve announces its address");
+    (Running(child), url)
+}
+
+fn start_chromedriver() -> (Running, String) {
+    assert!(
+        Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: install the Debian packages chromium and chromium-driver (scripts/ensure-deps does)"
+    );
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{url}/status")).call().is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Running(child), url)
+}
+
+async fn browser(driver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Waits until `css` matches an element whose text contains `text`.
+async fn wait_text(client: &Client, css: &str, text: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(elements) = client.find_all(Locator::Css(css)).await {
+            for element in elements {
+                if element.text().await.is_ok_and(|t| t.contains(text)) {
+                    return element;
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            let flash = match client.find(Locator::Id("flash")).await {
+                Ok(f) => f.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("no {css:?} containing {text:?} (page says: {flash:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn set_value(client: &Client, id: &str, value: &str) {
+    client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn click(client: &Client, id: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
+    std::fs::write(screenshots().join(name), png).unwrap();
+}
+
+async fn assert_no_dialog(client: &Client) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let alert = client.get_alert_text().await;
+    assert!(alert.is_err(), "a dialog opened: {alert:?}");
+}
+
+async fn sign_in(client: &Client, base: &str, token: &str) {
+    client.goto(base).await.unwrap();
+    wait_text(client, "h1", "Đăng nhập").await;
+    client
+        .find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(token)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#signin-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(client, "h1", "Bài viết").await;
+}
+
+async fn paste_article(client: &Client, base: &str, text: &str) {
+    client.goto(&format!("{base}/#/new")).await.unwrap();
+    wait_text(client, "h1", "Thêm bài").await;
+    set_value(client, "article-text", text).await;
+    click(client, "article-submit").await;
+    wait_text(client, "#review", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_page_end_to_end_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token_out = bantin()
+        .args(["token", "add", "bien-tap", "--scope", "editor", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        token_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token_out.stderr)
+    );
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+
+    let (_server, base) = start_server(&data);
+    let (_driver, driver_url) = start_chromedriver();
+    let client = browser(&driver_url, &dir.path().join("profile")).await;
+    let result = run_staff_flow(&client, &base, &token).await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
+async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), String> {
+    // A wrong token is refused with a Vietnamese message.
+    client.goto(base).await.map_err(|e| e.to_string())?;
+    wait_text(client, "h1", "Đăng nhập").await;
+    client
+        .find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys("sai-ma")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#signin-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(client, "#flash", "Mã đăng nhập không đúng").await;
+
+    sign_in(client, base, token).await;
+
+    // Paste the example article; BTV is marked as read "Ban Thường vụ".
+    let article = std::fs::read_to_string(example_article()).unwrap();
+    paste_article(client, base, &article).await;
+    let btv = wait_text(client, ".reading[data-original=\"BTV\"]", "Ban Thường vụ").await;
+    let title = btv.attr("title").await.unwrap().unwrap_or_default();
+    assert!(
+        title.contains("BTV → Ban Thường vụ") && title.contains("A-LEX"),
+        "{title}"
+    );
+    wait_text(client, "#dropped", "Toàn cảnh Hội nghị").await;
+    wait_text(client, "#dropped s", "Copyright").await;
+
+    // Correct one reading: it becomes a station entry and applies at once.
+    wait_text(client, ".reading[data-original=\"HCM\"]", "Hồ Chí Minh")
+        .await
+        .click()
+        .await
+        .unwrap();
+    set_value(client, "correction-spoken", "Chủ tịch Hồ Chí Minh").await;
+    click(client, "correction-save").await;
+    let corrected = wait_text(
+        client,
+        ".reading[data-original=\"HCM\"]",
+        "Chủ tịch Hồ Chí Minh",
+    )
+    .await;
+    assert_eq!(
+        corrected.attr("data-rule").await.unwrap().as_deref(),
+        Some("A-STATION")
+    );
+
+    // Render with the default voice and find the player ready.
+    click(client, "render").await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let ready = client
+            .execute("const a = document.getElementById('audio'); return !!a && a.readyState >= 1 && a.duration > 10;", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if ready == json!(true) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("the player never became ready".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(client, "review.png").await;
+
+    // Approve for a bulletin date and open that bulletin.
+    set_value(client, "approve-date", "2021-07-29").await;
+    set_value(client, "approve-slot", "sang").await;
+    click(client, "approve").await;
+    wait_text(client, "#bulletin-title", "Bản tin sang ngày 2021-07-29").await;
+    wait_text(client, "#bulletin-items", "Sơ kết công tác Tuyên giáo").await;
+    screenshot(client, "bulletin.png").await;
+
+    // Markup inside an article is shown as text and never runs.
+    let hostile = "Tin <script>alert(1)</script> thử\n\nĐoạn có \"><img src=x onerror=alert(1)> và <b>chữ đậm</b>.";
+    paste_article(client, base, hostile).await;
+    wait_text(client, "#article-title", "<script>alert(1)</script>").await;
+    wait_text(client, "#review", "onerror=alert(1)>").await;
+    assert_no_dialog(client).await;
+    let injected = client
+        .execute(
+            "return document.querySelectorAll('#main script, #main img, #main b').length;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(
+        injected,
+        json!(0),
+        "markup from the article became elements"
+    );
+
+    // Usable at 360 px: nothing wider than the screen.
+    client
+        .set_window_size(360, 800)
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .goto(&format!("{base}/#/"))
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_text(client, "#articles", "Sơ kết").await;
+    let fits = client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(fits, json!(true), "the article list is wider than 360 px");
+    screenshot(client, "list-360.png").await;
+    Ok(())
+}
