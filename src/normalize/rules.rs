@@ -400,7 +400,10 @@ fn read_core(
         return;
     }
     // Abbreviations: the lexicon knows best (TP.HCM, GD&ĐT, KT-XH).
-    if let Some(entry) = n.abbreviations.reading(core, &around.window()) {
+    // The window is built only for a known key: most words are not one.
+    if n.abbreviations.contains(core)
+        && let Some(entry) = n.abbreviations.reading(core, &around.window())
+    {
         out.tokens.push(token(
             span,
             entry.spoken.clone(),
@@ -621,7 +624,8 @@ fn read_mixed(
         }
     }
     let mut skip_dot = false;
-    let window = around.window();
+    let window = std::cell::OnceCell::new();
+    let window = || window.get_or_init(|| around.window()).as_str();
     for (index, &(start, end, kind)) in runs.iter().enumerate() {
         if std::mem::take(&mut skip_dot) {
             continue;
@@ -640,7 +644,8 @@ fn read_mixed(
                     .get(index + 1)
                     .is_some_and(|&(s, e, _)| &core[s..e] == ".")
                     .then(|| format!("{piece}."))
-                    .and_then(|key| n.abbreviations.reading(&key, &window));
+                    .filter(|key| n.abbreviations.contains(key))
+                    .and_then(|key| n.abbreviations.reading(&key, window()));
                 if let Some(entry) = dotted {
                     out.tokens.push(token(
                         piece_span.start..piece_span.end + 1,
@@ -649,7 +654,12 @@ fn read_mixed(
                         lexicon_rule(entry),
                     ));
                     skip_dot = true;
-                } else if let Some(entry) = n.abbreviations.reading(piece, &window) {
+                } else if let Some(entry) = n
+                    .abbreviations
+                    .contains(piece)
+                    .then(|| n.abbreviations.reading(piece, window()))
+                    .flatten()
+                {
                     out.tokens.push(token(
                         piece_span,
                         entry.spoken.clone(),

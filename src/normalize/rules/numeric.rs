@@ -634,6 +634,9 @@ pub(super) fn read_unit(
     text: &str,
     around: &Around<'_>,
 ) -> Option<Vec<Token>> {
+    if !n.units.contains(text) && !text.contains('/') {
+        return None;
+    }
     let window = around.window();
     let span = start..start + text.len();
     if let Some(unit) = n.units.reading_strict(text, &window) {
