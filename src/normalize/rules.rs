@@ -253,6 +253,25 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
+        // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
+        // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
+        let lone_dash = word.core.is_empty()
+            && word.trail.is_empty()
+            && matches!(word.lead[..], [(_, '-' | '–' | '—')])
+            && previous_was_number
+            && words.get(index + 1).is_some_and(|w| {
+                w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if lone_dash {
+            let range = word.lead[0].0.clone();
+            let score = (0..=3).any(|skip| {
+                index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
+            });
+            let spoken = if score { "" } else { "đến" };
+            out.tokens
+                .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
+            continue;
+        }
         if !word.lead.is_empty() {
             joined_to = None;
             previous_was_number = false;
@@ -694,6 +713,15 @@ fn read_mixed(
                         Kind::Symbol,
                         "S-SYM",
                     ));
+                } else if c == '.'
+                    && start > 0
+                    && core[..start].ends_with(|d: char| d.is_ascii_digit())
+                    && core[end..].starts_with(|d: char| d.is_ascii_digit())
+                {
+                    // A dot between digits that is no thousands mark: a
+                    // version or section number (1.0, 14.2) says "chấm".
+                    out.tokens
+                        .push(token(piece_span, "chấm", Kind::Symbol, "S-SYM"));
                 } else if matches!(c, '-' | '/' | '.' | '_' | '–') {
                     // Joiners inside codes (35-NQ/TW): a short pause, not a word.
                     out.tokens.push(Token {
