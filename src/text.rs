@@ -26,9 +26,13 @@ pub fn syllables(spoken: &str) -> usize {
 /// Combining diacritics (U+0300..U+036F) count as letters so that text
 /// typed in decomposed form stays one word.
 pub fn is_vietnamese_letter(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F)
-        || c.is_alphabetic()
-            && (c.is_ascii_alphabetic() || matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF))
+    // Cheap range tests first: this runs on every character of every word.
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    // Every assigned character of Latin-1 letters, Latin Extended-A/B and
+    // Latin Extended Additional is a letter except × and ÷.
+    matches!(c as u32, 0x0300..=0x036F | 0x00C0..=0x024F | 0x1E00..=0x1EFF) && c != '×' && c != '÷'
 }
 
 #[cfg(test)]
@@ -58,5 +62,7 @@ mod tests {
         assert!(!is_vietnamese_letter('1'));
         assert!(!is_vietnamese_letter('中'));
         assert!(is_vietnamese_letter('\u{0309}'), "combining hook above");
+        assert!(!is_vietnamese_letter('×'));
+        assert!(!is_vietnamese_letter('÷'));
     }
 }

@@ -253,6 +253,25 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
+        // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
+        // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
+        let lone_dash = word.core.is_empty()
+            && word.trail.is_empty()
+            && matches!(word.lead[..], [(_, '-' | '–' | '—')])
+            && previous_was_number
+            && words.get(index + 1).is_some_and(|w| {
+                w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if lone_dash {
+            let range = word.lead[0].0.clone();
+            let score = (0..=3).any(|skip| {
+                index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
+            });
+            let spoken = if score { "" } else { "đến" };
+            out.tokens
+                .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
+            continue;
+        }
         if !word.lead.is_empty() {
             joined_to = None;
             previous_was_number = false;
@@ -400,7 +419,10 @@ fn read_core(
         return;
     }
     // Abbreviations: the lexicon knows best (TP.HCM, GD&ĐT, KT-XH).
-    if let Some(entry) = n.abbreviations.reading(core, &around.window()) {
+    // The window is built only for a known key: most words are not one.
+    if n.abbreviations.contains(core)
+        && let Some(entry) = n.abbreviations.reading(core, &around.window())
+    {
         out.tokens.push(token(
             span,
             entry.spoken.clone(),
@@ -621,7 +643,8 @@ fn read_mixed(
         }
     }
     let mut skip_dot = false;
-    let window = around.window();
+    let window = std::cell::OnceCell::new();
+    let window = || window.get_or_init(|| around.window()).as_str();
     for (index, &(start, end, kind)) in runs.iter().enumerate() {
         if std::mem::take(&mut skip_dot) {
             continue;
@@ -640,7 +663,8 @@ fn read_mixed(
                     .get(index + 1)
                     .is_some_and(|&(s, e, _)| &core[s..e] == ".")
                     .then(|| format!("{piece}."))
-                    .and_then(|key| n.abbreviations.reading(&key, &window));
+                    .filter(|key| n.abbreviations.contains(key))
+                    .and_then(|key| n.abbreviations.reading(&key, window()));
                 if let Some(entry) = dotted {
                     out.tokens.push(token(
                         piece_span.start..piece_span.end + 1,
@@ -649,7 +673,12 @@ fn read_mixed(
                         lexicon_rule(entry),
                     ));
                     skip_dot = true;
-                } else if let Some(entry) = n.abbreviations.reading(piece, &window) {
+                } else if let Some(entry) = n
+                    .abbreviations
+                    .contains(piece)
+                    .then(|| n.abbreviations.reading(piece, window()))
+                    .flatten()
+                {
                     out.tokens.push(token(
                         piece_span,
                         entry.spoken.clone(),
@@ -684,6 +713,15 @@ fn read_mixed(
                         Kind::Symbol,
                         "S-SYM",
                     ));
+                } else if c == '.'
+                    && start > 0
+                    && core[..start].ends_with(|d: char| d.is_ascii_digit())
+                    && core[end..].starts_with(|d: char| d.is_ascii_digit())
+                {
+                    // A dot between digits that is no thousands mark: a
+                    // version or section number (1.0, 14.2) says "chấm".
+                    out.tokens
+                        .push(token(piece_span, "chấm", Kind::Symbol, "S-SYM"));
                 } else if matches!(c, '-' | '/' | '.' | '_' | '–') {
                     // Joiners inside codes (35-NQ/TW): a short pause, not a word.
                     out.tokens.push(Token {

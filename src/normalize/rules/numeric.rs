@@ -85,8 +85,31 @@ pub(super) fn read(
         Kind::Number,
         rule,
     ));
+    let mut rest_start = span.start + number_len;
+    let mut rest = rest;
+    // A version or section number (1.0, 14.2): the dot says "chấm".
+    while let Some(after) = rest.strip_prefix('.')
+        && let part_len = after.bytes().take_while(u8::is_ascii_digit).count()
+        && part_len > 0
+    {
+        out.tokens.push(token(
+            rest_start..rest_start + 1,
+            "chấm",
+            Kind::Symbol,
+            "S-SYM",
+        ));
+        let (spoken, rule) = read_number(&after[..part_len], style);
+        out.tokens.push(token(
+            rest_start + 1..rest_start + 1 + part_len,
+            spoken,
+            Kind::Number,
+            rule,
+        ));
+        rest_start += 1 + part_len;
+        rest = &after[part_len..];
+    }
     if !rest.is_empty() {
-        read_mixed(n, span.start + number_len..span.end, rest, around, out);
+        read_mixed(n, rest_start..span.end, rest, around, out);
     }
     true
 }
@@ -634,6 +657,9 @@ pub(super) fn read_unit(
     text: &str,
     around: &Around<'_>,
 ) -> Option<Vec<Token>> {
+    if !n.units.contains(text) && !text.contains('/') {
+        return None;
+    }
     let window = around.window();
     let span = start..start + text.len();
     if let Some(unit) = n.units.reading_strict(text, &window) {
