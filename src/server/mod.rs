@@ -103,6 +103,13 @@ impl AppState {
             tracing::error!("bulletins are off: {e}");
             Arc::<str>::from(format!("bulletins are not configured: {e}"))
         })?;
+        if self.config.bulletin.is_none()
+            && let Err(e) = std::fs::create_dir_all(&config.drop_folder)
+        {
+            // The built-in drop folder is ours to make; a configured one is
+            // the playout system's, and a missing one fails each run visibly.
+            tracing::error!(folder = %config.drop_folder.display(), "cannot create the drop folder: {e}");
+        }
         let job = bulletin::BulletinJob {
             store: self.store.clone(),
             config: Arc::new(config),
