@@ -100,7 +100,7 @@ enum Command {
         #[arg(long, default_value = "bantin.toml")]
         config: PathBuf,
         /// Article files in editor order (the first is the top story); without
-        /// any, the articles approved in the store (--data) are built and the
+        /// any, the articles approved in the store of --data are built and the
         /// run is recorded there.
         #[arg(long = "article")]
         articles: Vec<PathBuf>,
@@ -738,7 +738,9 @@ fn bulletin(
 ) -> Result<()> {
     use bantin::bulletin::{BulletinConfig, BulletinItem, assemble};
     use sha2::Digest as _;
-    if articles.is_empty() {
+    // Without articles and a store there is nothing to read: the assembly
+    // below reports the empty bulletin.
+    if articles.is_empty() && data.is_some() {
         return bulletin_from_store(data, date, slot, config_path);
     }
     let config = BulletinConfig::load(config_path)?;
