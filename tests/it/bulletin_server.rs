@@ -370,3 +370,75 @@ fn failures_are_recorded_with_their_reason_and_leave_the_drop_folder_empty() {
     assert_eq!(view["audio"], false);
     assert!(files_in(&drop).is_empty(), "{:?}", files_in(&drop));
 }
+
+#[test]
+fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let store = Store::open(&data).unwrap();
+    let ids: Vec<i64> = ARTICLES
+        .iter()
+        .map(|text| {
+            store
+                .create_article(&bantin::store::NewRevision {
+                    title: text.lines().next().unwrap().into(),
+                    file_name: None,
+                    content_type: "text/plain; charset=utf-8".into(),
+                    body: text.as_bytes().to_vec(),
+                    author: "test".into(),
+                })
+                .unwrap()
+                .0
+        })
+        .collect();
+    let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
+    store.approve_bulletin(date, "sang", &ids, "test").unwrap();
+    let config = dir.path().join("bantin.toml");
+    std::fs::write(
+        &config,
+        toml(
+            &drop,
+            "[bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 * * *\"\ntarget_minutes = 1\n",
+        ),
+    )
+    .unwrap();
+    let run = || {
+        crate::util::bantin()
+            .args([
+                "bulletin",
+                "--date",
+                "2021-07-29",
+                "--slot",
+                "sang",
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(stderr.contains("built"), "{stderr}");
+    assert!(drop.join("BANTIN_2021-07-29_sang.wav").is_file());
+    let second = run();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stderr.contains("items unchanged"), "{stderr}");
+    let key = bantin::bulletin::RunKey {
+        date,
+        slot: "sang".into(),
+    };
+    let runs = store.bulletin_runs(&key).unwrap();
+    let outcomes: Vec<_> = runs.iter().map(|r| r.outcome.clone()).collect();
+    assert_eq!(runs.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0], bantin::bulletin::schedule::Outcome::Reused);
+    assert!(matches!(
+        outcomes[1],
+        bantin::bulletin::schedule::Outcome::Built { .. }
+    ));
+}
