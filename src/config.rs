@@ -415,6 +415,40 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_bulletin_table_or_uses_the_built_in_one() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bantin.toml");
+        let config = Config::load(Some(&example), |_| None, &Overrides::default()).unwrap();
+        let bulletin = config.bulletin().unwrap();
+        assert_eq!(bulletin.station, "Đài truyền thanh thành phố Hưng Yên");
+        assert_eq!(bulletin.slots.len(), 2);
+        // Relative jingle paths are relative to the file's folder.
+        let intro = bulletin.slot("sang").unwrap().intro_jingle.clone().unwrap();
+        assert_eq!(intro, example.parent().unwrap().join("jingles/intro.wav"));
+
+        let plain = Config::load(
+            None,
+            |_| None,
+            &Overrides {
+                data_dir: Some("/srv/bantin".into()),
+                addr: None,
+            },
+        )
+        .unwrap();
+        let built_in = plain.bulletin().unwrap();
+        let names: Vec<&str> = built_in.slots.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["chieu", "sang"]);
+        assert_eq!(built_in.drop_folder, PathBuf::from("/srv/bantin/drop"));
+        assert_eq!(built_in.station, DEFAULT_SPOKEN_STATION);
+        assert_eq!(built_in.time_zone_name, "Asia/Ho_Chi_Minh");
+
+        let err = Config::parse("x.toml", "[bulletin]\nstation = \"x\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("bulletin"), "{err}");
+    }
+
+    #[test]
     fn reports_bad_values_by_source() {
         let err = Config::parse("x.toml", "statoin = \"typo\"\n").unwrap_err();
         assert!(err.to_string().contains("statoin"), "{err}");
