@@ -99,7 +99,9 @@ enum Command {
         slot: Option<String>,
         #[arg(long, default_value = "bantin.toml")]
         config: PathBuf,
-        /// Article files in editor order (the first is the top story).
+        /// Article files in editor order (the first is the top story); without
+        /// any, the articles approved in the store of --data are built and the
+        /// run is recorded there.
         #[arg(long = "article")]
         articles: Vec<PathBuf>,
     },
@@ -736,6 +738,11 @@ fn bulletin(
 ) -> Result<()> {
     use bantin::bulletin::{BulletinConfig, BulletinItem, assemble};
     use sha2::Digest as _;
+    // Without articles and a store there is nothing to read: the assembly
+    // below reports the empty bulletin.
+    if articles.is_empty() && data.is_some() {
+        return bulletin_from_store(data, date, slot, config_path);
+    }
     let config = BulletinConfig::load(config_path)?;
     let date: jiff::civil::Date = match date {
         Some(text) => text
@@ -818,6 +825,72 @@ fn bulletin(
             assembled.synthesis.as_secs_f64(),
             assembled.elapsed.as_secs_f64(),
         );
+    }
+    Ok(())
+}
+
+/// `bantin bulletin` without `--article`: builds the approved articles of
+/// the store exactly as the service's scheduler does (reusing a delivered
+/// bulletin whose items did not change) and records the run in the store.
+fn bulletin_from_store(
+    data: Option<&Path>,
+    date: Option<&str>,
+    slot: Option<&str>,
+    config_path: &Path,
+) -> Result<()> {
+    use bantin::bulletin::schedule::{Outcome, RunKey, Scheduler, SystemClock, Trigger};
+    use bantin::server::bulletin::BulletinJob;
+    use std::sync::Arc;
+    let data = data.context("name the data directory with --data DIR (or BANTIN_DATA)")?;
+    // The default bantin.toml may be absent: the built-in bulletin settings apply.
+    let file =
+        (config_path.exists() || config_path != Path::new("bantin.toml")).then_some(config_path);
+    let service = Config::load(
+        file,
+        |name| std::env::var(name).ok(),
+        &Overrides {
+            data_dir: Some(data.to_path_buf()),
+            addr: None,
+        },
+    )?;
+    let config = Arc::new(service.bulletin()?);
+    let date: jiff::civil::Date = match date {
+        Some(text) => text
+            .parse()
+            .with_context(|| format!("--date {text:?} is not a date (YYYY-MM-DD)"))?,
+        None => jiff::Timestamp::now()
+            .to_zoned_datetime(config.time_zone.clone())
+            .date(),
+    };
+    let slots: Vec<String> = match slot {
+        Some(name) => vec![config.slot(name)?.name.clone()],
+        None => config.slots.iter().map(|s| s.name.clone()).collect(),
+    };
+    let store = store(Some(data))?;
+    let job = BulletinJob {
+        store: store.clone(),
+        config: Arc::clone(&config),
+        voices: Arc::new(voices(Some(data))?),
+        synthesizer: None,
+        settings: service.audio,
+    };
+    let scheduler = Scheduler::new(&config, job, store, Arc::new(SystemClock));
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let mut failed = Vec::new();
+    for slot in slots {
+        let key = RunKey { date, slot };
+        let record = runtime.block_on(scheduler.trigger(key.clone(), Trigger::Manual));
+        match &record.outcome {
+            Outcome::Built { summary } => eprintln!("{key}: built {summary}"),
+            Outcome::Reused => eprintln!("{key}: items unchanged, the delivered bulletin stands"),
+            Outcome::Failed { reason } => {
+                eprintln!("{key}: failed: {reason}");
+                failed.push(key.to_string());
+            }
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("bulletin failed: {}", failed.join(", "));
     }
     Ok(())
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bulletin::{BulletinConfig, ConfigError as BulletinConfigError};
 use crate::pipeline::AudioSettings;
 use crate::voice::DEFAULT_VOICE;
 
@@ -46,7 +47,39 @@ pub struct Config {
     pub limits: Limits,
     pub jobs: Jobs,
     pub audio: AudioSettings,
+    /// The `[bulletin]` table as written; read with [`Config::bulletin`].
+    /// Without it the built-in bulletin settings apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulletin: Option<toml::Value>,
+    /// The folder of the configuration file: relative bulletin paths
+    /// (jingles, drop folder) are relative to it.
+    #[serde(skip)]
+    pub config_dir: Option<PathBuf>,
 }
+
+/// The bulletin settings used when bantin.toml has no `[bulletin]` table:
+/// two slots in the station's default time zone, no jingles, delivered into
+/// `DATA/drop`. `{station}` and `{drop_folder}` are filled in.
+const DEFAULT_BULLETIN: &str = r#"[bulletin]
+station = "{station}"
+drop_folder = "{drop_folder}"
+greeting = "{station} xin kính chào quý vị và các bạn. Hôm nay, {weekday}, {date}. Mời quý vị và các bạn nghe bản tin {slot}."
+sign_off = "Bản tin {slot} của {station} đến đây là kết thúc. Xin cảm ơn quý vị và các bạn đã chú ý lắng nghe."
+
+[bulletin.slots.sang]
+label = "sáng"
+schedule = "0 6 * * *"
+target_minutes = 15
+
+[bulletin.slots.chieu]
+label = "chiều"
+schedule = "0 17 * * *"
+target_minutes = 15
+"#;
+
+/// The station name spoken by the built-in bulletin when the configuration
+/// names none of its own (the default `station` is not a spoken name).
+const DEFAULT_SPOKEN_STATION: &str = "Đài truyền thanh";
 
 /// Request limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +114,8 @@ impl Default for Config {
             limits: Limits::default(),
             jobs: Jobs::default(),
             audio: AudioSettings::default(),
+            bulletin: None,
+            config_dir: None,
         }
     }
 }
@@ -159,7 +194,14 @@ impl Config {
                     path: path.display().to_string(),
                     source,
                 })?;
-                Config::parse(&path.display().to_string(), &text)?
+                let mut config = Config::parse(&path.display().to_string(), &text)?;
+                config.config_dir = Some(
+                    path.parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."))
+                        .to_path_buf(),
+                );
+                config
             }
             None => Config::default(),
         };
@@ -268,10 +310,55 @@ impl Config {
                 self.audio.sample_rate_hz
             ));
         }
+        if let Err(e) = self.bulletin() {
+            problems.push(e.to_string());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Invalid(problems.join("; ")))
+        }
+    }
+
+    /// The bulletin settings: the `[bulletin]` table (paths relative to the
+    /// configuration file's folder), or the built-in ones delivering into
+    /// `DATA/drop`.
+    ///
+    /// # Errors
+    /// [`BulletinConfigError`] naming every invalid setting.
+    pub fn bulletin(&self) -> Result<BulletinConfig, BulletinConfigError> {
+        match &self.bulletin {
+            Some(table) => {
+                let mut file = toml::Table::new();
+                file.insert("bulletin".into(), table.clone());
+                let text = toml::to_string(&file).map_err(|e| BulletinConfigError::Parse {
+                    origin: "[bulletin]".into(),
+                    reason: e.to_string(),
+                })?;
+                let base = self
+                    .config_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("."));
+                BulletinConfig::parse("[bulletin]", &text, &base)
+            }
+            None => {
+                let station = if self.station == Config::default().station {
+                    DEFAULT_SPOKEN_STATION
+                } else {
+                    self.station.as_str()
+                };
+                let quoted = |v: &str| {
+                    let s = toml::Value::String(v.to_string()).to_string();
+                    s[1..s.len() - 1].to_string()
+                };
+                let text = DEFAULT_BULLETIN
+                    .replace("{station}\"", &format!("{}\"", quoted(station)))
+                    .replace(
+                        "{drop_folder}",
+                        &quoted(&self.data_dir.join("drop").to_string_lossy()),
+                    );
+                BulletinConfig::parse("built-in bulletin settings", &text, Path::new("."))
+            }
         }
     }
 }
@@ -325,6 +412,40 @@ mod tests {
         .unwrap();
         assert_eq!(flagged.data_dir, PathBuf::from("/flag"));
         assert_eq!(flagged.addr.port(), 9000);
+    }
+
+    #[test]
+    fn reads_the_bulletin_table_or_uses_the_built_in_one() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bantin.toml");
+        let config = Config::load(Some(&example), |_| None, &Overrides::default()).unwrap();
+        let bulletin = config.bulletin().unwrap();
+        assert_eq!(bulletin.station, "Đài truyền thanh thành phố Hưng Yên");
+        assert_eq!(bulletin.slots.len(), 2);
+        // Relative jingle paths are relative to the file's folder.
+        let intro = bulletin.slot("sang").unwrap().intro_jingle.clone().unwrap();
+        assert_eq!(intro, example.parent().unwrap().join("jingles/intro.wav"));
+
+        let plain = Config::load(
+            None,
+            |_| None,
+            &Overrides {
+                data_dir: Some("/srv/bantin".into()),
+                addr: None,
+            },
+        )
+        .unwrap();
+        let built_in = plain.bulletin().unwrap();
+        let names: Vec<&str> = built_in.slots.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["chieu", "sang"]);
+        assert_eq!(built_in.drop_folder, PathBuf::from("/srv/bantin/drop"));
+        assert_eq!(built_in.station, DEFAULT_SPOKEN_STATION);
+        assert_eq!(built_in.time_zone_name, "Asia/Ho_Chi_Minh");
+
+        let err = Config::parse("x.toml", "[bulletin]\nstation = \"x\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("bulletin"), "{err}");
     }
 
     #[test]

@@ -20,7 +20,6 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::bext::{self, Bext};
 use super::config::{BulletinConfig, Slot};
 use super::fit::{self, Fit, Verdict};
 use super::spoken_date::{self, TemplateValues};
@@ -820,30 +819,35 @@ pub fn deliver(
         folder: folder.display().to_string(),
         source,
     };
-    let plain = wav::encode(&assembled.pcm, settings.bit_depth)?;
     let made: Timestamp = manifest
         .made
         .at
         .parse()
         .expect("the manifest's own timestamp");
     let local = made.to_zoned_datetime(config.time_zone.clone()).datetime();
-    let wav_bytes = bext::insert(
-        &plain,
-        &Bext {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let wav_bytes = wav::encode_bwf(
+        &assembled.pcm,
+        settings.bit_depth,
+        &wav::Bext {
             description: assembled.script.title.clone(),
             originator: "bantin".into(),
             originator_reference: format!("{}_{}", manifest.date, manifest.slot),
-            origination: local,
-            loudness_lufs: assembled.loudness.integrated_lufs,
-            max_true_peak_dbtp: assembled.loudness.true_peak_dbtp,
+            origination_date: local.strftime("%Y-%m-%d").to_string(),
+            origination_time: local.strftime("%H:%M:%S").to_string(),
+            loudness_lufs: finite(assembled.loudness.integrated_lufs),
+            loudness_range_lu: None,
+            max_true_peak_dbtp: finite(assembled.loudness.true_peak_dbtp),
+            max_momentary_lufs: None,
+            max_short_term_lufs: None,
             coding_history: format!(
-                "A=PCM,F={},W={},M=mono,T=bantin {}\r\n",
+                "A=PCM,F={},W={},M=mono,T=bantin {}",
                 settings.sample_rate_hz,
                 settings.bit_depth.bits(),
                 env!("CARGO_PKG_VERSION")
             ),
         },
-    );
+    )?;
     let manifest_json = serde_json::to_vec_pretty(manifest).expect("the manifest serializes");
     let files: [(&str, Vec<u8>); 4] = [
         (

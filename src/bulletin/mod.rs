@@ -9,7 +9,6 @@
 //! assembly takes the items it is given, in editor order.
 
 pub mod assemble;
-mod bext;
 pub mod config;
 pub mod fit;
 pub mod schedule;

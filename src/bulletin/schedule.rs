@@ -316,7 +316,8 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
 
     /// Runs `key` once: waits for a run of the same key already in progress,
     /// reuses the result when the items have not changed, otherwise builds,
-    /// retrying failures with doubling backoff. Every attempt is recorded.
+    /// retrying failures of scheduled runs with doubling backoff (a manual
+    /// run is tried once). Every attempt is recorded.
     /// Returns the final record.
     pub async fn trigger(&self, key: RunKey, trigger: Trigger) -> RunRecord {
         let lock = {
@@ -363,7 +364,9 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
             if let Err(e) = self.log.record_run(&record) {
                 tracing::error!(bulletin = %key, "cannot record the run: {e}");
             }
-            if record.succeeded() || attempt >= self.retry.attempts {
+            // A manual run answers someone waiting for it: the failure is
+            // theirs to see at once, not after minutes of backoff.
+            if record.succeeded() || attempt >= self.retry.attempts || trigger == Trigger::Manual {
                 return record;
             }
             let backoff = self

@@ -13,6 +13,7 @@
 //! and pipeline work through [`AppState::blocking`].
 
 mod auth;
+pub mod bulletin;
 mod error;
 pub mod jobs;
 mod metrics;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub synthesizer: Option<Arc<dyn Synthesizer>>,
     pub metrics: Arc<Metrics>,
     pub jobs: Arc<jobs::Queue>,
+    /// The bulletin settings and scheduler, or why there are none.
+    pub bulletins: Result<Arc<bulletin::Bulletins>, Arc<str>>,
     normalizer: Arc<NormalizerCache>,
 }
 
@@ -71,24 +74,63 @@ impl AppState {
         config: Config,
         voices: Voices,
     ) -> Result<AppState, crate::normalize::LexiconError> {
-        Ok(AppState {
+        let mut state = AppState {
             store,
             config: Arc::new(config),
             voices: Arc::new(voices),
             synthesizer: None,
             metrics: Arc::new(Metrics::default()),
             jobs: Arc::new(jobs::Queue::default()),
+            bulletins: Err("not configured".into()),
             normalizer: Arc::new(NormalizerCache {
                 builtin: Normalizer::builtin()?,
                 current: Mutex::new(None),
             }),
-        })
+        };
+        state.bulletins = state.make_bulletins();
+        Ok(state)
     }
 
     /// Uses `synthesizer` for every voice (tests, or a station-wide backend).
     pub fn with_synthesizer(mut self, synthesizer: Arc<dyn Synthesizer>) -> AppState {
         self.synthesizer = Some(synthesizer);
+        self.bulletins = self.make_bulletins();
         self
+    }
+
+    fn make_bulletins(&self) -> Result<Arc<bulletin::Bulletins>, Arc<str>> {
+        let config = self.config.bulletin().map_err(|e| {
+            tracing::error!("bulletins are off: {e}");
+            Arc::<str>::from(format!("bulletins are not configured: {e}"))
+        })?;
+        if self.config.bulletin.is_none()
+            && let Err(e) = std::fs::create_dir_all(&config.drop_folder)
+        {
+            // The built-in drop folder is ours to make; a configured one is
+            // the playout system's, and a missing one fails each run visibly.
+            tracing::error!(folder = %config.drop_folder.display(), "cannot create the drop folder: {e}");
+        }
+        let job = bulletin::BulletinJob {
+            store: self.store.clone(),
+            config: Arc::new(config),
+            voices: Arc::clone(&self.voices),
+            synthesizer: self.synthesizer.clone(),
+            settings: self.config.audio,
+        };
+        Ok(Arc::new(bulletin::Bulletins::new(
+            job,
+            Arc::new(crate::bulletin::schedule::SystemClock),
+        )))
+    }
+
+    /// The bulletin settings and scheduler.
+    ///
+    /// # Errors
+    /// [`ApiError::Conflict`] saying why bulletins are off.
+    pub fn bulletins(&self) -> Result<&Arc<bulletin::Bulletins>, ApiError> {
+        self.bulletins
+            .as_ref()
+            .map_err(|e| ApiError::Conflict(e.to_string()))
     }
 
     /// The normalizer with the station lexicon as it is now: rebuilt when the
@@ -157,6 +199,13 @@ impl AppState {
         routes::articles::source,
         routes::articles::review,
         routes::articles::script,
+        routes::articles::delete,
+        routes::bulletins::approve,
+        routes::bulletins::show,
+        routes::bulletins::build,
+        routes::bulletins::audio,
+        routes::bulletins::script,
+        routes::bulletins::manifest,
         routes::jobs::render,
         routes::jobs::list_for_article,
         routes::jobs::show,
@@ -172,11 +221,12 @@ impl AppState {
         routes::system::healthz,
         routes::system::metrics,
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, routes::bulletins::Approval, routes::bulletins::BulletinView)),
     modifiers(&BearerAuth),
     tags(
         (name = "articles", description = "Uploads, revisions, review and scripts"),
         (name = "jobs", description = "Render jobs and audio"),
+        (name = "bulletins", description = "Daily bulletins: approval, runs, delivered files"),
         (name = "lexicon", description = "Station lexicon entries"),
         (name = "system", description = "Voices, health, metrics"),
     )
@@ -217,6 +267,7 @@ pub fn app(state: AppState) -> Router {
     let limits = &state.config.limits;
     Router::new()
         .merge(routes::articles::router())
+        .merge(routes::bulletins::router())
         .merge(routes::jobs::router())
         .merge(routes::lexicon::router())
         .merge(routes::system::router())
@@ -272,6 +323,12 @@ pub async fn serve(
             "requeued render jobs interrupted by the last stop"
         );
     }
+    let scheduler = state.bulletins.as_ref().ok().map(|b| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(Arc::clone(&b.scheduler).run(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }))
+    });
     let runner = tokio::spawn(jobs::run(state.clone(), stopped));
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown({
@@ -287,6 +344,11 @@ pub async fn serve(
     let _ = stop.send(true);
     if let Err(e) = runner.await {
         tracing::error!(error = %e, "the job runner failed");
+    }
+    if let Some(scheduler) = scheduler
+        && let Err(e) = scheduler.await
+    {
+        tracing::error!(error = %e, "the bulletin scheduler failed");
     }
     served
 }

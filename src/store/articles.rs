@@ -109,7 +109,7 @@ impl Store {
         self.write(|tx| {
             let latest: i64 = tx
                 .query_row(
-                    "SELECT latest_revision FROM articles WHERE id = ?1",
+                    "SELECT latest_revision FROM articles WHERE id = ?1 AND deleted_at IS NULL",
                     [id],
                     |r| r.get(0),
                 )
@@ -134,7 +134,7 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, title, latest_revision, created_at, updated_at FROM articles \
-                 ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+                 WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
             )?;
             let rows = stmt.query_map([limit, offset], summary_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -146,7 +146,13 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn article_count(&self) -> Result<i64, StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM articles", [], |r| r.get(0))?))
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM articles WHERE deleted_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })
     }
 
     /// # Errors
@@ -154,11 +160,30 @@ impl Store {
     pub fn article(&self, id: i64) -> Result<ArticleSummary, StoreError> {
         self.read(|c| {
             c.prepare_cached(
-                "SELECT id, title, latest_revision, created_at, updated_at FROM articles WHERE id = ?1",
+                "SELECT id, title, latest_revision, created_at, updated_at FROM articles \
+                 WHERE id = ?1 AND deleted_at IS NULL",
             )?
             .query_row([id], summary_row)
             .optional()?
             .ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// Deletes an article: it disappears from lists and lookups, its
+    /// revisions stay (rendered audio and bulletin runs still name them).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown or already deleted article; SQL errors.
+    pub fn delete_article(&self, id: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE articles SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
+                params![now(), id],
+            )?;
+            if changed == 0 {
+                return Err(not_found(id));
+            }
+            Ok(())
         })
     }
 

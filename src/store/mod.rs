@@ -20,6 +20,7 @@
 
 mod articles;
 mod audio;
+mod bulletins;
 mod jobs;
 mod lexicon;
 mod tokens;
@@ -32,6 +33,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use articles::{ArticleSummary, NewRevision, Revision, RevisionBody};
 pub use audio::{AudioEntry, NewAudio};
+pub use bulletins::ApprovedItem;
 pub use jobs::{Job, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
 pub use tokens::{ApiToken, Scope};
@@ -46,8 +48,13 @@ const PARTIAL_PREFIX: &str = ".bantin-";
 const PARTIAL_SUFFIX: &str = ".part";
 
 /// Migrations in order; the schema version is the number of those applied.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("001_initial", include_str!("migrations/001_initial.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("001_initial", include_str!("migrations/001_initial.sql")),
+    (
+        "002_bulletins",
+        include_str!("migrations/002_bulletins.sql"),
+    ),
+];
 
 /// Connections kept open. SQLite serializes writers anyway; a few readers
 /// run in parallel under WAL.

@@ -215,6 +215,18 @@ async fn failures_are_recorded_and_retried_with_doubling_backoff() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_manual_run_is_tried_once() {
+    let config = config(SANG, 0);
+    let scheduler = scheduler(&config, "2021-07-28T23:00:00Z");
+    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    let last = scheduler
+        .trigger(key("2021-07-29", "sang"), Trigger::Manual)
+        .await;
+    assert!(matches!(last.outcome, Outcome::Failed { .. }), "{last:?}");
+    assert_eq!(scheduler.log().records().len(), 1);
+}
+
 // ---------------------------------------------------------------- end to end
 
 fn fixture(name: &str) -> PathBuf {

@@ -4,6 +4,7 @@
 mod audio;
 mod browser;
 mod bulletin;
+mod bulletin_server;
 mod cli;
 mod golden;
 mod ingest;

@@ -27,7 +27,7 @@ pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordproces
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/articles", get(list).post(create))
-        .route("/api/articles/{id}", get(show).put(revise))
+        .route("/api/articles/{id}", get(show).put(revise).delete(delete))
         .route("/api/articles/{id}/source", get(source))
         .route("/api/articles/{id}/review", get(review))
         .route("/api/articles/{id}/script", get(script))
@@ -307,6 +307,24 @@ pub async fn show(
         })
         .await?;
     Ok(axum::Json(detail))
+}
+
+/// Delete an article: it leaves lists and lookups; its revisions are kept,
+/// and a bulletin it was approved for fails with its name until it is taken out.
+#[utoipa::path(delete, path = "/api/articles/{id}", tag = "articles",
+    params(("id" = i64, Path, description = "Article id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    _: Editor,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = id("article", &raw)?;
+    state
+        .blocking(move |s| Ok(s.store.delete_article(id)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The bytes of a revision as uploaded.

@@ -351,6 +351,18 @@ async fn send_audio(
         header::HeaderName::from_static("x-bantin-revision"),
         &job.revision.to_string(),
     );
+    send_file(method, headers, &path, &etag, common).await
+}
+
+/// Sends a WAV file with `etag`: 304 for If-None-Match, a single byte range
+/// (206/416, If-Range), HEAD; `common` headers go on every answer.
+pub(super) async fn send_file(
+    method: &Method,
+    headers: &HeaderMap,
+    path: &std::path::Path,
+    etag: &str,
+    mut common: HeaderMap,
+) -> Result<Response, ApiError> {
     let matches = |value: &HeaderValue| {
         value
             .to_str()
@@ -361,7 +373,7 @@ async fn send_audio(
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
     let io = |e: std::io::Error| ApiError::Internal(format!("{}: {e}", path.display()));
-    let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
+    let mut file = tokio::fs::File::open(path).await.map_err(io)?;
     let len = file.metadata().await.map_err(io)?.len();
     // If-Range with another validator: the file changed, send it whole.
     let range_applies = headers

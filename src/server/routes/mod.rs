@@ -2,6 +2,7 @@
 //! shared by the handlers: ids from paths, JSON bodies, uploads.
 
 pub mod articles;
+pub mod bulletins;
 pub mod jobs;
 pub mod lexicon;
 pub mod system;

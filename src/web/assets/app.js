@@ -178,12 +178,12 @@ async function listView() {
 
 const STATUS_LABEL = {
   new: "mới", draft: "mới", queued: "chờ đọc", running: "đang đọc", done: "đã đọc", rendered: "đã đọc",
-  failed: "lỗi", cancelled: "đã hủy",
+  failed: "lỗi", cancelled: "đã hủy", built: "đã làm", reused: "dùng lại",
 };
 
 function statusBadge(status) {
   const key = status || "new";
-  return el("span", { class: `badge ${key === "done" || key === "rendered" ? "done" : key === "failed" ? "failed" : ""}` }, STATUS_LABEL[key] || key);
+  return el("span", { class: `badge ${key === "done" || key === "rendered" || key === "built" || key === "reused" ? "done" : key === "failed" ? "failed" : ""}` }, STATUS_LABEL[key] || key);
 }
 
 // ---------- new article ----------
@@ -466,7 +466,7 @@ async function bulletinView(date, slot) {
   };
   const list = items.map((item, index) => el("li", {},
     el("div", { class: "row" },
-      el("span", { class: "grow" }, el("a", { href: `#/article/${ids[index]}` }, item.title || `Bài ${ids[index]}`), " ", el("span", { class: "muted" }, clock(item.duration_ms ?? item.estimated_ms))),
+      el("span", { class: "grow" }, el("a", { href: `#/article/${ids[index]}` }, item.title || `Bài ${ids[index]}`), " ", el("span", { class: "muted" }, clock(item.duration_ms ?? item.estimated_duration_ms ?? item.estimated_ms))),
       el("button", { type: "button", class: "secondary", title: "Lên", disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑"),
       el("button", { type: "button", class: "secondary", title: "Xuống", disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓"),
       el("button", { type: "button", class: "danger", title: "Bỏ khỏi bản tin", onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕"))));
@@ -482,7 +482,7 @@ async function bulletinView(date, slot) {
       build.disabled = false;
     }
   }));
-  const total = bulletin.total_ms ?? items.reduce((sum, i) => sum + (i.duration_ms ?? i.estimated_ms ?? 0), 0);
+  const total = bulletin.total_ms ?? items.reduce((sum, i) => sum + (i.duration_ms ?? i.estimated_duration_ms ?? i.estimated_ms ?? 0), 0);
   const target = bulletin.target_ms;
   const runs = (bulletin.runs || []).map((r) => el("tr", {},
     el("td", {}, (r.started_at || r.at || "").replace("T", " ").slice(0, 19)),

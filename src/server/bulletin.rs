@@ -1,0 +1,182 @@
+//! The bulletin wired into the service: the scheduler's [`Job`] reads the
+//! approved articles from the store and assembles them with the service's
+//! voices and audio settings into the drop folder; the store is its run log.
+//! `bantin serve` runs the scheduler beside the render jobs; `bantin
+//! bulletin` uses the same job for one (date, slot).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::bulletin::BulletinConfig;
+use crate::bulletin::assemble::{self, BulletinItem, FileNames, Request};
+use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
+use crate::normalize::Normalizer;
+use crate::pipeline::AudioSettings;
+use crate::store::{ApprovedItem, Store};
+use crate::tts::Synthesizer;
+use crate::voice::Voices;
+
+/// The scheduler as the service runs it.
+pub type BulletinScheduler = Scheduler<BulletinJob, Store>;
+
+/// Bulletin settings and the scheduler of a running service.
+pub struct Bulletins {
+    pub config: Arc<BulletinConfig>,
+    pub scheduler: Arc<BulletinScheduler>,
+}
+
+impl Bulletins {
+    pub fn new(job: BulletinJob, clock: Arc<dyn Clock>) -> Bulletins {
+        let config = Arc::clone(&job.config);
+        let store = job.store.clone();
+        Bulletins {
+            scheduler: Arc::new(Scheduler::new(&config, job, store, clock)),
+            config,
+        }
+    }
+
+    /// Where the files of a (date, slot) are delivered.
+    pub fn files(&self, key: &RunKey) -> FileNames {
+        FileNames::new(&self.config, key.date, &key.slot)
+    }
+}
+
+/// Builds bulletins from the store's approved articles.
+#[derive(Clone)]
+pub struct BulletinJob {
+    pub store: Store,
+    pub config: Arc<BulletinConfig>,
+    pub voices: Arc<Voices>,
+    /// Replaces every voice's own backend (tests).
+    pub synthesizer: Option<Arc<dyn Synthesizer>>,
+    pub settings: AudioSettings,
+}
+
+impl BulletinJob {
+    /// The approved items with their current revisions, or why they cannot
+    /// be built: none approved, or an article deleted after approval.
+    fn current_items(&self, key: &RunKey) -> Result<Vec<ApprovedItem>, String> {
+        let items = self
+            .store
+            .approved_items(key.date, &key.slot)
+            .map_err(|e| e.to_string())?;
+        if items.is_empty() {
+            return Err(format!(
+                "no articles are approved for the {} bulletin of {}: nothing to build",
+                key.slot, key.date
+            ));
+        }
+        let deleted: Vec<String> = items
+            .iter()
+            .filter(|i| i.deleted_at.is_some())
+            .map(|i| format!("article {} ({:?})", i.article_id, i.title))
+            .collect();
+        if !deleted.is_empty() {
+            return Err(format!(
+                "{} was deleted after it was approved for the {} bulletin of {}; take it out of the bulletin",
+                deleted.join(", "),
+                key.slot,
+                key.date
+            ));
+        }
+        Ok(items)
+    }
+
+    fn fingerprint_of(items: &[ApprovedItem]) -> String {
+        let pairs: Vec<(String, String)> = items
+            .iter()
+            .map(|i| (i.article_id.to_string(), i.latest_revision.to_string()))
+            .collect();
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        items_fingerprint(&refs)
+    }
+
+    /// Assembles and delivers a (date, slot) now (blocking: synthesis).
+    ///
+    /// # Errors
+    /// The reason, in words, naming the item or file at fault.
+    pub fn build_blocking(&self, key: &RunKey, trigger: &str) -> Result<Built, String> {
+        let items = self.current_items(key)?;
+        let fingerprint = Self::fingerprint_of(&items);
+        let slot = self.config.slot(&key.slot).map_err(|e| e.to_string())?;
+        let voice = self.voices.get(&slot.voice).map_err(|e| e.to_string())?;
+        let synthesizer = self
+            .synthesizer
+            .clone()
+            .unwrap_or_else(|| voice.synthesizer());
+        let station = self.store.station_lexicon().map_err(|e| e.to_string())?;
+        let normalizer = Normalizer::builtin()
+            .map_err(|e| e.to_string())?
+            .with_station(&station);
+        let mut prepared = Vec::with_capacity(items.len());
+        for item in &items {
+            let body = self
+                .store
+                .revision_body(item.article_id, Some(item.latest_revision))
+                .map_err(|e| format!("article {}: {e}", item.article_id))?;
+            prepared.push(
+                BulletinItem::prepare(
+                    &item.article_id.to_string(),
+                    &item.latest_revision.to_string(),
+                    &body.body,
+                    body.revision.file_name.as_deref(),
+                    &normalizer,
+                    voice,
+                    &self.settings,
+                )
+                .map_err(|e| e.to_string())?,
+            );
+        }
+        let request = Request {
+            config: &self.config,
+            slot,
+            date: key.date,
+            items: prepared,
+            voice,
+            normalizer: &normalizer,
+            settings: &self.settings,
+            trigger: trigger.to_string(),
+        };
+        let assembled =
+            assemble::assemble(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
+        let delivered = assemble::deliver(&assembled, &self.config, &self.settings)
+            .map_err(|e| e.to_string())?;
+        Ok(Built {
+            fingerprint,
+            summary: format!(
+                "{} ({} items, {}, {:.1} LUFS)",
+                delivered.wav.display(),
+                assembled.manifest.items.len(),
+                assembled.fit.describe(),
+                assembled.loudness.integrated_lufs
+            ),
+        })
+    }
+}
+
+impl Job for BulletinJob {
+    fn fingerprint(&self, key: &RunKey) -> impl Future<Output = Result<String, String>> + Send {
+        let this = self.clone();
+        let key = key.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                this.current_items(&key).map(|i| Self::fingerprint_of(&i))
+            })
+            .await
+            .map_err(|e| format!("the bulletin task failed: {e}"))?
+        }
+    }
+
+    fn build(&self, key: &RunKey) -> impl Future<Output = Result<Built, String>> + Send {
+        let this = self.clone();
+        let key = key.clone();
+        async move {
+            tokio::task::spawn_blocking(move || this.build_blocking(&key, "scheduler"))
+                .await
+                .map_err(|e| format!("the bulletin task failed: {e}"))?
+        }
+    }
+}
