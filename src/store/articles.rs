@@ -25,6 +25,12 @@ pub struct ArticleSummary {
     pub latest_revision: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// State of the newest render job, if the article was ever rendered.
+    pub job_state: Option<String>,
+    /// Length of the newest finished render, milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Bulletins the article is approved for, as `YYYY-MM-DD slot`.
+    pub approvals: Vec<String>,
 }
 
 /// One stored revision (without its body).
@@ -65,13 +71,34 @@ fn revision_row(row: &Row<'_>) -> rusqlite::Result<Revision> {
     })
 }
 
+/// The columns `summary_row` reads: the article, its newest job's state, the
+/// length of its newest finished render and the bulletins it is approved for.
+const SUMMARY_COLUMNS: &str = "id, title, latest_revision, created_at, updated_at, \
+     (SELECT j.state FROM render_jobs j WHERE j.article_id = articles.id \
+      ORDER BY j.id DESC LIMIT 1), \
+     (SELECT a.duration_ms FROM render_jobs j JOIN audio a ON a.cache_key = j.cache_key \
+      WHERE j.article_id = articles.id AND j.state = 'done' ORDER BY j.id DESC LIMIT 1), \
+     (SELECT group_concat(b.date || ' ' || b.slot, ',') FROM bulletin_items b \
+      WHERE b.article_id = articles.id)";
+
 fn summary_row(row: &Row<'_>) -> rusqlite::Result<ArticleSummary> {
+    let approvals: Option<String> = row.get(7)?;
+    let mut approvals: Vec<String> = approvals
+        .unwrap_or_default()
+        .split(',')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect();
+    approvals.sort();
     Ok(ArticleSummary {
         id: row.get(0)?,
         title: row.get(1)?,
         latest_revision: row.get(2)?,
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
+        job_state: row.get(5)?,
+        duration_ms: row.get(6)?,
+        approvals,
     })
 }
 
@@ -132,10 +159,10 @@ impl Store {
     /// SQL errors.
     pub fn articles(&self, limit: i64, offset: i64) -> Result<Vec<ArticleSummary>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, title, latest_revision, created_at, updated_at FROM articles \
-                 WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-            )?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM articles \
+                 WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2"
+            ))?;
             let rows = stmt.query_map([limit, offset], summary_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -159,10 +186,9 @@ impl Store {
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn article(&self, id: i64) -> Result<ArticleSummary, StoreError> {
         self.read(|c| {
-            c.prepare_cached(
-                "SELECT id, title, latest_revision, created_at, updated_at FROM articles \
-                 WHERE id = ?1 AND deleted_at IS NULL",
-            )?
+            c.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM articles WHERE id = ?1 AND deleted_at IS NULL"
+            ))?
             .query_row([id], summary_row)
             .optional()?
             .ok_or_else(|| not_found(id))

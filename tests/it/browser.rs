@@ -327,6 +327,15 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
         "markup from the article became elements"
     );
 
+    // The list shows each article's render state, length and approvals.
+    client
+        .goto(&format!("{base}/#/"))
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_text(client, "#articles", "đã đọc").await;
+    wait_text(client, "#articles", "2021-07-29 sang").await;
+    wait_text(client, "#articles", "2:0").await;
+
     // Usable at 360 px: nothing wider than the screen.
     client
         .set_window_size(360, 800)

@@ -166,7 +166,10 @@ async function listView() {
     el("td", { class: "opt" }, a.published || (a.created_at || "").slice(0, 10)),
     el("td", {}, statusBadge(a.status || a.job_state)),
     el("td", { class: "opt" }, clock(a.duration_ms ?? a.estimated_duration_ms)),
-    el("td", {}, (a.approvals || []).map((b) => el("a", { class: "badge", href: `#/bulletin/${b.date}/${b.slot}` }, `${b.date} ${b.slot}`)))));
+    el("td", {}, (a.approvals || []).map((approval) => {
+      const [date, slot] = approval.split(" ");
+      return el("a", { class: "badge", href: `#/bulletin/${date}/${encodeURIComponent(slot)}` }, approval);
+    }))));
   show(
     el("div", { class: "row" }, el("h1", { class: "grow" }, "Bài viết"), el("a", { class: "button", href: "#/new" }, "Thêm bài")),
     articles.length === 0
