@@ -303,7 +303,7 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
     set_value(client, "approve-date", "2021-07-29").await;
     set_value(client, "approve-slot", "sang").await;
     click(client, "approve").await;
-    wait_text(client, "#bulletin-title", "Bản tin sang ngày 2021-07-29").await;
+    wait_text(client, "#bulletin-title", "Bản tin sáng ngày 2021-07-29").await;
     wait_text(client, "#bulletin-items", "Sơ kết công tác Tuyên giáo").await;
     screenshot(client, "bulletin.png").await;
 

@@ -492,7 +492,7 @@ async function bulletinView(date, slot) {
     el("td", {}, statusBadge(r.status || r.outcome)),
     el("td", {}, r.error || r.detail || (r.total_ms ? clock(r.total_ms) : ""))));
   show(
-    el("h1", { id: "bulletin-title" }, `Bản tin ${slot} ngày ${date}`),
+    el("h1", { id: "bulletin-title" }, `Bản tin ${bulletin.slot_label || slot} ngày ${date}`),
     el("p", { id: "bulletin-total" }, `Tổng ${clock(total)}`,
       target ? el("span", { class: total > target ? "over" : "under" }, ` / mục tiêu ${clock(target)}`) : ""),
     el("div", { class: "card" },
