@@ -263,7 +263,8 @@ fn try_render(state: &AppState, job: &Job, flag: &AtomicBool) -> Result<String, 
     };
     progress.cue_done(0, script.cues.len());
     let rendered = pipeline::render(&script, synthesizer.as_ref(), &settings, &progress)?;
-    let wav = crate::audio::wav::encode(&rendered.pcm, settings.bit_depth)?;
+    let now = jiff::ZonedDateTime::now().datetime();
+    let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {
         cache_key: &key,
         wav: &wav,
