@@ -298,7 +298,7 @@ fn speak_cue(
                 0.0,
             );
         }
-        samples.extend_from_slice(trim_silence(&pcm.samples));
+        samples.extend_from_slice(audio::trim_silence(&pcm.samples));
     }
     Ok(Pcm::new(rate, samples))
 }
@@ -341,21 +341,6 @@ pub fn broadcast_wav(
         settings.bit_depth,
         &bext,
     )?)
-}
-
-/// Drops leading and trailing near-silence a backend adds around speech, so
-/// the script's pauses are the pauses heard.
-fn trim_silence(samples: &[f32]) -> &[f32] {
-    const FLOOR: f32 = 0.002;
-    let start = samples
-        .iter()
-        .position(|s| s.abs() > FLOOR)
-        .unwrap_or(samples.len());
-    let end = samples
-        .iter()
-        .rposition(|s| s.abs() > FLOOR)
-        .map_or(start, |e| e + 1);
-    &samples[start..end.max(start)]
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

@@ -47,6 +47,21 @@ impl Pcm {
     }
 }
 
+/// Drops the near-silence a backend adds before and after speech, so the
+/// pauses heard are the ones the script places (articles and bulletins alike).
+pub fn trim_silence(samples: &[f32]) -> &[f32] {
+    const FLOOR: f32 = 0.002;
+    let start = samples
+        .iter()
+        .position(|s| s.abs() > FLOOR)
+        .unwrap_or(samples.len());
+    let end = samples
+        .iter()
+        .rposition(|s| s.abs() > FLOOR)
+        .map_or(start, |e| e + 1);
+    &samples[start..end.max(start)]
+}
+
 /// Number of samples lasting `duration` at `rate` Hz (rounded).
 pub fn samples_for(rate: u32, duration: Duration) -> usize {
     (duration.as_secs_f64() * f64::from(rate)).round() as usize

@@ -677,7 +677,7 @@ impl Synth<'_> {
                         0.0,
                     );
                 }
-                samples.extend_from_slice(trim_silence(&pcm.samples));
+                samples.extend_from_slice(crate::audio::trim_silence(&pcm.samples));
             }
             audio_of_cues.push(samples);
             self.done += 1;
@@ -688,21 +688,6 @@ impl Synth<'_> {
             audio: audio_of_cues,
         })
     }
-}
-
-/// Drops the near-silence a backend adds around speech, so the pauses heard
-/// are the script's (as `pipeline::render` does).
-fn trim_silence(samples: &[f32]) -> &[f32] {
-    const FLOOR: f32 = 0.002;
-    let start = samples
-        .iter()
-        .position(|s| s.abs() > FLOOR)
-        .unwrap_or(samples.len());
-    let end = samples
-        .iter()
-        .rposition(|s| s.abs() > FLOOR)
-        .map_or(start, |e| e + 1);
-    &samples[start..end.max(start)]
 }
 
 /// The programme being laid out, and where each piece landed.
