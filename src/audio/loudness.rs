@@ -1,13 +1,12 @@
 //! Loudness per EBU R128 / ITU-R BS.1770 (integrated loudness with gating and
-//! true peak, measured with the `ebur128` crate), and levelling a programme to
-//! a target with a look-ahead limiter that keeps the true peak under its ceiling.
+//! true peak, read by [`super::meter`]), and levelling a programme to a
+//! target with a look-ahead limiter that keeps the true peak under its ceiling.
 
 use std::collections::VecDeque;
 
-use ebur128::{EbuR128, Mode};
 use serde::{Deserialize, Serialize};
 
-use super::Pcm;
+use super::{Pcm, meter};
 
 /// The station's loudness settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -46,16 +45,12 @@ pub enum LoudnessError {
 /// Measures integrated loudness and true peak.
 ///
 /// # Errors
-/// [`LoudnessError::Measure`] when the meter refuses the rate.
+/// None today; the `Result` keeps room for meters that refuse a rate.
 pub fn measure(pcm: &Pcm) -> Result<Loudness, LoudnessError> {
-    let err = |e: ebur128::Error| LoudnessError::Measure(e.to_string());
-    let mut meter = EbuR128::new(1, pcm.sample_rate_hz, Mode::I | Mode::TRUE_PEAK).map_err(err)?;
-    meter.add_frames_f32(&pcm.samples).map_err(err)?;
-    let integrated_lufs = meter.loudness_global().map_err(err)?;
-    let peak = meter.true_peak(0).map_err(err)?;
+    let analysis = meter::analyse(&pcm.samples, pcm.sample_rate_hz, true);
     Ok(Loudness {
-        integrated_lufs,
-        true_peak_dbtp: to_db(peak),
+        integrated_lufs: analysis.integrated_lufs(),
+        true_peak_dbtp: analysis.true_peak_dbtp(),
     })
 }
 
@@ -75,33 +70,16 @@ pub struct LoudnessReport {
 /// read every 100 ms. Skips the true-peak oversampling, the costly part.
 ///
 /// # Errors
-/// [`LoudnessError::Measure`] when the meter refuses the rate.
+/// None today; see [`measure`].
 pub fn report(pcm: &Pcm, loudness: Loudness) -> Result<LoudnessReport, LoudnessError> {
-    let err = |e: ebur128::Error| LoudnessError::Measure(e.to_string());
-    let mut meter =
-        EbuR128::new(1, pcm.sample_rate_hz, Mode::LRA | Mode::M | Mode::S).map_err(err)?;
-    let step = (pcm.sample_rate_hz as usize / 10).max(1);
-    let (mut max_momentary, mut max_short_term) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for block in pcm.samples.chunks(step) {
-        meter.add_frames_f32(block).map_err(err)?;
-        max_momentary = max_momentary.max(meter.loudness_momentary().map_err(err)?);
-        max_short_term = max_short_term.max(meter.loudness_shortterm().map_err(err)?);
-    }
+    let analysis = meter::analyse(&pcm.samples, pcm.sample_rate_hz, false);
     Ok(LoudnessReport {
         integrated_lufs: loudness.integrated_lufs,
-        range_lu: meter.loudness_range().map_err(err)?,
+        range_lu: analysis.range_lu(),
         true_peak_dbtp: loudness.true_peak_dbtp,
-        max_momentary_lufs: max_momentary,
-        max_short_term_lufs: max_short_term,
+        max_momentary_lufs: analysis.max_momentary_lufs(),
+        max_short_term_lufs: analysis.max_short_term_lufs(),
     })
-}
-
-fn to_db(linear: f64) -> f64 {
-    if linear <= 0.0 {
-        f64::NEG_INFINITY
-    } else {
-        20.0 * linear.log10()
-    }
 }
 
 fn from_db(db: f64) -> f64 {

@@ -4,6 +4,7 @@
 
 mod assemble;
 mod loudness;
+pub mod meter;
 mod resample;
 pub mod wav;
 

@@ -2,9 +2,17 @@
 //! the whole text is one utterance), WAV into a temporary file (`-w`; its
 //! header is complete, unlike `--stdout`). Running it as a separate program
 //! keeps its GPL-3 code out of bantin's binary.
+//!
+//! Starting espeak-ng costs about as much as speaking a sentence (it loads
+//! its phoneme tables and the Vietnamese dictionary each time), so a batch
+//! of texts is spoken by one program run: the texts joined by long SSML
+//! breaks, the audio cut back apart at those silences. When the cut does
+//! not give one piece per text, each text is spoken on its own instead.
 
 use std::process::Command;
 use std::time::Duration;
+
+use crate::audio::samples_for;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,15 +83,16 @@ impl Espeak {
     }
 }
 
-impl Synthesizer for Espeak {
-    fn fingerprint(&self) -> String {
-        format!(
-            "espeak-ng voice={} speed={} pitch={}",
-            self.voice, self.speed_wpm, self.pitch
-        )
-    }
+/// The silence asked for between the texts of a batch…
+const BATCH_BREAK: Duration = Duration::from_secs(3);
+/// …and the shortest run of digital silence taken for one. espeak-ng's own
+/// pauses (clause, sentence, paragraph) stay well under a second even at
+/// its slowest rate.
+const BATCH_CUT: Duration = Duration::from_secs(2);
 
-    fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
+impl Espeak {
+    /// Runs espeak-ng once on `input` (SSML when `ssml`), returns its audio.
+    fn run(&self, input: &str, ssml: bool) -> Result<Pcm, SynthError> {
         let backend = || format!("espeak-ng (voice {})", self.voice);
         let out = tempfile::Builder::new()
             .prefix("bantin-espeak-")
@@ -94,25 +103,123 @@ impl Synthesizer for Espeak {
                 reason: format!("temporary file: {e}"),
             })?;
         let mut command = Command::new(&self.program);
-        command
-            .args([
-                "-v",
-                &self.voice,
-                "-s",
-                &self.speed_wpm.to_string(),
-                "-p",
-                &self.pitch.to_string(),
-                "--stdin",
-                "-w",
-            ])
-            .arg(out.path());
-        // espeak-ng loses tones on decomposed text: always NFC.
-        run(command, crate::text::nfc(text).as_bytes(), self.timeout).map_err(|e| self.error(e))?;
+        command.args([
+            "-v",
+            &self.voice,
+            "-s",
+            &self.speed_wpm.to_string(),
+            "-p",
+            &self.pitch.to_string(),
+        ]);
+        if ssml {
+            command.arg("-m");
+        }
+        command.args(["--stdin", "-w"]).arg(out.path());
+        run(command, input.as_bytes(), self.timeout).map_err(|e| self.error(e))?;
         let bytes = std::fs::read(out.path()).map_err(|e| SynthError::Failed {
             backend: backend(),
             reason: e.to_string(),
         })?;
-        decode_answer(&backend(), &bytes, text)
+        decode_answer(&backend(), &bytes, input)
+    }
+}
+
+/// Text for SSML: the three characters markup gives a meaning.
+fn escape_ssml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts a batch's audio at every run of digital silence of at least
+/// `BATCH_CUT`; `None` unless that gives `count` pieces, each with sound.
+fn cut_at_breaks(pcm: &Pcm, count: usize) -> Option<Vec<Pcm>> {
+    let min_run = samples_for(pcm.sample_rate_hz, BATCH_CUT);
+    let samples = &pcm.samples;
+    let mut pieces = Vec::with_capacity(count);
+    let mut piece_start = 0;
+    let mut i = 0;
+    while i < samples.len() {
+        if samples[i] != 0.0 {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < samples.len() && samples[i] == 0.0 {
+            i += 1;
+        }
+        if i - run_start >= min_run && run_start > piece_start && i < samples.len() {
+            pieces.push(Pcm::new(
+                pcm.sample_rate_hz,
+                samples[piece_start..run_start].to_vec(),
+            ));
+            piece_start = i;
+        }
+    }
+    pieces.push(Pcm::new(
+        pcm.sample_rate_hz,
+        samples[piece_start..].to_vec(),
+    ));
+    let all_sound = pieces.iter().all(|p| p.samples.iter().any(|&s| s != 0.0));
+    (pieces.len() == count && all_sound).then_some(pieces)
+}
+
+impl Synthesizer for Espeak {
+    fn fingerprint(&self) -> String {
+        format!(
+            "espeak-ng voice={} speed={} pitch={}",
+            self.voice, self.speed_wpm, self.pitch
+        )
+    }
+
+    fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
+        // espeak-ng loses tones on decomposed text: always NFC.
+        self.run(&crate::text::nfc(text), false)
+    }
+
+    fn synthesize_batch(&self, texts: &[&str]) -> Result<Vec<Pcm>, SynthError> {
+        let spoken: Vec<usize> = (0..texts.len())
+            .filter(|&i| !texts[i].trim().is_empty())
+            .collect();
+        if spoken.len() < 2 {
+            return texts.iter().map(|t| self.synthesize(t)).collect();
+        }
+        let separator = format!("<break time=\"{}ms\"/>", BATCH_BREAK.as_millis());
+        let ssml = format!(
+            "<speak>{}</speak>",
+            spoken
+                .iter()
+                .map(|&i| escape_ssml(&crate::text::nfc(texts[i])))
+                .collect::<Vec<_>>()
+                .join(&separator)
+        );
+        let pieces = match self.run(&ssml, true) {
+            Ok(pcm) => cut_at_breaks(&pcm, spoken.len()),
+            // Spoken one by one below, so the error names the text at fault.
+            Err(e) => {
+                tracing::debug!("espeak-ng batch failed, speaking one by one: {e}");
+                None
+            }
+        };
+        let Some(pieces) = pieces else {
+            tracing::debug!("espeak-ng batch did not cut into {} pieces", spoken.len());
+            return texts.iter().map(|t| self.synthesize(t)).collect();
+        };
+        let mut out: Vec<Pcm> = texts
+            .iter()
+            .map(|_| Pcm::new(pieces[0].sample_rate_hz, Vec::new()))
+            .collect();
+        for (i, piece) in spoken.into_iter().zip(pieces) {
+            out[i] = piece;
+        }
+        Ok(out)
     }
 
     fn max_parallel(&self) -> usize {

@@ -34,6 +34,17 @@ pub trait Synthesizer: Send + Sync {
     /// [`SynthError`] naming what failed.
     fn synthesize(&self, text: &str) -> Result<Pcm, SynthError>;
 
+    /// Speaks several texts, one result per text in order. Backends with a
+    /// costly start (a program run per call) speak them in one go; the
+    /// default speaks them one by one. An error may stand for the whole
+    /// batch: callers speak the texts one by one to find the one at fault.
+    ///
+    /// # Errors
+    /// [`SynthError`] naming what failed.
+    fn synthesize_batch(&self, texts: &[&str]) -> Result<Vec<Pcm>, SynthError> {
+        texts.iter().map(|t| self.synthesize(t)).collect()
+    }
+
     /// Whether the backend can run on this machine (binary present, …).
     ///
     /// # Errors

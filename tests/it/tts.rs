@@ -47,6 +47,73 @@ fn espeak_speaks_each_regional_voice() {
     assert!(lengths[0] != lengths[1] || lengths[1] != lengths[2]);
 }
 
+/// Speech without the backend's leading and trailing silence, in seconds.
+fn spoken_seconds(pcm: &Pcm) -> f64 {
+    let trimmed = bantin::audio::trim_silence(&pcm.samples);
+    trimmed.len() as f64 / f64::from(pcm.sample_rate_hz)
+}
+
+#[test]
+fn espeak_batch_gives_each_text_its_own_audio() {
+    // espeak-ng behind a wrapper that counts its runs.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("runs");
+    let wrapper = dir.path().join("espeak-ng");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec espeak-ng \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut voice = Espeak::new("vi");
+    voice.program = wrapper.display().to_string();
+    let texts = [
+        "Sáng nay, Ban Thường vụ Thành ủy họp phiên thường kỳ.",
+        "",
+        "Giá cà phê tăng mạnh & giá lúa giảm <nhẹ>.",
+        "Một.",
+        "Xin chào quý vị và các bạn, chúc quý vị một ngày tốt lành; hẹn gặp lại vào bản tin chiều nay.",
+    ];
+    let batch = voice.synthesize_batch(&texts).unwrap();
+    assert_eq!(batch.len(), texts.len());
+    assert!(
+        batch[1].samples.is_empty(),
+        "nothing to say, nothing spoken"
+    );
+    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert_eq!(runs, 1, "the batch is one run of espeak-ng");
+    for (text, pcm) in texts.iter().zip(&batch) {
+        if text.is_empty() {
+            continue;
+        }
+        // Spoken alone, the same text lasts about as long: the cut fell
+        // between the texts, not inside one.
+        let alone = voice.synthesize(text).unwrap();
+        let (a, b) = (spoken_seconds(&alone), spoken_seconds(pcm));
+        assert!(
+            (a - b).abs() < 0.1 + 0.05 * a,
+            "{text:?}: alone {a:.2}s, in the batch {b:.2}s"
+        );
+        assert!(rms(pcm) > 0.02, "{text:?} is silent in the batch");
+    }
+}
+
+#[test]
+fn espeak_batch_with_a_missing_program_names_it() {
+    let mut voice = Espeak::new("vi");
+    voice.program = "/nonexistent/espeak-ng".into();
+    let err = voice.synthesize_batch(&["Một.", "Hai."]).unwrap_err();
+    assert!(matches!(err, SynthError::Unavailable { .. }), "{err}");
+    assert!(err.to_string().contains("/nonexistent/espeak-ng"), "{err}");
+}
+
 fn espeak_command(args: &[&str]) -> CommandVoice {
     CommandVoice {
         program: "espeak-ng".into(),
