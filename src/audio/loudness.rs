@@ -75,10 +75,8 @@ pub fn report(pcm: &Pcm, loudness: Loudness) -> Result<LoudnessReport, LoudnessE
     let analysis = meter::analyse(&pcm.samples, pcm.sample_rate_hz, false);
     Ok(LoudnessReport {
         integrated_lufs: loudness.integrated_lufs,
-        range_lu: analysis.range_lu(),
         true_peak_dbtp: loudness.true_peak_dbtp,
-        max_momentary_lufs: analysis.max_momentary_lufs(),
-        max_short_term_lufs: analysis.max_short_term_lufs(),
+        ..full_report(&analysis)
     })
 }
 
@@ -88,43 +86,65 @@ fn from_db(db: f64) -> f64 {
 
 /// Levels `pcm` to the target: gain to the integrated loudness, then the
 /// limiter wherever the true peak would pass its ceiling. Returns the
-/// loudness of the result: when no limiting is needed it is the first
-/// measurement shifted by the gain (both integrated loudness and true peak
-/// scale exactly with a constant gain, so a second pass over the programme
-/// would only repeat it); after limiting it is measured again.
+/// loudness of the result.
 ///
 /// # Errors
 /// [`LoudnessError::Silent`] for a programme with no measurable loudness.
 pub fn normalize(pcm: &mut Pcm, target: LoudnessTarget) -> Result<Loudness, LoudnessError> {
-    let mut measured = measure(pcm)?;
-    if !measured.integrated_lufs.is_finite() {
+    level(pcm, target).map(|r| Loudness {
+        integrated_lufs: r.integrated_lufs,
+        true_peak_dbtp: r.true_peak_dbtp,
+    })
+}
+
+/// [`normalize`], returning every figure of the result a `bext` chunk
+/// carries. When no limiting is needed the figures are the first
+/// measurement's shifted by the gain (every one of them scales exactly with
+/// a constant gain, so a second pass would only repeat it); after limiting
+/// the programme is measured again.
+///
+/// # Errors
+/// [`LoudnessError::Silent`] for a programme with no measurable loudness.
+pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, LoudnessError> {
+    let rate = pcm.sample_rate_hz;
+    let mut analysis = meter::analyse(&pcm.samples, rate, true);
+    let integrated = analysis.integrated_lufs();
+    if !integrated.is_finite() {
         return Err(LoudnessError::Silent);
     }
-    let gain_db = target.integrated_lufs - measured.integrated_lufs;
-    if measured.true_peak_dbtp + gain_db <= target.max_true_peak_dbtp {
-        let gain = from_db(gain_db) as f32;
-        pcm.samples.iter_mut().for_each(|s| *s *= gain);
-        return Ok(Loudness {
-            integrated_lufs: measured.integrated_lufs + gain_db,
-            true_peak_dbtp: measured.true_peak_dbtp + gain_db,
-        });
+    let gain_db = target.integrated_lufs - integrated;
+    if analysis.true_peak_dbtp() + gain_db <= target.max_true_peak_dbtp {
+        let gain = from_db(gain_db);
+        let gain_f32 = gain as f32;
+        pcm.samples.iter_mut().for_each(|s| *s *= gain_f32);
+        return Ok(full_report(&analysis.scaled(gain)));
     }
     // Gain, limit, re-measure: the limiter lowers loudness a little, so a few
     // rounds converge on the target within a few hundredths of a LU.
     let mut ceiling_db = target.max_true_peak_dbtp - 0.3;
     for _ in 0..6 {
-        let gain = from_db(target.integrated_lufs - measured.integrated_lufs) as f32;
+        let gain = from_db(target.integrated_lufs - analysis.integrated_lufs()) as f32;
         pcm.samples.iter_mut().for_each(|s| *s *= gain);
         limit(pcm, from_db(ceiling_db) as f32);
-        measured = measure(pcm)?;
-        let loud_ok = (measured.integrated_lufs - target.integrated_lufs).abs() < 0.05;
-        if measured.true_peak_dbtp > target.max_true_peak_dbtp {
-            ceiling_db -= measured.true_peak_dbtp - target.max_true_peak_dbtp + 0.1;
+        analysis = meter::analyse(&pcm.samples, rate, true);
+        let loud_ok = (analysis.integrated_lufs() - target.integrated_lufs).abs() < 0.05;
+        if analysis.true_peak_dbtp() > target.max_true_peak_dbtp {
+            ceiling_db -= analysis.true_peak_dbtp() - target.max_true_peak_dbtp + 0.1;
         } else if loud_ok {
             break;
         }
     }
-    Ok(measured)
+    Ok(full_report(&analysis))
+}
+
+fn full_report(analysis: &meter::Analysis) -> LoudnessReport {
+    LoudnessReport {
+        integrated_lufs: analysis.integrated_lufs(),
+        range_lu: analysis.range_lu(),
+        true_peak_dbtp: analysis.true_peak_dbtp(),
+        max_momentary_lufs: analysis.max_momentary_lufs(),
+        max_short_term_lufs: analysis.max_short_term_lufs(),
+    }
 }
 
 /// Look-ahead peak limiter: the gain falls smoothly over 1.5 ms before a
@@ -229,6 +249,27 @@ mod tests {
         let again = measure(&pcm).unwrap();
         assert!((reported.integrated_lufs - again.integrated_lufs).abs() < 0.01);
         assert!((reported.true_peak_dbtp - again.true_peak_dbtp).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_levelled_report_is_what_a_new_reading_finds() {
+        let mut pcm = tone(44_100, 8.0, 0.05);
+        for (i, s) in pcm.samples.iter_mut().enumerate() {
+            // Louder and softer stretches, so the range is not zero.
+            *s *= if (i / 44_100) % 2 == 0 { 1.0 } else { 0.3 };
+        }
+        let reported = level(&mut pcm, LoudnessTarget::default()).unwrap();
+        let again = report(&pcm, measure(&pcm).unwrap()).unwrap();
+        for (a, b) in [
+            (reported.integrated_lufs, again.integrated_lufs),
+            (reported.true_peak_dbtp, again.true_peak_dbtp),
+            (reported.range_lu, again.range_lu),
+            (reported.max_momentary_lufs, again.max_momentary_lufs),
+            (reported.max_short_term_lufs, again.max_short_term_lufs),
+        ] {
+            assert!((a - b).abs() < 0.01, "{reported:?} vs {again:?}");
+        }
+        assert!(reported.range_lu > 1.0, "{reported:?}");
     }
 
     #[test]

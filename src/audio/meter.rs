@@ -32,14 +32,19 @@ pub struct Analysis {
 
 /// Reads `samples` at `rate_hz`. `true_peak` false skips the oversampling
 /// (the costly part) and reports the sample peak instead.
+/// The true peak is read on a second thread while this one K-weights.
 pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
-    let peak = if true_peak {
-        self::true_peak(samples, rate_hz)
+    let (sub_blocks, peak) = if true_peak {
+        std::thread::scope(|scope| {
+            let peak = scope.spawn(|| self::true_peak(samples, rate_hz));
+            let energies = sub_block_energies(samples, rate_hz);
+            (energies, peak.join().expect("the true-peak reader does not panic"))
+        })
     } else {
-        sample_peak(samples)
+        (sub_block_energies(samples, rate_hz), sample_peak(samples))
     };
     Analysis {
-        sub_blocks: sub_block_energies(samples, rate_hz),
+        sub_blocks,
         true_peak: peak,
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use assemble::{Program, Segment, assemble};
 pub use loudness::{
-    Loudness, LoudnessError, LoudnessReport, LoudnessTarget, measure, normalize, report,
+    Loudness, LoudnessError, LoudnessReport, LoudnessTarget, level, measure, normalize, report,
 };
 pub use resample::{ResampleError, resample};
 
