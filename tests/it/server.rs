@@ -228,24 +228,35 @@ fn wav_facts(bytes: &[u8]) -> (u32, u16, u16, f64) {
     )
 }
 
-/// Every file in the data directory is the database, or a whole audio file
-/// whose name is the SHA-256 of its bytes.
-fn assert_no_half_files(data: &Path) {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                walk(&path, out);
+                folders.push(path);
             } else {
                 out.push(path);
             }
         }
     }
-    let mut files = Vec::new();
-    walk(data, &mut files);
-    for file in files {
+    out
+}
+
+/// Every file in the data directory is the database, a whole audio file
+/// whose name is the SHA-256 of its bytes, or a whole cue cache entry (no
+/// temporary entry file: those a killed render left are gone after a
+/// restart).
+fn assert_no_half_files(data: &Path) {
+    for file in files_below(data) {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("bantin.sqlite3") {
+            continue;
+        }
+        if file.starts_with(data.join("cache")) {
+            assert_whole_cache_entry(&file);
             continue;
         }
         assert_eq!(
@@ -263,6 +274,35 @@ fn assert_no_half_files(data: &Path) {
         );
         wav_facts(&bytes);
     }
+}
+
+/// A cue cache entry: `cache/<2 hex>/<64 hex>.wav`, a float WAV whose
+/// header sizes match its length.
+fn assert_whole_cache_entry(file: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let folder = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    let hash = name.strip_suffix(".wav").unwrap_or_else(|| {
+        panic!("{} is not a cache entry", file.display());
+    });
+    assert!(
+        hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) && hash[..2] == *folder,
+        "{} is not a cache entry",
+        file.display()
+    );
+    let bytes = std::fs::read(file).unwrap();
+    let size = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    assert!(
+        bytes.len() >= 44 && size(4) + 8 == bytes.len() && size(40) + 44 == bytes.len(),
+        "{} is not whole",
+        file.display()
+    );
+    let reader = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(reader.spec().sample_format, hound::SampleFormat::Float);
 }
 
 #[test]
@@ -568,7 +608,36 @@ fn kill_9_mid_render_then_restart_completes_the_job_without_half_files() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
+    // A killed render may leave temporary cue cache files; the next start
+    // removes those clearly abandoned (older than a minute: a writer in
+    // another process is not disturbed). Age the ones this kill left (there
+    // may be none) and plant one, as if the restart came two minutes later.
+    let cache = data.join("cache");
+    assert!(
+        files_below(&cache).len() >= 2,
+        "the first attempt cached its finished cues"
+    );
+    let planted = cache.join("00/.entry-planted.part");
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, b"RIFF and half an entry").unwrap();
+    let left: Vec<PathBuf> = files_below(&cache)
+        .into_iter()
+        .filter(|p| bantin::cache::is_temporary(p))
+        .collect();
+    let two_minutes_ago = std::time::SystemTime::now() - Duration::from_secs(120);
+    for file in &left {
+        std::fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+    }
+
     let (mut child, url) = spawn_serve(data);
+    for file in &left {
+        assert!(!file.exists(), "{} survived the restart", file.display());
+    }
     let done = wait_for_job(&url, &reader, job, |j| j["state"] == "done");
     assert_eq!(done["attempts"], 2, "{done}");
     let audio = request(
