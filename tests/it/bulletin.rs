@@ -187,11 +187,16 @@ async fn two_triggers_at_once_build_once_and_a_changed_item_rebuilds() {
     assert_eq!(scheduler.job().builds().len(), 2);
 }
 
+/// The sáng slot at its time, with a job whose first two builds fail.
+fn failing_twice() -> Arc<TestScheduler> {
+    let scheduler = scheduler(&config(SANG, 0), "2021-07-28T23:00:00Z");
+    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    scheduler
+}
+
 #[tokio::test(start_paused = true)]
 async fn failures_are_recorded_and_retried_with_doubling_backoff() {
-    let config = config(SANG, 0);
-    let scheduler = scheduler(&config, "2021-07-28T23:00:00Z");
-    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    let scheduler = failing_twice();
     let last = scheduler
         .trigger(key("2021-07-29", "sang"), Trigger::Schedule)
         .await;
@@ -217,9 +222,7 @@ async fn failures_are_recorded_and_retried_with_doubling_backoff() {
 
 #[tokio::test(start_paused = true)]
 async fn a_manual_run_is_tried_once() {
-    let config = config(SANG, 0);
-    let scheduler = scheduler(&config, "2021-07-28T23:00:00Z");
-    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    let scheduler = failing_twice();
     let last = scheduler
         .trigger(key("2021-07-29", "sang"), Trigger::Manual)
         .await;

@@ -341,34 +341,9 @@ fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let drop = dir.path().join("drop");
-    std::fs::create_dir_all(&drop).unwrap();
+    let (config, _) = approved_station(dir.path(), &drop);
     let store = Store::open(&data).unwrap();
-    let ids: Vec<i64> = ARTICLES
-        .iter()
-        .map(|text| {
-            store
-                .create_article(&bantin::store::NewRevision {
-                    title: text.lines().next().unwrap().into(),
-                    file_name: None,
-                    content_type: "text/plain; charset=utf-8".into(),
-                    body: text.as_bytes().to_vec(),
-                    author: "test".into(),
-                })
-                .unwrap()
-                .0
-        })
-        .collect();
     let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
-    store.approve_bulletin(date, "sang", &ids, "test").unwrap();
-    let config = dir.path().join("bantin.toml");
-    std::fs::write(
-        &config,
-        toml(
-            &drop,
-            "[bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 * * *\"\ntarget_minutes = 1\n",
-        ),
-    )
-    .unwrap();
     let run = || {
         crate::util::bantin()
             .args(crate::util::bulletin_args(&config))
