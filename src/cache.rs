@@ -3,9 +3,11 @@
 //! the breath pause and the spoken text, so editing one sentence
 //! re-synthesizes one cue. Entries are 32-bit float WAV at the output rate,
 //! written to a temporary file and renamed into place: a killed render
-//! leaves no truncated entry. Only audio that passed the backend's checks is
-//! stored; an entry that does not read back whole is treated as absent and
-//! removed. Knows nothing of backends beyond their fingerprint.
+//! leaves no truncated entry, only its temporary file, which the next
+//! `Cache::open` removes once it is clearly abandoned. Only audio that passed
+//! the backend's checks is stored; an entry that does not read back whole is
+//! treated as absent and removed. Knows nothing of backends beyond their
+//! fingerprint.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,16 @@ use crate::audio::Pcm;
 
 /// Bumped when the stored audio changes for the same key (trimming, format).
 const LAYOUT: &str = "bantin-cue-cache-1";
+
+/// A temporary entry file untouched for this long belongs to a writer that
+/// died (a killed render). A live writer finishes an entry (one cue, a few
+/// hundred kilobytes) in far less, so removing older ones never disturbs a
+/// render running in parallel (another process sharing the folder).
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(60);
+
+/// Prefix and suffix of the temporary file an entry is written to.
+const TEMP_PREFIX: &str = ".entry-";
+const TEMP_SUFFIX: &str = ".part";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -57,6 +69,12 @@ impl Key {
     }
 }
 
+/// The cue cache folder of a data directory (`DATA/cache`), shared by
+/// `bantin render --data`, `bantin bulletin` and the service.
+pub fn folder_in(data: &Path) -> PathBuf {
+    data.join("cache")
+}
+
 /// A folder of cue audio.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -64,7 +82,9 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Opens (creating it when missing) the cache folder.
+    /// Opens (creating it when missing) the cache folder and removes the
+    /// temporary entry files that writers left behind when they were killed
+    /// (those older than [`STALE_TEMPORARY`]).
     ///
     /// # Errors
     /// [`CacheError::Io`] when the folder cannot be made.
@@ -73,9 +93,38 @@ impl Cache {
             path: dir.display().to_string(),
             source,
         })?;
-        Ok(Cache {
+        let cache = Cache {
             dir: dir.to_path_buf(),
-        })
+        };
+        let removed = cache.remove_temporaries_older_than(STALE_TEMPORARY);
+        if removed > 0 {
+            tracing::info!(removed, dir = %dir.display(), "removed abandoned temporary cache files");
+        }
+        Ok(cache)
+    }
+
+    /// Removes temporary entry files not modified for `age`; returns how
+    /// many. One that cannot be removed stays (and is logged): it costs
+    /// disk space, not correctness.
+    pub fn remove_temporaries_older_than(&self, age: Duration) -> usize {
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        for path in walk(&self.dir).filter(|p| is_temporary(p)) {
+            let stale = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|d| d >= age));
+            if !stale {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "cannot remove a temporary cache file: {e}")
+                }
+            }
+        }
+        removed
     }
 
     pub fn dir(&self) -> &Path {
@@ -114,8 +163,8 @@ impl Cache {
         let dir = path.parent().expect("entries live in a fan-out folder");
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut temp = tempfile::Builder::new()
-            .prefix(".entry-")
-            .suffix(".part")
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(io)?;
         temp.write_all(&entry_bytes(pcm)).map_err(io)?;
@@ -134,6 +183,13 @@ impl Cache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A temporary entry file (written by [`Cache::put`], not yet renamed).
+pub fn is_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX))
 }
 
 fn walk(dir: &Path) -> impl Iterator<Item = PathBuf> {
@@ -207,6 +263,40 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
         assert!(cache.get(&key).is_none());
         assert!(!path.exists(), "a truncated entry is removed");
+    }
+
+    #[test]
+    fn open_removes_abandoned_temporaries_and_keeps_fresh_ones_and_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = Key::new("fake", 48_000, Duration::ZERO, &["một".into()]);
+        let pcm = Pcm::new(48_000, vec![0.5; 10]);
+        cache.put(&key, &pcm).unwrap();
+        let fan_out = cache.path(&key).parent().unwrap().to_path_buf();
+        let abandoned = fan_out.join(".entry-abandoned.part");
+        let fresh = fan_out.join(".entry-fresh.part");
+        let other = fan_out.join("notes.part");
+        for path in [&abandoned, &fresh, &other] {
+            std::fs::write(path, b"RIFF half").unwrap();
+        }
+        let old = std::time::SystemTime::now() - STALE_TEMPORARY - Duration::from_secs(5);
+        for path in [&abandoned, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let reopened = Cache::open(dir.path()).unwrap();
+        assert!(!abandoned.exists(), "an abandoned temporary is removed");
+        assert!(fresh.exists(), "a writer still at work is not disturbed");
+        assert!(
+            other.exists(),
+            "only the cache's own temporaries are touched"
+        );
+        assert_eq!(reopened.get(&key).unwrap(), pcm);
+        assert_eq!(reopened.len(), 1);
     }
 
     #[test]

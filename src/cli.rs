@@ -104,6 +104,8 @@ enum Command {
         /// run is recorded there.
         #[arg(long = "article")]
         articles: Vec<PathBuf>,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Run the newsroom HTTP service (and its render jobs).
     Serve {
@@ -186,13 +188,8 @@ struct AudioArgs {
     /// Bits per sample.
     #[arg(long, default_value_t = 16, value_parser = clap::builder::PossibleValuesParser::new(["16", "24"]).map(|s| s.parse::<u16>().expect("listed values are numbers")))]
     bits: u16,
-    /// Cue audio cache folder [default: DATA/cache with --data, else
-    /// $XDG_CACHE_HOME/bantin or ~/.cache/bantin].
-    #[arg(long, env = "BANTIN_CACHE")]
-    cache: Option<PathBuf>,
-    /// Synthesize every cue again, neither reading nor writing the cache.
-    #[arg(long)]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// Backend calls at once (the voice's own bound also applies).
     #[arg(long)]
     jobs: Option<usize>,
@@ -213,14 +210,28 @@ impl AudioArgs {
             ..AudioSettings::default()
         }
     }
+}
 
-    fn cache(&self, data: Option<&Path>) -> Result<Option<Cache>> {
+/// Where cue audio is cached (renders and bulletins share the folder).
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// Cue audio cache folder [default: DATA/cache with --data, else
+    /// $XDG_CACHE_HOME/bantin or ~/.cache/bantin].
+    #[arg(long, env = "BANTIN_CACHE")]
+    cache: Option<PathBuf>,
+    /// Synthesize every cue again, neither reading nor writing the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn open(&self, data: Option<&Path>) -> Result<Option<Cache>> {
         if self.no_cache {
             return Ok(None);
         }
         let dir = match (&self.cache, data) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(data)) => data.join("cache"),
+            (None, Some(data)) => bantin::cache::folder_in(data),
             (None, None) => match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
                 Some(xdg) => PathBuf::from(xdg).join("bantin"),
                 None => match std::env::var_os("HOME") {
@@ -274,7 +285,15 @@ pub fn run() -> Result<()> {
             slot,
             config,
             articles,
-        } => bulletin(data, date.as_deref(), slot.as_deref(), &config, &articles),
+            cache,
+        } => bulletin(
+            data,
+            date.as_deref(),
+            slot.as_deref(),
+            &config,
+            &articles,
+            &cache,
+        ),
     }
 }
 
@@ -546,7 +565,7 @@ fn render(
     let synthesizer = voice.synthesizer();
     synthesizer.check()?;
     let settings = audio_args.settings();
-    let cache = audio_args.cache(data)?;
+    let cache = audio_args.cache.open(data)?;
     let output = match output {
         Some(o) => o,
         None if article == Path::new("-") => bail!("reading stdin: name the output WAV with -o"),
@@ -735,13 +754,15 @@ fn bulletin(
     slot: Option<&str>,
     config_path: &Path,
     articles: &[PathBuf],
+    cache_args: &CacheArgs,
 ) -> Result<()> {
     use bantin::bulletin::{BulletinConfig, BulletinItem, assemble};
     use sha2::Digest as _;
+    let cache = cache_args.open(data)?;
     // Without articles and a store there is nothing to read: the assembly
     // below reports the empty bulletin.
     if articles.is_empty() && data.is_some() {
-        return bulletin_from_store(data, date, slot, config_path);
+        return bulletin_from_store(data, date, slot, config_path, cache);
     }
     let config = BulletinConfig::load(config_path)?;
     let date: jiff::civil::Date = match date {
@@ -790,6 +811,10 @@ fn bulletin(
             normalizer: &normalizer,
             settings: &settings,
             trigger: "command line".into(),
+            options: RenderOptions {
+                cache: cache.as_ref(),
+                ..RenderOptions::default()
+            },
         };
         let bar = indicatif::ProgressBar::new(0).with_style(
             indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} cues ({eta})")
@@ -803,7 +828,7 @@ fn bulletin(
         let delivered = assemble::deliver(&assembled, &config, &settings)?;
         let left_out = &assembled.manifest.left_out;
         eprintln!(
-            "wrote {} ({}, {}; {:.1} LUFS, true peak {:.1} dBTP; {} items{}; synthesis {:.1} s of {:.1} s)",
+            "wrote {} ({}, {}; {:.1} LUFS, true peak {:.1} dBTP; {} items{}; {} of {} cues from the cache; speech {:.1} s of {:.1} s)",
             delivered.wav.display(),
             bantin::script::clock(assembled.fit.total),
             assembled.fit.describe(),
@@ -822,6 +847,8 @@ fn bulletin(
                         .join(", ")
                 )
             },
+            assembled.stats.cached,
+            assembled.stats.cues,
             assembled.synthesis.as_secs_f64(),
             assembled.elapsed.as_secs_f64(),
         );
@@ -837,6 +864,7 @@ fn bulletin_from_store(
     date: Option<&str>,
     slot: Option<&str>,
     config_path: &Path,
+    cache: Option<Cache>,
 ) -> Result<()> {
     use bantin::bulletin::schedule::{Outcome, RunKey, Scheduler, SystemClock, Trigger};
     use bantin::server::bulletin::BulletinJob;
@@ -873,6 +901,7 @@ fn bulletin_from_store(
         voices: Arc::new(voices(Some(data))?),
         synthesizer: None,
         settings: service.audio,
+        cache,
     };
     let scheduler = Scheduler::new(&config, job, store, Arc::new(SystemClock));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -1,7 +1,8 @@
 //! Chains the stages the way the CLI and the service use them: bytes to a
 //! timed script (`prepare`), a script to levelled audio with measured times
-//! (`render`: cues synthesized in parallel up to a bound, each looked up in
-//! and added to the cue cache), and atomic file output.
+//! (`render`), the speech of cues (`speak_cues`: synthesized in parallel up
+//! to a bound, each looked up in and added to the cue cache; article renders
+//! and bulletins both speak through it), and atomic file output.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,7 +16,7 @@ use crate::audio::{self, Loudness, LoudnessTarget, Pcm, Segment, wav::BitDepth};
 use crate::cache::{Cache, Key};
 use crate::ingest::{self, Article, IngestError};
 use crate::normalize::Normalizer;
-use crate::script::{self, Pauses, Script, Timing};
+use crate::script::{self, Cue, Pauses, Script, Timing};
 use crate::tts::{SynthError, Synthesizer};
 use crate::voice::Voice;
 
@@ -176,7 +177,52 @@ pub fn render_with(
     if script.cues.is_empty() {
         return Err(RenderError::Empty);
     }
-    let total = script.cues.len();
+    let (speech, stats) = speak_cues(&script.cues, synthesizer, settings, options, progress)?;
+    let segments: Vec<Segment> = speech
+        .into_iter()
+        .zip(&script.cues)
+        .map(|(pcm, cue)| Segment {
+            pcm,
+            pause_after: cue.pause_after,
+        })
+        .collect();
+    let rate = settings.sample_rate_hz;
+    let mut program = audio::assemble(&segments, rate);
+    let loudness = audio::normalize(&mut program.pcm, settings.loudness)?;
+    let mut script = script.clone();
+    script.apply_measured(&program.placements, program.pcm.duration());
+    Ok(Rendered {
+        pcm: program.pcm,
+        loudness,
+        script,
+        stats,
+    })
+}
+
+/// The speech of each cue, in the order given, at the output rate: the one
+/// place where cues become audio, for article renders and bulletins alike.
+///
+/// Cues are spoken in parallel, up to `options.max_parallel` and the
+/// backend's own bound. Each cue is first looked up in `options.cache`; a
+/// cue the backend speaks is added to it. Progress counts finished cues out
+/// of `cues.len()`, and `progress.cancelled()` is checked before each cue.
+/// The first failing cue in the given order fails the whole: later cues may
+/// have been spoken (and cached), but no partial result is returned.
+///
+/// # Errors
+/// [`RenderError::Synth`] or [`RenderError::Resample`] naming the cue by its
+/// id, [`RenderError::Cancelled`].
+pub fn speak_cues(
+    cues: &[Cue],
+    synthesizer: &dyn Synthesizer,
+    settings: &AudioSettings,
+    options: &RenderOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Pcm>, RenderStats), RenderError> {
+    let total = cues.len();
+    if total == 0 {
+        return Ok((Vec::new(), RenderStats::default()));
+    }
     let workers = options
         .max_parallel
         .min(synthesizer.max_parallel())
@@ -199,7 +245,7 @@ pub fn render_with(
                         break;
                     }
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(cue) = script.cues.get(index) else {
+                    let Some(cue) = cues.get(index) else {
                         break;
                     };
                     let key = Key::new(
@@ -233,13 +279,10 @@ pub fn render_with(
             });
         }
     });
-    let mut segments = Vec::with_capacity(total);
-    for (cue, result) in script.cues.iter().zip(results) {
+    let mut speech = Vec::with_capacity(total);
+    for result in results {
         match result.into_inner().expect("no worker panicked") {
-            Some(Ok(pcm)) => segments.push(Segment {
-                pcm,
-                pause_after: cue.pause_after,
-            }),
+            Some(Ok(pcm)) => speech.push(pcm),
             Some(Err(e)) => return Err(e),
             // Not reached: a worker stopped because of a later failure or a cancel.
             None => {
@@ -249,32 +292,25 @@ pub fn render_with(
             }
         }
     }
-    if segments.len() != total {
+    if speech.len() != total {
         // Every missing cue is explained by a failure or a cancel above.
         return Err(RenderError::Cancelled);
     }
-    let rate = settings.sample_rate_hz;
-    let mut program = audio::assemble(&segments, rate);
-    let loudness = audio::normalize(&mut program.pcm, settings.loudness)?;
-    let mut script = script.clone();
-    script.apply_measured(&program.placements, program.pcm.duration());
     let cached = cached.into_inner();
-    Ok(Rendered {
-        pcm: program.pcm,
-        loudness,
-        script,
-        stats: RenderStats {
+    Ok((
+        speech,
+        RenderStats {
             cues: total,
             cached,
             synthesized: total - cached,
         },
-    })
+    ))
 }
 
 /// One cue's speech at the output rate: each breath group synthesized,
 /// resampled, trimmed of the backend's own silence, joined by breath pauses.
 fn speak_cue(
-    cue: &crate::script::Cue,
+    cue: &Cue,
     synthesizer: &dyn Synthesizer,
     settings: &AudioSettings,
 ) -> Result<Pcm, RenderError> {

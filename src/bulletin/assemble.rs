@@ -26,7 +26,7 @@ use super::spoken_date::{self, TemplateValues};
 use crate::audio::{self, Loudness, Pcm, wav};
 use crate::ingest::IngestError;
 use crate::normalize::{self, Normalizer, Token};
-use crate::pipeline::{self, AudioSettings, Progress};
+use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions, RenderStats};
 use crate::script::format::Format;
 use crate::script::{Cue, Script, Timing};
 use crate::segment;
@@ -50,11 +50,14 @@ pub enum AssembleError {
         text: String,
         source: SynthError,
     },
-    #[error("{part}: resampling failed: {source}")]
+    #[error("{part}, cue {cue}: resampling failed: {source}")]
     Resample {
         part: String,
+        cue: usize,
         source: audio::ResampleError,
     },
+    #[error("cancelled")]
+    Cancelled,
     #[error("levelling the bulletin: {0}")]
     Loudness(#[from] audio::LoudnessError),
     #[error("encoding the WAV: {0}")]
@@ -117,6 +120,8 @@ pub struct Request<'a> {
     pub settings: &'a AudioSettings,
     /// How the run was started, for the manifest ("command line", "schedule", …).
     pub trigger: String,
+    /// The cue cache and how many cues may be spoken at once.
+    pub options: RenderOptions<'a>,
 }
 
 /// A bulletin in memory, ready to deliver.
@@ -128,8 +133,10 @@ pub struct Assembled {
     pub script: Script,
     pub manifest: Manifest,
     pub fit: Fit,
-    /// Time spent in the speech backend.
+    /// Time spent getting the speech (backend or cue cache), wall clock.
     pub synthesis: Duration,
+    /// Where the cues' audio came from.
+    pub stats: RenderStats,
     /// Time spent assembling in all (synthesis included).
     pub elapsed: Duration,
 }
@@ -219,6 +226,9 @@ pub struct Made {
     pub trigger: String,
     pub voice: String,
     pub backend: String,
+    /// Cues spoken, and how many of them came from the cue cache.
+    pub cues: usize,
+    pub cues_from_cache: usize,
     pub synthesis_ms: u64,
     pub elapsed_ms: u64,
 }
@@ -273,6 +283,7 @@ pub fn assemble(
         normalizer,
         settings,
         trigger,
+        options,
     } = request;
     if items.is_empty() {
         return Err(AssembleError::Empty {
@@ -311,29 +322,22 @@ pub fn assemble(
         &timing,
     );
 
-    let total_cues = greeting_cues.len()
-        + sign_off_cues.len()
-        + items.iter().map(|i| i.script.cues.len()).sum::<usize>();
-    let mut synth = Synth {
-        synthesizer,
-        rate,
-        between_breath_groups: settings.pauses.between_breath_groups,
-        progress,
-        done: 0,
-        total: total_cues,
-        time: Duration::ZERO,
-    };
-    let greeting = synth.speak("greeting", greeting_cues)?;
-    let mut spoken_items = Vec::with_capacity(items.len());
+    let mut parts = Vec::with_capacity(items.len() + 2);
+    parts.push(("greeting".to_string(), greeting_cues));
     for item in items {
         if item.script.cues.is_empty() {
             return Err(AssembleError::Silent {
                 item: item.id.clone(),
             });
         }
-        spoken_items.push(synth.speak(&format!("item {}", item.id), item.script.cues.clone())?);
+        parts.push((format!("item {}", item.id), item.script.cues.clone()));
     }
-    let sign_off = synth.speak("sign-off", sign_off_cues)?;
+    parts.push(("sign-off".to_string(), sign_off_cues));
+    let speech_started = Instant::now();
+    let (mut spoken_items, stats) = speak(parts, synthesizer, settings, options, progress)?;
+    let synthesis = speech_started.elapsed();
+    let sign_off = spoken_items.pop().expect("the sign-off was spoken");
+    let greeting = spoken_items.remove(0);
 
     // Fit to the slot on the measured speech, whole items only.
     let at = |n: usize| Duration::from_secs_f64(n as f64 / f64::from(rate));
@@ -505,7 +509,9 @@ pub fn assemble(
             trigger: trigger.clone(),
             voice: voice.name.clone(),
             backend: synthesizer.fingerprint(),
-            synthesis_ms: ms(synth.time),
+            cues: stats.cues,
+            cues_from_cache: stats.cached,
+            synthesis_ms: ms(synthesis),
             elapsed_ms: ms(elapsed),
         },
         items_fingerprint: super::schedule::items_fingerprint(&approved),
@@ -516,7 +522,8 @@ pub fn assemble(
         script,
         manifest,
         fit,
-        synthesis: synth.time,
+        synthesis,
+        stats,
         elapsed,
     })
 }
@@ -638,56 +645,71 @@ fn render_within(tokens: &[Token], group: &Range<usize>) -> String {
     normalize::render(&inside)
 }
 
-/// Synthesis of cues through the backend, with progress and timing.
-struct Synth<'a> {
-    synthesizer: &'a dyn Synthesizer,
-    rate: u32,
-    between_breath_groups: Duration,
-    progress: &'a dyn Progress,
-    done: usize,
-    total: usize,
-    time: Duration,
-}
-
-impl Synth<'_> {
-    fn speak(&mut self, part: &str, cues: Vec<Cue>) -> Result<Spoken, AssembleError> {
-        let mut audio_of_cues = Vec::with_capacity(cues.len());
-        for cue in &cues {
-            let mut samples = Vec::new();
-            for (index, text) in cue.parts.iter().enumerate() {
-                let started = Instant::now();
-                let pcm =
-                    self.synthesizer
-                        .synthesize(text)
-                        .map_err(|source| AssembleError::Synth {
-                            part: part.to_string(),
-                            cue: cue.id,
-                            text: text.clone(),
-                            source,
-                        })?;
-                self.time += started.elapsed();
-                let pcm =
-                    audio::resample(pcm, self.rate).map_err(|source| AssembleError::Resample {
-                        part: part.to_string(),
-                        source,
-                    })?;
-                if index > 0 {
-                    samples.resize(
-                        samples.len() + audio::samples_for(self.rate, self.between_breath_groups),
-                        0.0,
-                    );
-                }
-                samples.extend_from_slice(crate::audio::trim_silence(&pcm.samples));
-            }
-            audio_of_cues.push(samples);
-            self.done += 1;
-            self.progress.cue_done(self.done, self.total);
-        }
-        Ok(Spoken {
-            cues,
-            audio: audio_of_cues,
+/// Speaks every part of the programme (named, with its cues) in one pass
+/// through [`pipeline::speak_cues`], so the cache, the parallelism and the
+/// progress count span the whole bulletin; returns each part's speech in
+/// order. The cues are numbered through for the pass; a failure is reported
+/// with the part and the cue's own number in it.
+fn speak(
+    parts: Vec<(String, Vec<Cue>)>,
+    synthesizer: &dyn Synthesizer,
+    settings: &AudioSettings,
+    options: &RenderOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Spoken>, RenderStats), AssembleError> {
+    let all: Vec<Cue> = parts
+        .iter()
+        .flat_map(|(_, cues)| cues.iter().cloned())
+        .enumerate()
+        .map(|(index, mut cue)| {
+            cue.id = index + 1;
+            cue
         })
-    }
+        .collect();
+    // The part and own number of the cue numbered `id` in the pass.
+    let locate = |id: usize| -> (String, usize) {
+        let mut index = id.saturating_sub(1);
+        for (name, cues) in &parts {
+            match cues.get(index) {
+                Some(cue) => return (name.clone(), cue.id),
+                None => index -= cues.len(),
+            }
+        }
+        ("bulletin".to_string(), id)
+    };
+    let (speech, stats) = pipeline::speak_cues(&all, synthesizer, settings, options, progress)
+        .map_err(|e| match e {
+            RenderError::Synth { cue, text, source } => {
+                let (part, cue) = locate(cue);
+                AssembleError::Synth {
+                    part,
+                    cue,
+                    text,
+                    source,
+                }
+            }
+            RenderError::Resample { cue, source } => {
+                let (part, cue) = locate(cue);
+                AssembleError::Resample { part, cue, source }
+            }
+            RenderError::Cancelled => AssembleError::Cancelled,
+            RenderError::Loudness(e) => AssembleError::Loudness(e),
+            RenderError::Wav(e) => AssembleError::Encode(e),
+            RenderError::Empty => unreachable!("speak_cues speaks no cues as no audio"),
+        })?;
+    let mut speech = speech.into_iter();
+    let spoken = parts
+        .into_iter()
+        .map(|(_, cues)| Spoken {
+            audio: speech
+                .by_ref()
+                .take(cues.len())
+                .map(|p| p.samples)
+                .collect(),
+            cues,
+        })
+        .collect();
+    Ok((spoken, stats))
 }
 
 /// The programme being laid out, and where each piece landed.
@@ -966,6 +988,7 @@ fit = {fit}
             normalizer: &normalizer,
             settings: &settings,
             trigger: "test".into(),
+            options: RenderOptions::default(),
         };
         assemble(&request, &Fake::default(), &())
     }
@@ -1076,6 +1099,151 @@ fit = {fit}
             "{}",
             fitted.manifest.total_ms
         );
+    }
+
+    /// Counts backend calls and fails on text containing `fail_on`.
+    struct Counting {
+        inner: Fake,
+        calls: std::sync::atomic::AtomicUsize,
+        fail_on: Option<&'static str>,
+    }
+
+    impl Synthesizer for Counting {
+        fn fingerprint(&self) -> String {
+            self.inner.fingerprint()
+        }
+        fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.fail_on {
+                Some(bad) if text.contains(bad) => Err(SynthError::Failed {
+                    backend: "counting".into(),
+                    reason: "refused".into(),
+                }),
+                _ => self.inner.synthesize(text),
+            }
+        }
+        fn check(&self) -> Result<(), SynthError> {
+            Ok(())
+        }
+        fn max_parallel(&self) -> usize {
+            4
+        }
+    }
+
+    /// Records every progress report.
+    #[derive(Default)]
+    struct Reports(std::sync::Mutex<Vec<(usize, usize)>>);
+
+    impl Progress for Reports {
+        fn cue_done(&self, done: usize, total: usize) {
+            self.0.lock().unwrap().push((done, total));
+        }
+    }
+
+    fn build_with(
+        config: &BulletinConfig,
+        items: Vec<BulletinItem>,
+        synthesizer: &dyn Synthesizer,
+        cache: Option<&crate::cache::Cache>,
+        progress: &dyn Progress,
+    ) -> Result<Assembled, AssembleError> {
+        let voices = Voices::builtin();
+        let normalizer = Normalizer::builtin().unwrap();
+        let settings = AudioSettings::default();
+        let request = Request {
+            config,
+            slot: &config.slots[0],
+            date: Date::new(2021, 7, 29).unwrap(),
+            items,
+            voice: voices.get("vi").unwrap(),
+            normalizer: &normalizer,
+            settings: &settings,
+            trigger: "test".into(),
+            options: RenderOptions {
+                cache,
+                max_parallel: 3,
+            },
+        };
+        assemble(&request, synthesizer, progress)
+    }
+
+    #[test]
+    fn speaks_through_the_cue_cache_and_counts_progress_across_the_bulletin() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), false, 15.0);
+        let cache = crate::cache::Cache::open(&dir.path().join("cache")).unwrap();
+        let items = || {
+            vec![
+                item("a", "Tin một\n\nCâu thứ nhất. Câu thứ hai."),
+                item("b", "Tin hai\n\nMột câu ngắn."),
+            ]
+        };
+        let synthesizer = Counting {
+            inner: Fake::default(),
+            calls: Default::default(),
+            fail_on: None,
+        };
+        let reports = Reports::default();
+        let cold = build_with(&config, items(), &synthesizer, Some(&cache), &reports).unwrap();
+        let cues = cold.script.cues.len();
+        assert_eq!(cold.stats.cues, cues);
+        assert_eq!((cold.stats.cached, cold.stats.synthesized), (0, cues));
+        let mut reports = reports.0.into_inner().unwrap();
+        reports.sort_unstable();
+        assert_eq!(
+            reports,
+            (1..=cues).map(|done| (done, cues)).collect::<Vec<_>>(),
+            "one report per cue of the whole bulletin"
+        );
+        let calls = synthesizer.calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(calls >= cues, "{calls} calls for {cues} cues");
+        assert_eq!(cache.len(), cues);
+
+        // Every cue cached: the backend is not called, the audio is the same.
+        let warm = build_with(&config, items(), &synthesizer, Some(&cache), &()).unwrap();
+        assert_eq!(
+            synthesizer.calls.load(std::sync::atomic::Ordering::SeqCst),
+            calls
+        );
+        assert_eq!((warm.stats.cached, warm.stats.synthesized), (cues, 0));
+        assert_eq!(warm.manifest.made.cues_from_cache, cues);
+        assert_eq!(warm.pcm, cold.pcm);
+        assert_eq!(warm.script.cues, cold.script.cues);
+    }
+
+    #[test]
+    fn a_failing_cue_is_named_by_its_part_and_its_own_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), false, 15.0);
+        let build = |fail_on: &'static str| {
+            let synthesizer = Counting {
+                inner: Fake::default(),
+                calls: Default::default(),
+                fail_on: Some(fail_on),
+            };
+            build_with(
+                &config,
+                vec![
+                    item("a", "Tin một\n\nCâu thứ nhất."),
+                    item("b", "Tin hai\n\nCâu đầu. Câu hỏng ở đây."),
+                ],
+                &synthesizer,
+                None,
+                &(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = build("hỏng");
+        assert!(
+            err.starts_with("item b, cue 3 (\"Câu hỏng ở đây.\")"),
+            "{err}"
+        );
+        assert!(err.contains("refused"), "{err}");
+        let err = build("kính chào");
+        assert!(err.starts_with("greeting, cue 1 "), "{err}");
+        let err = build("hết");
+        assert!(err.starts_with("sign-off, cue 1 "), "{err}");
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use crate::bulletin::BulletinConfig;
 use crate::bulletin::assemble::{self, BulletinItem, FileNames, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
+use crate::cache::Cache;
 use crate::normalize::Normalizer;
-use crate::pipeline::AudioSettings;
+use crate::pipeline::{AudioSettings, RenderOptions};
 use crate::store::{ApprovedItem, Store};
 use crate::tts::Synthesizer;
 use crate::voice::Voices;
@@ -50,6 +51,8 @@ pub struct BulletinJob {
     /// Replaces every voice's own backend (tests).
     pub synthesizer: Option<Arc<dyn Synthesizer>>,
     pub settings: AudioSettings,
+    /// Cue audio cache (the service's `DATA/cache`); `None` speaks every cue.
+    pub cache: Option<Cache>,
 }
 
 impl BulletinJob {
@@ -139,6 +142,10 @@ impl BulletinJob {
             normalizer: &normalizer,
             settings: &self.settings,
             trigger: trigger.to_string(),
+            options: RenderOptions {
+                cache: self.cache.as_ref(),
+                ..RenderOptions::default()
+            },
         };
         let assembled =
             assemble::assemble(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
@@ -147,11 +154,13 @@ impl BulletinJob {
         Ok(Built {
             fingerprint,
             summary: format!(
-                "{} ({} items, {}, {:.1} LUFS)",
+                "{} ({} items, {}, {:.1} LUFS; {} of {} cues from the cache)",
                 delivered.wav.display(),
                 assembled.manifest.items.len(),
                 assembled.fit.describe(),
-                assembled.loudness.integrated_lufs
+                assembled.loudness.integrated_lufs,
+                assembled.stats.cached,
+                assembled.stats.cues
             ),
         })
     }

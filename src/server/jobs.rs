@@ -2,7 +2,8 @@
 //! `jobs.concurrency` at a time, renders each on a blocking thread, stores
 //! the WAV by content hash and marks the job done, failed (with the error)
 //! or cancelled. Identical input + voice reuses cached audio without
-//! rendering. On shutdown it takes no new job, lets running ones finish
+//! rendering; otherwise each cue is looked up in the cue cache
+//! ([`AppState::cache`]), so an edited article re-synthesizes only what changed. On shutdown it takes no new job, lets running ones finish
 //! within the grace period and stops the rest at their next cue, back in the
 //! queue; jobs interrupted by a crash are requeued when `serve` starts.
 
@@ -16,7 +17,7 @@ use tokio::task::JoinSet;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::pipeline::{self, AudioSettings, Progress, RenderError};
+use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions};
 use crate::script::Script;
 use crate::script::format::Format;
 use crate::store::{Job, JobState, Store, sha256_hex};
@@ -262,7 +263,17 @@ fn try_render(state: &AppState, job: &Job, flag: &AtomicBool) -> Result<String, 
         flag,
     };
     progress.cue_done(0, script.cues.len());
-    let rendered = pipeline::render(&script, synthesizer.as_ref(), &settings, &progress)?;
+    let options = RenderOptions {
+        cache: state.cache.as_ref(),
+        ..RenderOptions::default()
+    };
+    let rendered = pipeline::render_with(
+        &script,
+        synthesizer.as_ref(),
+        &settings,
+        &options,
+        &progress,
+    )?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {

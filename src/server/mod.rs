@@ -38,6 +38,7 @@ pub use auth::{Editor, Reader};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::normalize::Normalizer;
 use crate::store::Store;
@@ -56,6 +57,9 @@ pub struct AppState {
     pub jobs: Arc<jobs::Queue>,
     /// The bulletin settings and scheduler, or why there are none.
     pub bulletins: Result<Arc<bulletin::Bulletins>, Arc<str>>,
+    /// Cue audio cache in `DATA/cache` for renders and bulletins; `None`
+    /// when it cannot be opened (then every cue is synthesized).
+    pub cache: Option<Cache>,
     normalizer: Arc<NormalizerCache>,
 }
 
@@ -74,6 +78,9 @@ impl AppState {
         config: Config,
         voices: Voices,
     ) -> Result<AppState, crate::normalize::LexiconError> {
+        let cache = Cache::open(&crate::cache::folder_in(&config.data_dir))
+            .inspect_err(|e| tracing::error!("renders run without the cue cache: {e}"))
+            .ok();
         let mut state = AppState {
             store,
             config: Arc::new(config),
@@ -82,6 +89,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             jobs: Arc::new(jobs::Queue::default()),
             bulletins: Err("not configured".into()),
+            cache,
             normalizer: Arc::new(NormalizerCache {
                 builtin: Normalizer::builtin()?,
                 current: Mutex::new(None),
@@ -116,6 +124,7 @@ impl AppState {
             voices: Arc::clone(&self.voices),
             synthesizer: self.synthesizer.clone(),
             settings: self.config.audio,
+            cache: self.cache.clone(),
         };
         Ok(Arc::new(bulletin::Bulletins::new(
             job,

@@ -6,29 +6,18 @@
 //! text; the page works at 360 px. Screenshots go to
 //! `target/screenshots/` for people to look at.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::util::{bantin, example_article, repo};
+use crate::util::{Running, bantin, example_article, repo, serve_command, spawn_serve};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// A child process killed when the test ends, pass or fail.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -42,35 +31,6 @@ fn screenshots() -> PathBuf {
     let dir = repo().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Starts `bantin serve` on a free loopback port; returns it and its URL.
-fn start_server(data: &Path) -> (Running, String) {
-    let mut child = bantin()
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let url = line[at + "listening on ".len()..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_string();
-                let _ = tx.send(url);
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("bantin serve announces its address");
-    (Running(child), url)
 }
 
 fn start_chromedriver() -> (Running, String) {
@@ -173,7 +133,8 @@ async fn assert_no_dialog(client: &Client) {
     assert!(alert.is_err(), "a dialog opened: {alert:?}");
 }
 
-async fn sign_in(client: &Client, base: &str, token: &str) {
+/// Opens the page and submits `token` on the sign-in form.
+async fn submit_token(client: &Client, base: &str, token: &str) {
     client.goto(base).await.unwrap();
     wait_text(client, "h1", "Đăng nhập").await;
     client
@@ -190,6 +151,10 @@ async fn sign_in(client: &Client, base: &str, token: &str) {
         .click()
         .await
         .unwrap();
+}
+
+async fn sign_in(client: &Client, base: &str, token: &str) {
+    submit_token(client, base, token).await;
     wait_text(client, "h1", "Bài viết").await;
 }
 
@@ -220,7 +185,7 @@ async fn staff_page_end_to_end_in_chromium() {
         .trim()
         .to_string();
 
-    let (_server, base) = start_server(&data);
+    let (_server, base) = spawn_serve(serve_command(&data));
     let (_driver, driver_url) = start_chromedriver();
     let client = browser(&driver_url, &dir.path().join("profile")).await;
     let result = run_staff_flow(&client, &base, &token).await;
@@ -230,22 +195,7 @@ async fn staff_page_end_to_end_in_chromium() {
 
 async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), String> {
     // A wrong token is refused with a Vietnamese message.
-    client.goto(base).await.map_err(|e| e.to_string())?;
-    wait_text(client, "h1", "Đăng nhập").await;
-    client
-        .find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys("sai-ma")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#signin-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_token(client, base, "sai-ma").await;
     wait_text(client, "#flash", "Mã đăng nhập không đúng").await;
 
     sign_in(client, base, token).await;

@@ -15,7 +15,7 @@ use bantin::bulletin::schedule::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::util::{bantin, repo, run_ok};
+use crate::util::{bantin, bulletin_args, repo, run_ok};
 
 // ---------------------------------------------------------------- scheduler
 
@@ -187,11 +187,16 @@ async fn two_triggers_at_once_build_once_and_a_changed_item_rebuilds() {
     assert_eq!(scheduler.job().builds().len(), 2);
 }
 
+/// The sáng slot at its time, with a job whose first two builds fail.
+fn failing_twice() -> Arc<TestScheduler> {
+    let scheduler = scheduler(&config(SANG, 0), "2021-07-28T23:00:00Z");
+    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    scheduler
+}
+
 #[tokio::test(start_paused = true)]
 async fn failures_are_recorded_and_retried_with_doubling_backoff() {
-    let config = config(SANG, 0);
-    let scheduler = scheduler(&config, "2021-07-28T23:00:00Z");
-    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    let scheduler = failing_twice();
     let last = scheduler
         .trigger(key("2021-07-29", "sang"), Trigger::Schedule)
         .await;
@@ -217,9 +222,7 @@ async fn failures_are_recorded_and_retried_with_doubling_backoff() {
 
 #[tokio::test(start_paused = true)]
 async fn a_manual_run_is_tried_once() {
-    let config = config(SANG, 0);
-    let scheduler = scheduler(&config, "2021-07-28T23:00:00Z");
-    scheduler.job().failures_left.store(2, Ordering::SeqCst);
+    let scheduler = failing_twice();
     let last = scheduler
         .trigger(key("2021-07-29", "sang"), Trigger::Manual)
         .await;
@@ -249,22 +252,20 @@ fn station(dir: &Path) -> PathBuf {
     path
 }
 
+/// `bantin bulletin` of the station in `config`'s folder with `articles`,
+/// caching cues in that folder (not in the user's cache).
 fn bulletin_command(config: &Path, articles: &[&str]) -> std::process::Command {
     let mut command = bantin();
+    command.args(bulletin_args(config));
+    with_articles(&mut command, config, articles);
     command
-        .args([
-            "bulletin",
-            "--date",
-            "2021-07-29",
-            "--slot",
-            "sang",
-            "--config",
-        ])
-        .arg(config);
+}
+
+fn with_articles(command: &mut std::process::Command, config: &Path, articles: &[&str]) {
+    command.env("BANTIN_CACHE", config.parent().unwrap().join("cache"));
     for article in articles {
         command.arg("--article").arg(fixture(article));
     }
-    command
 }
 
 fn drop_listing(dir: &Path) -> Vec<String> {
@@ -388,6 +389,26 @@ fn builds_a_bulletin_from_three_articles_with_espeak() {
     }
     let (start, length) = spans.last().unwrap();
     assert!(((start + length) as i64 - total_ms as i64).abs() <= 2);
+    let cue_count = cues.len();
+    assert!(
+        stderr.contains(&format!("0 of {cue_count} cues from the cache")),
+        "{stderr}"
+    );
+    assert_eq!(manifest["made"]["cues"], cue_count);
+
+    // Again: every cue comes from the cache and the audio is the same.
+    let again = run_ok(&mut bulletin_command(&config, &ARTICLES));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains(&format!("{cue_count} of {cue_count} cues from the cache")),
+        "{stderr}"
+    );
+    let rebuilt = hound::WavReader::open(&wav_path)
+        .unwrap()
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect::<Vec<f32>>();
+    assert_eq!(rebuilt, samples);
     // Each item's span covers exactly its cues in the script.
     for item in items {
         let start = item["start_ms"].as_u64().unwrap();
@@ -461,18 +482,8 @@ fn a_full_drop_folder_leaves_nothing_half_written() {
         .arg("trap '' XFSZ; ulimit -f 300; exec \"$@\"")
         .arg("bash")
         .arg(env!("CARGO_BIN_EXE_bantin"))
-        .args([
-            "bulletin",
-            "--date",
-            "2021-07-29",
-            "--slot",
-            "sang",
-            "--config",
-        ])
-        .arg(&config);
-    for article in ARTICLES {
-        command.arg("--article").arg(fixture(article));
-    }
+        .args(bulletin_args(&config));
+    with_articles(&mut command, &config, &ARTICLES);
     assert_fails_cleanly(
         &mut command,
         dir.path(),

@@ -5,15 +5,14 @@
 //! an empty day, an article deleted after approval and a missing jingle are
 //! recorded failures with their reason and leave the drop folder empty.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bantin::config::Config;
-use bantin::server::AppState;
 use bantin::store::{Scope, Store};
-use bantin::voice::Voices;
 use serde_json::{Value, json};
+
+use crate::util::{TestServer, request, spawn_serve};
 
 const ARTICLES: [&str; 3] = [
     "Lúa mùa tốt\n\nNăm nay, lúa mùa ở Hưng Yên phát triển tốt trên 30 nghìn ha.",
@@ -21,86 +20,31 @@ const ARTICLES: [&str; 3] = [
     "Giao thông\n\nCầu Hưng Hà thông xe, rút ngắn đường đi tới Thái Bình 15 km.",
 ];
 
-struct Server {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// The service in this process with the station configuration `toml`.
+fn start(data: &Path, toml: &str) -> TestServer {
+    let mut config = Config::parse("test", toml).unwrap();
+    config.data_dir = data.to_path_buf();
+    config.config_dir = Some(data.to_path_buf());
+    config.limits.request_timeout = Duration::from_secs(300);
+    config.validate().unwrap();
+    TestServer::start(data, config, None)
 }
 
-impl Server {
-    fn start(data: &Path, bulletin_toml: &str) -> Server {
-        let mut config = Config::parse("test", bulletin_toml).unwrap();
-        config.data_dir = data.to_path_buf();
-        config.config_dir = Some(data.to_path_buf());
-        config.limits.request_timeout = Duration::from_secs(300);
-        config.validate().unwrap();
-        let store = Store::open(data).unwrap();
-        let state = AppState::new(store, config, Voices::builtin()).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                bantin::server::serve(listener, state, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr: SocketAddr = addr_rx.recv().unwrap();
-        Server {
-            url: format!("http://{addr}"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
+/// A request with a JSON body, or a text body for a JSON string.
 fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Vec<u8>) {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(300)))
-            .build(),
-    );
-    let mut builder = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("Authorization", format!("Bearer {token}"));
-    let bytes = match body {
-        Some(Value::String(text)) => {
-            builder = builder.header("Content-Type", "text/plain; charset=utf-8");
-            text.into_bytes()
-        }
-        Some(value) => {
-            builder = builder.header("Content-Type", "application/json");
-            serde_json::to_vec(&value).unwrap()
-        }
-        None => Vec::new(),
+    let (headers, bytes): (&[(&str, &str)], Vec<u8>) = match body {
+        Some(Value::String(text)) => (
+            &[("Content-Type", "text/plain; charset=utf-8")],
+            text.into_bytes(),
+        ),
+        Some(value) => (
+            &[("Content-Type", "application/json")],
+            serde_json::to_vec(&value).unwrap(),
+        ),
+        None => (&[], Vec::new()),
     };
-    let mut response = agent.run(builder.body(bytes).unwrap()).unwrap();
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(200 * 1024 * 1024)
-        .read_to_vec()
-        .unwrap();
-    (status, body)
+    let reply = request(method, url, Some(token), headers, Some(&bytes));
+    (reply.status, reply.body)
 }
 
 fn call_json(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
@@ -159,7 +103,7 @@ fn the_scheduler_builds_approved_articles_at_the_slot_time_and_a_second_build_re
     let drop = dir.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     // Fires every minute: the test waits for the next one.
-    let server = Server::start(
+    let server = start(
         dir.path(),
         &toml(
             &drop,
@@ -253,6 +197,27 @@ fn the_scheduler_builds_approved_articles_at_the_slot_time_and_a_second_build_re
         1,
         "{statuses:?}"
     );
+
+    // An editor revises the last item: the next build speaks only its new
+    // text; the rest comes from the service's cue cache.
+    let (status, _) = call(
+        "PUT",
+        &format!("{url}/api/articles/{}", ids[2]),
+        &token,
+        Some(Value::String(ARTICLES[2].replace("15 km", "20 km"))),
+    );
+    assert_eq!(status, 201);
+    let (status, run) = call_json("POST", &format!("{path}/build"), &token, None);
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "built", "{run}");
+    let summary = run["summary"].as_str().unwrap();
+    let counts: Vec<usize> = summary
+        .rsplit_once("; ")
+        .and_then(|(_, tail)| tail.strip_suffix(" cues from the cache)"))
+        .map(|counts| counts.split(" of ").map(|n| n.parse().unwrap()).collect())
+        .unwrap_or_else(|| panic!("no cache figures in {summary:?}"));
+    let (cached, cues) = (counts[0], counts[1]);
+    assert!(cached > 0 && cached < cues, "{summary}");
 }
 
 #[test]
@@ -267,7 +232,7 @@ fn failures_are_recorded_with_their_reason_and_leave_the_drop_folder_empty() {
     std::fs::create_dir_all(dir.path().join("jingles")).unwrap();
     std::fs::write(dir.path().join("jingles/missing.wav"), b"RIFF").unwrap();
     std::fs::create_dir_all(&drop).unwrap();
-    let server = Server::start(dir.path(), &toml(&drop, slots));
+    let server = start(dir.path(), &toml(&drop, slots));
     std::fs::remove_file(dir.path().join("jingles/missing.wav")).unwrap();
     let url = &server.url;
     let token = editor(dir.path());
@@ -376,45 +341,12 @@ fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let drop = dir.path().join("drop");
-    std::fs::create_dir_all(&drop).unwrap();
+    let (config, _) = approved_station(dir.path(), &drop);
     let store = Store::open(&data).unwrap();
-    let ids: Vec<i64> = ARTICLES
-        .iter()
-        .map(|text| {
-            store
-                .create_article(&bantin::store::NewRevision {
-                    title: text.lines().next().unwrap().into(),
-                    file_name: None,
-                    content_type: "text/plain; charset=utf-8".into(),
-                    body: text.as_bytes().to_vec(),
-                    author: "test".into(),
-                })
-                .unwrap()
-                .0
-        })
-        .collect();
     let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
-    store.approve_bulletin(date, "sang", &ids, "test").unwrap();
-    let config = dir.path().join("bantin.toml");
-    std::fs::write(
-        &config,
-        toml(
-            &drop,
-            "[bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 * * *\"\ntarget_minutes = 1\n",
-        ),
-    )
-    .unwrap();
     let run = || {
         crate::util::bantin()
-            .args([
-                "bulletin",
-                "--date",
-                "2021-07-29",
-                "--slot",
-                "sang",
-                "--config",
-            ])
-            .arg(&config)
+            .args(crate::util::bulletin_args(&config))
             .arg("--data")
             .arg(&data)
             .output()
@@ -441,4 +373,171 @@ fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() 
         outcomes[1],
         bantin::bulletin::schedule::Outcome::Built { .. }
     ));
+}
+
+/// A data directory with the three articles approved for the sáng bulletin
+/// of 29 July 2021, an editor token, and a bantin.toml delivering into
+/// `drop`; returns (bantin.toml, token).
+fn approved_station(dir: &Path, drop: &Path) -> (PathBuf, String) {
+    let data = dir.join("data");
+    let store = Store::open(&data).unwrap();
+    let ids: Vec<i64> = ARTICLES
+        .iter()
+        .map(|text| {
+            store
+                .create_article(&bantin::store::NewRevision {
+                    title: text.lines().next().unwrap().into(),
+                    file_name: None,
+                    content_type: "text/plain; charset=utf-8".into(),
+                    body: text.as_bytes().to_vec(),
+                    author: "test".into(),
+                })
+                .unwrap()
+                .0
+        })
+        .collect();
+    let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
+    store.approve_bulletin(date, "sang", &ids, "test").unwrap();
+    let token = store.add_token("editor", Scope::Editor).unwrap().1;
+    std::fs::create_dir_all(drop).unwrap();
+    let config = dir.join("bantin.toml");
+    std::fs::write(
+        &config,
+        toml(
+            drop,
+            "[bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 1 1 *\"\ntarget_minutes = 1\n",
+        ),
+    )
+    .unwrap();
+    (config, token)
+}
+
+/// `bantin serve` of `dir/data` with the station's bantin.toml; a wrapper
+/// (`program` and its arguments) may exec it.
+fn serve_command(dir: &Path, config: &Path, wrapper: &[&str]) -> std::process::Command {
+    let bin = env!("CARGO_BIN_EXE_bantin");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = std::process::Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => std::process::Command::new(bin),
+    };
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--data")
+        .arg(dir.join("data"))
+        .env("BANTIN_REQUEST_TIMEOUT", "300");
+    command
+}
+
+/// Builds the sáng bulletin of 29 July 2021 through the API and checks the
+/// failure: the answer and the recorded run both give `reason`, no bulletin
+/// audio is offered, and the drop folder holds nothing, not even a hidden
+/// temporary file.
+fn assert_recorded_failure(url: &str, token: &str, drop: &Path, reason: &str) {
+    let path = format!("{url}/api/bulletins/2021-07-29/sang");
+    let (status, body) = call_json("POST", &format!("{path}/build"), token, None);
+    assert_eq!(status, 422, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot write into the drop folder") && detail.contains(reason),
+        "{detail}"
+    );
+    let (_, view) = call_json("GET", &path, token, None);
+    let run = &view["runs"][0];
+    assert_eq!(run["status"], "failed", "{view}");
+    assert!(run["error"].as_str().unwrap().contains(reason), "{view}");
+    assert_eq!(view["audio"], false, "{view}");
+    assert!(files_in(drop).is_empty(), "{:?}", files_in(drop));
+}
+
+#[test]
+fn a_full_drop_folder_is_a_recorded_failure_of_the_server_and_the_next_build_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop = dir.path().join("drop");
+    let (config, token) = approved_station(dir.path(), &drop);
+    // A "full disk": a file-size limit on the server process stops the
+    // bulletin's WAV (a few MB) while it is staged in the drop folder. This
+    // works as root too, where a read-only folder does not stop writes.
+    // SIGXFSZ is ignored so the write fails with EFBIG instead of killing
+    // the server; the database and the small sidecars stay under the limit.
+    let limited = serve_command(
+        dir.path(),
+        &config,
+        &[
+            "bash",
+            "-c",
+            "trap '' XFSZ; ulimit -f 500; exec \"$@\"",
+            "bash",
+        ],
+    );
+    let (server, url) = spawn_serve(limited);
+    assert_recorded_failure(&url, &token, &drop, "File too large");
+    // SIGKILL is enough: the failed run is recorded.
+    std::mem::drop(server);
+
+    // Room again: the next build delivers the four files.
+    let (_server, url) = spawn_serve(serve_command(dir.path(), &config, &[]));
+    let (status, run) = call_json(
+        "POST",
+        &format!("{url}/api/bulletins/2021-07-29/sang/build"),
+        &token,
+        None,
+    );
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "built", "{run}");
+    let names: Vec<String> = files_in(&drop)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "BANTIN_2021-07-29_sang.json",
+            "BANTIN_2021-07-29_sang.manifest.json",
+            "BANTIN_2021-07-29_sang.txt",
+            "BANTIN_2021-07-29_sang.wav"
+        ]
+    );
+}
+
+#[test]
+fn a_read_only_drop_folder_is_a_recorded_failure_of_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let drop = dir.path().join("drop");
+    let (config, token) = approved_station(dir.path(), &drop);
+    std::fs::set_permissions(&drop, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut command = serve_command(dir.path(), &config, &[]);
+    if is_root() {
+        // Root writes into a read-only folder regardless; the service runs
+        // as an unprivileged user instead, owning its data directory but not
+        // the drop folder (as a playout folder it may only read).
+        const NOBODY: u32 = 65_534;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        chown_all(&dir.path().join("data"), NOBODY);
+        command.uid(NOBODY).gid(NOBODY);
+    }
+    let (_server, url) = spawn_serve(command);
+    assert_recorded_failure(&url, &token, &drop, "Permission denied");
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // A file this process makes is owned by its effective user.
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
+}
+
+fn chown_all(path: &Path, owner: u32) {
+    std::os::unix::fs::chown(path, Some(owner), Some(owner)).unwrap();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_all(&entry.unwrap().path(), owner);
+        }
+    }
 }

@@ -4,9 +4,8 @@
 //! checks through `app(state).oneshot(req)`.
 
 use std::io::{Read, Write};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,152 +20,14 @@ use bantin::voice::Voices;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::util::{bantin, example_article};
+use crate::util::{Running, TestServer, bantin, example_article, request, serve_command};
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
-/// A server running in this process on its own runtime thread.
-struct TestServer {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
 
 fn config(data: &Path) -> Config {
     Config {
         data_dir: data.to_path_buf(),
         ..Config::default()
-    }
-}
-
-impl TestServer {
-    fn start(data: &Path, config: Config, synthesizer: Option<Arc<dyn Synthesizer>>) -> TestServer {
-        let store = Store::open(data).unwrap();
-        let mut state = AppState::new(store, config, Voices::builtin()).unwrap();
-        if let Some(synthesizer) = synthesizer {
-            state = state.with_synthesizer(synthesizer);
-        }
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                bantin::server::serve(listener, state, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr: SocketAddr = addr_rx.recv().unwrap();
-        TestServer {
-            url: format!("http://{addr}"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// Graceful shutdown: returns when the server and its jobs have stopped.
-    fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap();
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build(),
-    )
-}
-
-/// Status, headers we look at and body of one request.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{e}: {} {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Asserts the status and the `{error, detail}` body of an error.
-    fn assert_error(&self, status: u16, context: &str) {
-        assert_eq!(
-            self.status,
-            status,
-            "{context}: {}",
-            String::from_utf8_lossy(&self.body)
-        );
-        let body = self.json();
-        assert!(
-            body["error"].is_string() && body["detail"].is_string(),
-            "{context}: {body}"
-        );
-    }
-}
-
-fn request(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> Reply {
-    let mut builder = ureq::http::Request::builder().method(method).uri(url);
-    if let Some(token) = token {
-        builder = builder.header("Authorization", format!("Bearer {token}"));
-    }
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let request = builder
-        .body(body.map(<[u8]>::to_vec).unwrap_or_default())
-        .unwrap();
-    let mut response = agent().run(request).unwrap();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(200 * 1024 * 1024)
-        .read_to_vec()
-        .unwrap();
-    Reply {
-        status,
-        headers,
-        body,
     }
 }
 
@@ -228,24 +89,35 @@ fn wav_facts(bytes: &[u8]) -> (u32, u16, u16, f64) {
     )
 }
 
-/// Every file in the data directory is the database, or a whole audio file
-/// whose name is the SHA-256 of its bytes.
-fn assert_no_half_files(data: &Path) {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                walk(&path, out);
+                folders.push(path);
             } else {
                 out.push(path);
             }
         }
     }
-    let mut files = Vec::new();
-    walk(data, &mut files);
-    for file in files {
+    out
+}
+
+/// Every file in the data directory is the database, a whole audio file
+/// whose name is the SHA-256 of its bytes, or a whole cue cache entry (no
+/// temporary entry file: those a killed render left are gone after a
+/// restart).
+fn assert_no_half_files(data: &Path) {
+    for file in files_below(data) {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("bantin.sqlite3") {
+            continue;
+        }
+        if file.starts_with(data.join("cache")) {
+            assert_whole_cache_entry(&file);
             continue;
         }
         assert_eq!(
@@ -263,6 +135,35 @@ fn assert_no_half_files(data: &Path) {
         );
         wav_facts(&bytes);
     }
+}
+
+/// A cue cache entry: `cache/<2 hex>/<64 hex>.wav`, a float WAV whose
+/// header sizes match its length.
+fn assert_whole_cache_entry(file: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let folder = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    let hash = name.strip_suffix(".wav").unwrap_or_else(|| {
+        panic!("{} is not a cache entry", file.display());
+    });
+    assert!(
+        hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) && hash[..2] == *folder,
+        "{} is not a cache entry",
+        file.display()
+    );
+    let bytes = std::fs::read(file).unwrap();
+    let size = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    assert!(
+        bytes.len() >= 44 && size(4) + 8 == bytes.len() && size(40) + 44 == bytes.len(),
+        "{} is not whole",
+        file.display()
+    );
+    let reader = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(reader.spec().sample_format, hound::SampleFormat::Float);
 }
 
 #[test]
@@ -499,37 +400,11 @@ fn upload_review_script_render_with_espeak_then_restart_keeps_everything() {
     assert_no_half_files(data);
 }
 
-/// Starts `bantin serve` and returns it with its base URL.
-fn spawn_serve(data: &Path) -> (Child, String) {
-    let mut child = bantin()
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("BANTIN_JOB_CONCURRENCY", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    let mut byte = [0u8; 1];
-    let url = loop {
-        assert_eq!(
-            stderr.read(&mut byte).unwrap(),
-            1,
-            "serve ended before listening: {seen}"
-        );
-        seen.push(byte[0] as char);
-        if seen.ends_with('\n') {
-            if let Some(rest) = seen.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-            seen.clear();
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (child, url)
+/// Starts `bantin serve` running one job at a time.
+fn spawn_serve(data: &Path) -> (Running, String) {
+    let mut command = serve_command(data);
+    command.env("BANTIN_JOB_CONCURRENCY", "1");
+    crate::util::spawn_serve(command)
 }
 
 #[test]
@@ -565,10 +440,39 @@ fn kill_9_mid_render_then_restart_completes_the_job_without_half_files() {
         j["state"] == "running" && j["cue_done"].as_i64().unwrap() >= 2
     });
     assert!(running["cue_done"].as_i64() < running["cue_total"].as_i64());
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
+
+    // A killed render may leave temporary cue cache files; the next start
+    // removes those clearly abandoned (older than a minute: a writer in
+    // another process is not disturbed). Age the ones this kill left (there
+    // may be none) and plant one, as if the restart came two minutes later.
+    let cache = data.join("cache");
+    assert!(
+        files_below(&cache).len() >= 2,
+        "the first attempt cached its finished cues"
+    );
+    let planted = cache.join("00/.entry-planted.part");
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, b"RIFF and half an entry").unwrap();
+    let left: Vec<PathBuf> = files_below(&cache)
+        .into_iter()
+        .filter(|p| bantin::cache::is_temporary(p))
+        .collect();
+    let two_minutes_ago = std::time::SystemTime::now() - Duration::from_secs(120);
+    for file in &left {
+        std::fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+    }
 
     let (mut child, url) = spawn_serve(data);
+    for file in &left {
+        assert!(!file.exists(), "{} survived the restart", file.display());
+    }
     let done = wait_for_job(&url, &reader, job, |j| j["state"] == "done");
     assert_eq!(done["attempts"], 2, "{done}");
     let audio = request(
@@ -593,11 +497,11 @@ fn kill_9_mid_render_then_restart_completes_the_job_without_half_files() {
 
     // SIGTERM: a graceful stop with a zero exit status.
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
     assert_no_half_files(data);
 }
 
