@@ -1,7 +1,8 @@
-//! The cue audio cache on disk: one file per cue, named by a SHA-256 of the
-//! backend fingerprint (backend and every voice parameter), the output rate,
-//! the breath pause and the spoken text, so editing one sentence
-//! re-synthesizes one cue. Entries are 32-bit float WAV at the output rate,
+//! The speech cache on disk: one file per breath group, named by a SHA-256
+//! of the backend fingerprint (backend and every voice parameter), the
+//! output rate and the spoken text, so editing one sentence speaks only its
+//! breath groups again. Entries are 32-bit float WAV at the output rate,
+//! trimmed of the backend's silence,
 //! written to a temporary file and renamed into place: a killed render
 //! leaves no truncated entry, only its temporary file, which the next
 //! `Cache::open` removes once it is clearly abandoned. Only audio that passed
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::audio::Pcm;
 
 /// Bumped when the stored audio changes for the same key (trimming, format).
-const LAYOUT: &str = "bantin-cue-cache-1";
+const LAYOUT: &str = "bantin-cue-cache-2";
 
 /// A temporary entry file untouched for this long belongs to a writer that
 /// died (a killed render). A live writer finishes an entry (one cue, a few
@@ -168,7 +169,10 @@ impl Cache {
             .tempfile_in(dir)
             .map_err(io)?;
         temp.write_all(&entry_bytes(pcm)).map_err(io)?;
-        temp.as_file().sync_all().map_err(io)?;
+        // No fsync: the rename makes a whole entry appear at once to every
+        // reader, and what a power cut might leave (an empty or short file)
+        // fails the size checks of `read_entry` and is spoken again. A sync
+        // per breath group would cost more than speaking it with espeak-ng.
         temp.persist(&path).map_err(|e| io(e.error))?;
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audio::{self, Loudness, LoudnessTarget, Pcm, Segment, wav::BitDepth};
+use crate::audio::{self, LoudnessReport, LoudnessTarget, Pcm, Segment, wav::BitDepth};
 use crate::cache::{Cache, Key};
 use crate::ingest::{self, Article, IngestError};
 use crate::normalize::Normalizer;
@@ -94,7 +94,8 @@ pub enum RenderError {
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub pcm: Pcm,
-    pub loudness: Loudness,
+    /// Every loudness figure of the levelled programme.
+    pub loudness: LoudnessReport,
     pub script: Script,
     pub stats: RenderStats,
 }
@@ -188,7 +189,7 @@ pub fn render_with(
         .collect();
     let rate = settings.sample_rate_hz;
     let mut program = audio::assemble(&segments, rate);
-    let loudness = audio::normalize(&mut program.pcm, settings.loudness)?;
+    let loudness = audio::level(&mut program.pcm, settings.loudness)?;
     let mut script = script.clone();
     script.apply_measured(&program.placements, program.pcm.duration());
     Ok(Rendered {
@@ -202,12 +203,18 @@ pub fn render_with(
 /// The speech of each cue, in the order given, at the output rate: the one
 /// place where cues become audio, for article renders and bulletins alike.
 ///
-/// Cues are spoken in parallel, up to `options.max_parallel` and the
-/// backend's own bound. Each cue is first looked up in `options.cache`; a
-/// cue the backend speaks is added to it. Progress counts finished cues out
-/// of `cues.len()`, and `progress.cancelled()` is checked before each cue.
-/// The first failing cue in the given order fails the whole: later cues may
-/// have been spoken (and cached), but no partial result is returned.
+/// The unit of work is the breath group: each is looked up in
+/// `options.cache` (so editing one sentence re-speaks only its breath
+/// groups), and the missing ones are spoken in batches
+/// ([`Synthesizer::synthesize_batch`]: one espeak-ng run for many) by up to
+/// `options.max_parallel` workers within the backend's own bound, each batch
+/// as long as the others so the workers finish together. Every breath group
+/// the backend speaks is resampled, trimmed of the backend's own silence and
+/// added to the cache; a cue is its breath groups joined by the breath pause.
+/// Progress counts finished cues out of `cues.len()`; `progress.cancelled()`
+/// is checked before each batch. The first failing cue in the given order
+/// fails the whole: later breath groups may have been spoken (and cached),
+/// but no partial result is returned.
 ///
 /// # Errors
 /// [`RenderError::Synth`] or [`RenderError::Resample`] naming the cue by its
@@ -223,20 +230,50 @@ pub fn speak_cues(
     if total == 0 {
         return Ok((Vec::new(), RenderStats::default()));
     }
-    let workers = options
-        .max_parallel
-        .min(synthesizer.max_parallel())
-        .clamp(1, total);
+    let rate = settings.sample_rate_hz;
     let fingerprint = synthesizer.fingerprint();
+    let fingerprint = fingerprint.as_str();
+    // Every breath group of every cue, in script order.
+    let groups: Vec<BreathGroup<'_>> = cues
+        .iter()
+        .enumerate()
+        .flat_map(|(cue, c)| {
+            c.parts.iter().map(move |text| BreathGroup {
+                cue,
+                cue_id: c.id,
+                text,
+                key: cache_key(fingerprint, settings, text),
+            })
+        })
+        .collect();
+    let mut speech: Vec<Option<Result<Pcm, RenderError>>> = groups
+        .iter()
+        .map(|g| options.cache.and_then(|c| c.get(&g.key)).map(Ok))
+        .collect();
+    let mut remaining = vec![0usize; total];
+    for (group, found) in groups.iter().zip(&speech) {
+        if found.is_none() {
+            remaining[group.cue] += 1;
+        }
+    }
+    let cached = remaining.iter().filter(|&&n| n == 0).count();
+    let missing: Vec<usize> = (0..groups.len()).filter(|&i| speech[i].is_none()).collect();
+    let workers = options.max_parallel.min(synthesizer.max_parallel()).max(1);
+    let batches = batches(&missing, &groups, workers, synthesizer.batch_size());
+
+    // Cues wholly from the cache are done before any speaking starts.
+    let done = AtomicUsize::new(cached);
+    if cached > 0 {
+        progress.cue_done(cached, total);
+    }
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let cached = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let cancelled = AtomicBool::new(false);
-    let results: Vec<Mutex<Option<Result<Pcm, RenderError>>>> =
-        (0..total).map(|_| Mutex::new(None)).collect();
+    let remaining: Vec<AtomicUsize> = remaining.into_iter().map(AtomicUsize::new).collect();
+    let spoken: Vec<Mutex<Option<Result<Pcm, RenderError>>>> =
+        (0..groups.len()).map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
-        for _ in 0..workers {
+        for _ in 0..workers.min(batches.len()) {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
                     if progress.cancelled() {
@@ -244,47 +281,51 @@ pub fn speak_cues(
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(cue) = cues.get(index) else {
+                    let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let key = Key::new(
-                        &fingerprint,
-                        settings.sample_rate_hz,
-                        settings.pauses.between_breath_groups,
-                        &cue.parts,
-                    );
-                    let result = match options.cache.and_then(|c| c.get(&key)) {
-                        Some(pcm) => {
-                            cached.fetch_add(1, Ordering::Relaxed);
-                            Ok(pcm)
+                    let results = speak_batch(batch, &groups, synthesizer, rate);
+                    for (&index, result) in batch.iter().zip(results) {
+                        let group = &groups[index];
+                        let failed = result.is_err();
+                        if let (Ok(pcm), Some(cache)) = (&result, options.cache)
+                            && let Err(e) = cache.put(&group.key, pcm)
+                        {
+                            // A cache that cannot be written costs speed, not output.
+                            tracing::warn!("{e}");
                         }
-                        None => speak_cue(cue, synthesizer, settings).inspect(|pcm| {
-                            if let Some(cache) = options.cache
-                                && let Err(e) = cache.put(&key, pcm)
-                            {
-                                // A cache that cannot be written costs speed, not output.
-                                tracing::warn!("{e}");
-                            }
-                        }),
-                    };
-                    let failed = result.is_err();
-                    *results[index].lock().expect("no worker panics holding it") = Some(result);
-                    if failed {
-                        stop.store(true, Ordering::Relaxed);
-                    } else {
-                        progress.cue_done(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                        *spoken[index].lock().expect("no worker panics holding it") = Some(result);
+                        if failed {
+                            stop.store(true, Ordering::Relaxed);
+                        } else if remaining[group.cue].fetch_sub(1, Ordering::AcqRel) == 1 {
+                            progress.cue_done(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                        }
                     }
                 }
             });
         }
     });
-    let mut speech = Vec::with_capacity(total);
-    for result in results {
-        match result.into_inner().expect("no worker panicked") {
-            Some(Ok(pcm)) => speech.push(pcm),
+    for (slot, result) in speech.iter_mut().zip(spoken) {
+        if let Some(result) = result.into_inner().expect("no worker panicked") {
+            *slot = Some(result);
+        }
+    }
+    // Join each cue's breath groups; the first failure in script order wins.
+    let breath = audio::samples_for(rate, settings.pauses.between_breath_groups);
+    let mut out: Vec<Vec<f32>> = vec![Vec::new(); total];
+    let mut started = vec![false; total];
+    for (group, result) in groups.iter().zip(speech) {
+        match result {
+            Some(Ok(pcm)) => {
+                let samples = &mut out[group.cue];
+                if started[group.cue] {
+                    samples.resize(samples.len() + breath, 0.0);
+                }
+                started[group.cue] = true;
+                samples.extend_from_slice(&pcm.samples);
+            }
             Some(Err(e)) => return Err(e),
-            // Not reached: a worker stopped because of a later failure or a cancel.
+            // Not spoken: a worker stopped because of a failure or a cancel.
             None => {
                 if cancelled.load(Ordering::Relaxed) {
                     return Err(RenderError::Cancelled);
@@ -292,13 +333,14 @@ pub fn speak_cues(
             }
         }
     }
-    if speech.len() != total {
-        // Every missing cue is explained by a failure or a cancel above.
+    if stop.load(Ordering::Relaxed) {
+        // Every unspoken breath group is explained by a failure or a cancel above.
         return Err(RenderError::Cancelled);
     }
-    let cached = cached.into_inner();
     Ok((
-        speech,
+        out.into_iter()
+            .map(|samples| Pcm::new(rate, samples))
+            .collect(),
         RenderStats {
             cues: total,
             cached,
@@ -307,36 +349,97 @@ pub fn speak_cues(
     ))
 }
 
-/// One cue's speech at the output rate: each breath group synthesized,
-/// resampled, trimmed of the backend's own silence, joined by breath pauses.
-fn speak_cue(
-    cue: &Cue,
+/// The cache key of one breath group spoken by the backend `fingerprint`
+/// under `settings`.
+pub fn cache_key(fingerprint: &str, settings: &AudioSettings, text: &str) -> Key {
+    Key::new(
+        fingerprint,
+        settings.sample_rate_hz,
+        Duration::ZERO,
+        std::slice::from_ref(&text.to_string()),
+    )
+}
+
+/// One breath group of a cue and its cache key.
+struct BreathGroup<'a> {
+    /// Index of its cue in the list being spoken…
+    cue: usize,
+    /// …and that cue's id, for errors.
+    cue_id: usize,
+    text: &'a String,
+    key: Key,
+}
+
+/// Splits the breath groups to speak (indices into `groups`, in script
+/// order) into runs of neighbours: at least one per worker, none longer than
+/// the backend's batch size, of about equal length in characters so the
+/// workers finish together.
+fn batches(
+    missing: &[usize],
+    groups: &[BreathGroup<'_>],
+    workers: usize,
+    batch_size: usize,
+) -> Vec<Vec<usize>> {
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let count = workers
+        .max(missing.len().div_ceil(batch_size.max(1)))
+        .min(missing.len());
+    let weight = |i: usize| groups[i].text.chars().count().max(1);
+    let total: usize = missing.iter().map(|&i| weight(i)).sum();
+    let mut out: Vec<Vec<usize>> = Vec::with_capacity(count);
+    let mut current = Vec::new();
+    let mut filled = 0;
+    for &index in missing {
+        current.push(index);
+        filled += weight(index);
+        // Batch k closes once the groups so far hold k + 1 shares of the text.
+        if current.len() >= batch_size.max(1) || filled * count >= total * (out.len() + 1) {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Speaks one batch of breath groups, each resampled to `rate` and trimmed.
+/// A batch the backend fails is spoken again group by group, so the error
+/// names the breath group at fault and the groups before it still count.
+fn speak_batch(
+    batch: &[usize],
+    groups: &[BreathGroup<'_>],
     synthesizer: &dyn Synthesizer,
-    settings: &AudioSettings,
-) -> Result<Pcm, RenderError> {
-    let rate = settings.sample_rate_hz;
-    let mut samples = Vec::new();
-    for (part_index, part) in cue.parts.iter().enumerate() {
-        let pcm = synthesizer
-            .synthesize(part)
-            .map_err(|source| RenderError::Synth {
-                cue: cue.id,
-                text: part.clone(),
+    rate: u32,
+) -> Vec<Result<Pcm, RenderError>> {
+    let texts: Vec<&str> = batch.iter().map(|&i| groups[i].text.as_str()).collect();
+    let answers = match synthesizer.synthesize_batch(&texts) {
+        Ok(pcms) if pcms.len() == texts.len() => pcms.into_iter().map(Ok).collect(),
+        _ if texts.len() > 1 => texts.iter().map(|t| synthesizer.synthesize(t)).collect(),
+        Ok(_) => vec![Err(SynthError::BadAudio {
+            backend: synthesizer.fingerprint(),
+            reason: "no audio for the text".into(),
+        })],
+        Err(e) => vec![Err(e)],
+    };
+    batch
+        .iter()
+        .zip(answers)
+        .map(|(&index, answer)| {
+            let group = &groups[index];
+            let cue = group.cue_id;
+            let pcm = answer.map_err(|source| RenderError::Synth {
+                cue,
+                text: group.text.clone(),
                 source,
             })?;
-        let pcm = audio::resample(pcm, rate).map_err(|source| RenderError::Resample {
-            cue: cue.id,
-            source,
-        })?;
-        if part_index > 0 {
-            samples.resize(
-                samples.len() + audio::samples_for(rate, settings.pauses.between_breath_groups),
-                0.0,
-            );
-        }
-        samples.extend_from_slice(audio::trim_silence(&pcm.samples));
-    }
-    Ok(Pcm::new(rate, samples))
+            let pcm = audio::resample(pcm, rate)
+                .map_err(|source| RenderError::Resample { cue, source })?;
+            Ok(Pcm::new(rate, audio::trim_silence(&pcm.samples).to_vec()))
+        })
+        .collect()
 }
 
 /// The rendered audio as Broadcast WAV: `bext` with the title folded to
@@ -351,7 +454,7 @@ pub fn broadcast_wav(
     originator: &str,
     at: jiff::civil::DateTime,
 ) -> Result<Vec<u8>, RenderError> {
-    let report = audio::report(&rendered.pcm, rendered.loudness)?;
+    let report = rendered.loudness;
     let finite = |v: f64| v.is_finite().then_some(v);
     let bext = audio::wav::Bext {
         description: rendered.script.title.clone(),
@@ -431,6 +534,30 @@ mod tests {
         assert_eq!(last.end, rendered.pcm.duration());
         let starts: Vec<_> = rendered.script.cues.iter().map(|c| c.start).collect();
         assert!(starts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn batches_cover_every_group_in_order_and_share_the_work() {
+        let texts: Vec<String> = (0..40).map(|i| "chữ ".repeat(1 + i % 7)).collect();
+        let groups: Vec<BreathGroup<'_>> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| BreathGroup {
+                cue: i / 3,
+                cue_id: i / 3,
+                text,
+                key: Key::new("f", 1, Duration::ZERO, std::slice::from_ref(text)),
+            })
+            .collect();
+        let missing: Vec<usize> = (0..40).filter(|i| i % 5 != 0).collect();
+        for (workers, size) in [(1, 1), (2, 32), (2, 5), (4, 3), (8, 100)] {
+            let out = batches(&missing, &groups, workers, size);
+            assert_eq!(out.concat(), missing, "workers {workers}, size {size}");
+            assert!(out.iter().all(|b| !b.is_empty() && b.len() <= size));
+            assert!(out.len() >= workers.min(missing.len()) - 1, "{out:?}");
+        }
+        assert_eq!(batches(&missing, &groups, 2, 32).len(), 2);
+        assert!(batches(&[], &groups, 2, 32).is_empty());
     }
 
     #[test]

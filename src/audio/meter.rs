@@ -38,7 +38,10 @@ pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
         std::thread::scope(|scope| {
             let peak = scope.spawn(|| self::true_peak(samples, rate_hz));
             let energies = sub_block_energies(samples, rate_hz);
-            (energies, peak.join().expect("the true-peak reader does not panic"))
+            (
+                energies,
+                peak.join().expect("the true-peak reader does not panic"),
+            )
         })
     } else {
         (sub_block_energies(samples, rate_hz), sample_peak(samples))

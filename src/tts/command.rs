@@ -160,14 +160,7 @@ impl Synthesizer for CommandVoice {
     }
 
     fn check(&self) -> Result<(), SynthError> {
-        let found = if self.program.contains('/') {
-            std::path::Path::new(&self.program).is_file()
-        } else {
-            std::env::var_os("PATH").is_some_and(|paths| {
-                std::env::split_paths(&paths).any(|dir| dir.join(&self.program).is_file())
-            })
-        };
-        if found {
+        if super::process::installed(&self.program) {
             Ok(())
         } else {
             Err(SynthError::Unavailable {

@@ -222,16 +222,28 @@ impl Synthesizer for Espeak {
         Ok(out)
     }
 
+    fn batch_size(&self) -> usize {
+        // Enough to speak an article in a run or two per core; small enough
+        // that progress moves and a cancel is heard within a second.
+        32
+    }
+
     fn max_parallel(&self) -> usize {
         // One short-lived process per call: as many as there are cores.
         std::thread::available_parallelism().map_or(2, |n| n.get())
     }
 
     fn check(&self) -> Result<(), SynthError> {
-        let mut command = Command::new(&self.program);
-        command.arg("--version");
-        run(command, b"", Duration::from_secs(10))
-            .map(|_| ())
-            .map_err(|e| self.error(e))
+        if super::process::installed(&self.program) {
+            Ok(())
+        } else {
+            Err(SynthError::Unavailable {
+                backend: format!("espeak-ng (voice {})", self.voice),
+                reason: format!(
+                    "{} is not installed (Debian: apt-get install espeak-ng)",
+                    self.program
+                ),
+            })
+        }
     }
 }

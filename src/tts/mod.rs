@@ -38,6 +38,7 @@ pub trait Synthesizer: Send + Sync {
     /// costly start (a program run per call) speak them in one go; the
     /// default speaks them one by one. An error may stand for the whole
     /// batch: callers speak the texts one by one to find the one at fault.
+    /// Callers send at most [`Synthesizer::batch_size`] texts.
     ///
     /// # Errors
     /// [`SynthError`] naming what failed.
@@ -50,6 +51,12 @@ pub trait Synthesizer: Send + Sync {
     /// # Errors
     /// [`SynthError::Unavailable`] saying what is missing.
     fn check(&self) -> Result<(), SynthError>;
+
+    /// How many texts one [`Synthesizer::synthesize_batch`] call should
+    /// take: more than one only where a batch saves a costly start.
+    fn batch_size(&self) -> usize {
+        1
+    }
 
     /// How many calls may run at once (a process per call is cheap for
     /// espeak-ng; a neural model per call is not).

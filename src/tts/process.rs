@@ -27,6 +27,19 @@ pub enum ProcessError {
     },
 }
 
+/// Whether `program` (a path, or a name looked up in `PATH`) is a file that
+/// could be run. Cheaper than running it: a check before every render costs
+/// nothing noticeable.
+pub fn installed(program: &str) -> bool {
+    if program.contains('/') {
+        std::path::Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+        })
+    }
+}
+
 /// Runs `command` with `stdin` as its input; returns its stdout.
 ///
 /// # Errors
