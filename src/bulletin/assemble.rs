@@ -981,21 +981,7 @@ fit = {fit}
         config: &BulletinConfig,
         items: Vec<BulletinItem>,
     ) -> Result<Assembled, AssembleError> {
-        let voices = Voices::builtin();
-        let normalizer = Normalizer::builtin().unwrap();
-        let settings = AudioSettings::default();
-        let request = Request {
-            config,
-            slot: &config.slots[0],
-            date: Date::new(2021, 7, 29).unwrap(),
-            items,
-            voice: voices.get("vi").unwrap(),
-            normalizer: &normalizer,
-            settings: &settings,
-            trigger: "test".into(),
-            options: RenderOptions::default(),
-        };
-        assemble(&request, &Fake::default(), &())
+        build_with(config, items, &Fake::default(), None, &())
     }
 
     #[test]
