@@ -5,6 +5,9 @@
 //! between items, sign-off, outro jingle (fading in). Speech and jingles are
 //! first brought to the same loudness, then the whole is levelled to the R128
 //! target with `audio::normalize`, so the bulletin meets it as one programme.
+//! The speech of every part comes from one pass of `pipeline::speak_cues`,
+//! the same loop article renders use: parallel, through the cue cache, with
+//! progress counted over the whole bulletin.
 //!
 //! Delivery writes the Broadcast WAV, the script (JSON and announcer text)
 //! and a manifest into the drop folder. Every file is first written in full
@@ -263,11 +266,13 @@ impl Spoken {
     }
 }
 
-/// Builds the programme of one bulletin.
+/// Builds the programme of one bulletin. Progress counts the cues of the
+/// greeting, every item and the sign-off together.
 ///
 /// # Errors
 /// [`AssembleError`] naming the part that failed: no items, an unreadable
-/// jingle, a cue the backend could not speak, a silent programme.
+/// jingle, a cue the backend could not speak (with its part: greeting, item
+/// ID or sign-off), a silent programme, a cancel.
 pub fn assemble(
     request: &Request<'_>,
     synthesizer: &dyn Synthesizer,
@@ -976,21 +981,7 @@ fit = {fit}
         config: &BulletinConfig,
         items: Vec<BulletinItem>,
     ) -> Result<Assembled, AssembleError> {
-        let voices = Voices::builtin();
-        let normalizer = Normalizer::builtin().unwrap();
-        let settings = AudioSettings::default();
-        let request = Request {
-            config,
-            slot: &config.slots[0],
-            date: Date::new(2021, 7, 29).unwrap(),
-            items,
-            voice: voices.get("vi").unwrap(),
-            normalizer: &normalizer,
-            settings: &settings,
-            trigger: "test".into(),
-            options: RenderOptions::default(),
-        };
-        assemble(&request, &Fake::default(), &())
+        build_with(config, items, &Fake::default(), None, &())
     }
 
     #[test]

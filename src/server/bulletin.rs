@@ -1,6 +1,7 @@
 //! The bulletin wired into the service: the scheduler's [`Job`] reads the
 //! approved articles from the store and assembles them with the service's
-//! voices and audio settings into the drop folder; the store is its run log.
+//! voices, audio settings and cue cache into the drop folder; the store is
+//! its run log.
 //! `bantin serve` runs the scheduler beside the render jobs; `bantin
 //! bulletin` uses the same job for one (date, slot).
 
