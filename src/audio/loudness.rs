@@ -36,22 +36,17 @@ pub struct Loudness {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoudnessError {
-    #[error("loudness measurement failed: {0}")]
-    Measure(String),
     #[error("the programme is silent; there is nothing to level")]
     Silent,
 }
 
 /// Measures integrated loudness and true peak.
-///
-/// # Errors
-/// None today; the `Result` keeps room for meters that refuse a rate.
-pub fn measure(pcm: &Pcm) -> Result<Loudness, LoudnessError> {
+pub fn measure(pcm: &Pcm) -> Loudness {
     let analysis = meter::analyse(&pcm.samples, pcm.sample_rate_hz, true);
-    Ok(Loudness {
+    Loudness {
         integrated_lufs: analysis.integrated_lufs(),
         true_peak_dbtp: analysis.true_peak_dbtp(),
-    })
+    }
 }
 
 /// Every loudness figure a Broadcast WAV `bext` chunk carries.
@@ -68,16 +63,13 @@ pub struct LoudnessReport {
 /// measured on `pcm` by [`normalize`] or [`measure`]) with the loudness
 /// range and the largest momentary (400 ms) and short-term (3 s) loudness,
 /// read every 100 ms. Skips the true-peak oversampling, the costly part.
-///
-/// # Errors
-/// None today; see [`measure`].
-pub fn report(pcm: &Pcm, loudness: Loudness) -> Result<LoudnessReport, LoudnessError> {
+pub fn report(pcm: &Pcm, loudness: Loudness) -> LoudnessReport {
     let analysis = meter::analyse(&pcm.samples, pcm.sample_rate_hz, false);
-    Ok(LoudnessReport {
+    LoudnessReport {
         integrated_lufs: loudness.integrated_lufs,
         true_peak_dbtp: loudness.true_peak_dbtp,
         ..full_report(&analysis)
-    })
+    }
 }
 
 fn from_db(db: f64) -> f64 {
@@ -246,7 +238,7 @@ mod tests {
     fn the_reported_loudness_is_what_a_new_measurement_finds() {
         let mut pcm = tone(48_000, 5.0, 0.05);
         let reported = normalize(&mut pcm, LoudnessTarget::default()).unwrap();
-        let again = measure(&pcm).unwrap();
+        let again = measure(&pcm);
         assert!((reported.integrated_lufs - again.integrated_lufs).abs() < 0.01);
         assert!((reported.true_peak_dbtp - again.true_peak_dbtp).abs() < 0.01);
     }
@@ -259,7 +251,7 @@ mod tests {
             *s *= if (i / 44_100) % 2 == 0 { 1.0 } else { 0.3 };
         }
         let reported = level(&mut pcm, LoudnessTarget::default()).unwrap();
-        let again = report(&pcm, measure(&pcm).unwrap()).unwrap();
+        let again = report(&pcm, measure(&pcm));
         for (a, b) in [
             (reported.integrated_lufs, again.integrated_lufs),
             (reported.true_peak_dbtp, again.true_peak_dbtp),

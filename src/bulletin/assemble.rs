@@ -26,7 +26,7 @@ use serde::Serialize;
 use super::config::{BulletinConfig, Slot};
 use super::fit::{self, Fit, Verdict};
 use super::spoken_date::{self, TemplateValues};
-use crate::audio::{self, Loudness, Pcm, wav};
+use crate::audio::{self, LoudnessReport, Pcm, wav};
 use crate::ingest::IngestError;
 use crate::normalize::{self, Normalizer, Token};
 use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions, RenderStats};
@@ -131,7 +131,8 @@ pub struct Request<'a> {
 #[derive(Debug, Clone)]
 pub struct Assembled {
     pub pcm: Pcm,
-    pub loudness: Loudness,
+    /// Every loudness figure of the levelled bulletin.
+    pub loudness: LoudnessReport,
     /// Measured times; the greeting is the first cue.
     pub script: Script,
     pub manifest: Manifest,
@@ -450,7 +451,7 @@ pub fn assemble(
     }
 
     let mut pcm = Pcm::new(rate, timeline.samples);
-    let loudness = audio::normalize(&mut pcm, target)?;
+    let loudness = audio::level(&mut pcm, target)?;
     let total = pcm.duration();
     for (index, cue) in cues.iter_mut().enumerate() {
         cue.id = index + 1;
@@ -555,11 +556,7 @@ fn part(kind: &'static str, file: Option<&Path>, (start, end): (Duration, Durati
 /// loudness only: the true peak is the final levelling's concern, and
 /// measuring it here would cost another oversampled pass over the speech.
 fn gain_to(pcm: &Pcm, lufs: f64) -> Result<f32, AssembleError> {
-    let measure_err = |e: ebur128::Error| audio::LoudnessError::Measure(e.to_string());
-    let mut meter =
-        ebur128::EbuR128::new(1, pcm.sample_rate_hz, ebur128::Mode::I).map_err(measure_err)?;
-    meter.add_frames_f32(&pcm.samples).map_err(measure_err)?;
-    let measured = meter.loudness_global().map_err(measure_err)?;
+    let measured = audio::meter::analyse(&pcm.samples, pcm.sample_rate_hz, false).integrated_lufs();
     Ok(if measured.is_finite() {
         10f64.powf((lufs - measured) / 20.0) as f32
     } else {
@@ -848,10 +845,10 @@ pub fn deliver(
             origination_date: local.strftime("%Y-%m-%d").to_string(),
             origination_time: local.strftime("%H:%M:%S").to_string(),
             loudness_lufs: finite(assembled.loudness.integrated_lufs),
-            loudness_range_lu: None,
+            loudness_range_lu: finite(assembled.loudness.range_lu),
             max_true_peak_dbtp: finite(assembled.loudness.true_peak_dbtp),
-            max_momentary_lufs: None,
-            max_short_term_lufs: None,
+            max_momentary_lufs: finite(assembled.loudness.max_momentary_lufs),
+            max_short_term_lufs: finite(assembled.loudness.max_short_term_lufs),
             coding_history: format!(
                 "A=PCM,F={},W={},M=mono,T=bantin {}",
                 settings.sample_rate_hz,
