@@ -246,10 +246,7 @@ pub fn speak_cues(
             })
         })
         .collect();
-    let mut speech: Vec<Option<Result<Pcm, RenderError>>> = groups
-        .iter()
-        .map(|g| options.cache.and_then(|c| c.get(&g.key)).map(Ok))
-        .collect();
+    let mut speech = look_up(&groups, options);
     let mut remaining = vec![0usize; total];
     for (group, found) in groups.iter().zip(&speech) {
         if found.is_none() {
@@ -347,6 +344,35 @@ pub fn speak_cues(
             synthesized: total - cached,
         },
     ))
+}
+
+/// Each breath group's audio from the cache, read on as many threads as
+/// the render may use (`None` where there is none).
+fn look_up(
+    groups: &[BreathGroup<'_>],
+    options: &RenderOptions<'_>,
+) -> Vec<Option<Result<Pcm, RenderError>>> {
+    let Some(cache) = options.cache else {
+        return groups.iter().map(|_| None).collect();
+    };
+    let per_thread = groups.len().div_ceil(options.max_parallel.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = groups
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|g| cache.get(&g.key).map(Ok))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().expect("cache readers do not panic"))
+            .collect()
+    })
 }
 
 /// The cache key of one breath group spoken by the backend `fingerprint`
