@@ -315,11 +315,16 @@ pub fn speak_cues(
         match result {
             Some(Ok(pcm)) => {
                 let samples = &mut out[group.cue];
-                if started[group.cue] {
+                if !started[group.cue] {
+                    // The first breath group becomes the cue's buffer: a cue
+                    // of one breath group is not copied at all.
+                    *samples = pcm.samples;
+                    started[group.cue] = true;
+                } else {
+                    samples.reserve(breath + pcm.samples.len());
                     samples.resize(samples.len() + breath, 0.0);
+                    samples.extend_from_slice(&pcm.samples);
                 }
-                started[group.cue] = true;
-                samples.extend_from_slice(&pcm.samples);
             }
             Some(Err(e)) => return Err(e),
             // Not spoken: a worker stopped because of a failure or a cancel.

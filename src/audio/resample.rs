@@ -12,6 +12,9 @@ pub enum ResampleError {
     Rate { from: u32, to: u32, reason: String },
 }
 
+/// A resampler and the (from, to) rates it was planned for.
+type KeptResampler = ((u32, u32), Fft<f32>);
+
 /// Converts `pcm` to `rate_hz`; returns it unchanged when the rate matches.
 ///
 /// # Errors
@@ -31,24 +34,46 @@ pub fn resample(pcm: Pcm, rate_hz: u32) -> Result<Pcm, ResampleError> {
     if pcm.sample_rate_hz == 0 || rate_hz == 0 {
         return Err(fail("a sample rate of zero".into()));
     }
-    let mut resampler = Fft::<f32>::new(
-        pcm.sample_rate_hz as usize,
-        rate_hz as usize,
-        1024,
-        1,
-        FixedSync::Input,
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    let input_len = pcm.samples.len();
-    let input =
-        InterleavedSlice::new(&pcm.samples, 1, input_len).map_err(|e| fail(e.to_string()))?;
+    // Planning the FFTs costs about as much as converting a sentence, and a
+    // render converts many sentences at the same pair of rates: each thread
+    // keeps its last resampler and resets it for the next signal.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<KeptResampler>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let rates = (pcm.sample_rate_hz, rate_hz);
+    LAST.with_borrow_mut(|last| {
+        let resampler = match last {
+            Some((r, resampler)) if *r == rates => {
+                resampler.reset();
+                resampler
+            }
+            _ => {
+                let fresh = Fft::<f32>::new(
+                    pcm.sample_rate_hz as usize,
+                    rate_hz as usize,
+                    1024,
+                    1,
+                    FixedSync::Input,
+                )
+                .map_err(|e| fail(e.to_string()))?;
+                &mut last.insert((rates, fresh)).1
+            }
+        };
+        convert(resampler, &pcm.samples, rate_hz).map_err(fail)
+    })
+}
+
+fn convert(resampler: &mut Fft<f32>, samples: &[f32], rate_hz: u32) -> Result<Pcm, String> {
+    let input_len = samples.len();
+    let input = InterleavedSlice::new(samples, 1, input_len).map_err(|e| e.to_string())?;
     let capacity = resampler.process_all_needed_output_len(input_len);
     let mut output = vec![0.0f32; capacity];
     let mut output_adapter =
-        InterleavedSlice::new_mut(&mut output, 1, capacity).map_err(|e| fail(e.to_string()))?;
+        InterleavedSlice::new_mut(&mut output, 1, capacity).map_err(|e| e.to_string())?;
     let (_, produced) = resampler
         .process_all_into_buffer(&input, &mut output_adapter, input_len, None)
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     output.truncate(produced);
     Ok(Pcm {
         sample_rate_hz: rate_hz,
@@ -59,6 +84,17 @@ pub fn resample(pcm: Pcm, rate_hz: u32) -> Result<Pcm, ResampleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_resampler_starts_afresh() {
+        let tone =
+            |n: usize| -> Vec<f32> { (0..n).map(|i| (i as f32 * 0.05).sin() * 0.4).collect() };
+        let first = resample(Pcm::new(22_050, tone(30_000)), 48_000).unwrap();
+        let other = resample(Pcm::new(22_050, tone(7_000)), 48_000).unwrap();
+        let again = resample(Pcm::new(22_050, tone(30_000)), 48_000).unwrap();
+        assert_eq!(first, again);
+        assert!(other.samples.len() < first.samples.len());
+    }
 
     #[test]
     fn keeps_duration_and_frequency() {

@@ -208,9 +208,10 @@ pub fn encode_bwf(pcm: &Pcm, depth: BitDepth, bext: &Bext) -> Result<Vec<u8>, Wa
         BitDepth::Sixteen => 32_768.0f32,
         BitDepth::TwentyFour => 8_388_608.0,
     };
-    out.reserve(pcm.samples.len() * width);
-    for &s in &pcm.samples {
-        out.extend_from_slice(&to_integer(s, full_scale).to_le_bytes()[..width]);
+    let start = out.len();
+    out.resize(start + pcm.samples.len() * width, 0);
+    for (bytes, &s) in out[start..].chunks_exact_mut(width).zip(&pcm.samples) {
+        bytes.copy_from_slice(&to_integer(s, full_scale).to_le_bytes()[..width]);
     }
     if data_len % 2 == 1 {
         out.push(0);
