@@ -51,19 +51,44 @@ impl Triggers {
 }
 
 /// Whether the lowercase words before a number end with one of `phrases`.
-fn ends_with_any(before: &[String], phrases: &[Vec<String>]) -> bool {
-    phrases
-        .iter()
-        .any(|p| before.len() >= p.len() && before[before.len() - p.len()..] == p[..])
+fn ends_with_any(before: &[&str], phrases: &[Vec<String>]) -> bool {
+    phrases.iter().any(|p| {
+        before.len() >= p.len()
+            && before[before.len() - p.len()..]
+                .iter()
+                .zip(p)
+                .all(|(word, phrase_word)| *word == phrase_word)
+    })
 }
 
 /// A white-space separated piece of text split into leading punctuation, the
-/// core and trailing punctuation; all ranges absolute.
+/// core and trailing punctuation. Punctuation is kept as the slices it came
+/// in (read mark by mark with [`marks`]), so splitting allocates nothing.
 struct Word<'a> {
-    lead: Vec<(Range<usize>, char)>,
+    /// Opening marks before the core, starting at `lead_start`.
+    lead: &'a str,
+    lead_start: usize,
+    /// Absolute byte range of the core.
     core: Range<usize>,
     core_text: &'a str,
-    trail: Vec<(Range<usize>, char)>,
+    /// Closing marks after the core, starting at `core.end`.
+    trail: &'a str,
+}
+
+impl Word<'_> {
+    fn lead_marks(&self) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+        marks(self.lead_start, self.lead)
+    }
+
+    fn trail_marks(&self) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+        marks(self.core.end, self.trail)
+    }
+}
+
+/// Each character of `text` with its absolute range, `text` starting at byte `start`.
+fn marks(start: usize, text: &str) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+    text.char_indices()
+        .map(move |(i, c)| (start + i..start + i + c.len_utf8(), c))
 }
 
 fn is_opening(c: char) -> bool {
@@ -110,8 +135,9 @@ fn pause_mark(c: char) -> &'static str {
 }
 
 fn split_words<'a>(text: &'a str, span: Range<usize>, normalizer: &Normalizer) -> Vec<Word<'a>> {
-    let mut words = Vec::new();
     let part = &text[span.clone()];
+    // A word is at least two bytes with its space, so this rarely regrows.
+    let mut words = Vec::with_capacity(part.len() / 4 + 1);
     for piece in part.split(char::is_whitespace).filter(|p| !p.is_empty()) {
         // `piece` borrows from `part`, so its offset is the pointer distance.
         let start = span.start + (piece.as_ptr() as usize - part.as_ptr() as usize);
@@ -121,7 +147,6 @@ fn split_words<'a>(text: &'a str, span: Range<usize>, normalizer: &Normalizer) -
 }
 
 fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) -> Word<'a> {
-    let mut lead = Vec::new();
     let mut core_start = 0;
     for (i, c) in piece.char_indices() {
         // A minus sign glued to a number is part of it (-3,5).
@@ -129,11 +154,9 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
         if !is_opening(c) || sign {
             break;
         }
-        lead.push((start + i..start + i + c.len_utf8(), c));
         core_start = i + c.len_utf8();
     }
     let mut core_end = piece.len();
-    let mut trail = Vec::new();
     while core_end > core_start {
         let c = piece[..core_end].chars().next_back().expect("non-empty");
         if !is_trailing(c) {
@@ -148,26 +171,25 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
             break;
         }
         core_end -= c.len_utf8();
-        trail.push((start + core_end..start + core_end + c.len_utf8(), c));
     }
-    trail.reverse();
     Word {
-        lead,
+        lead: &piece[..core_start],
+        lead_start: start,
         core: start + core_start..start + core_end,
         core_text: &piece[core_start..core_end],
-        trail,
+        trail: &piece[core_end..],
     }
 }
 
 /// Context handed to the readers of one core.
 struct Around<'a> {
     /// Lowercase cores of every word of the text; this word is `index`.
-    lowered: &'a [String],
+    lowered: &'a [&'a str],
     index: usize,
     /// Lowercase cores of the words before this one (nearest last).
-    before: &'a [String],
+    before: &'a [&'a str],
     /// Lowercase cores of the words after this one (nearest first).
-    after: &'a [String],
+    after: &'a [&'a str],
     /// The written cores of the neighbouring words.
     prev_raw: Option<&'a str>,
     next_raw: Option<&'a str>,
@@ -202,7 +224,7 @@ impl Around<'_> {
     }
 
     fn before_last(&self) -> Option<&str> {
-        self.before.last().map(String::as_str)
+        self.before.last().copied()
     }
 }
 
@@ -243,7 +265,8 @@ fn is_vowel(c: char) -> bool {
 
 pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) -> Expansion {
     let words = split_words(text, span, normalizer);
-    let lowered: Vec<String> = words.iter().map(|w| w.core_text.to_lowercase()).collect();
+    let mut capitalised = String::new();
+    let lowered = lowercase_cores(&words, &mut capitalised);
     let syllable_caps: Vec<bool> = words
         .iter()
         .map(|w| is_caps_word(w.core_text) && is_vietnamese_syllable(w.core_text))
@@ -257,13 +280,13 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
         let lone_dash = word.core.is_empty()
             && word.trail.is_empty()
-            && matches!(word.lead[..], [(_, '-' | '–' | '—')])
+            && matches!(word.lead, "-" | "–" | "—")
             && previous_was_number
             && words.get(index + 1).is_some_and(|w| {
                 w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
             });
         if lone_dash {
-            let range = word.lead[0].0.clone();
+            let range = word.lead_start..word.lead_start + word.lead.len();
             let score = (0..=3).any(|skip| {
                 index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
             });
@@ -276,8 +299,8 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             joined_to = None;
             previous_was_number = false;
         }
-        for (range, c) in &word.lead {
-            out.tokens.push(pause(range.clone(), *c));
+        for (range, c) in word.lead_marks() {
+            out.tokens.push(pause(range, c));
         }
         if !word.core.is_empty() {
             let headline = syllable_caps[index]
@@ -291,7 +314,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 prev_raw: index.checked_sub(1).map(|i| words[i].core_text),
                 next_raw: words.get(index + 1).map(|w| w.core_text),
                 headline,
-                bracketed: word.lead.iter().any(|(_, c)| *c == '('),
+                bracketed: word.lead.contains('('),
                 joined_to,
                 recent_date: last_date_word.is_some_and(|i| index - i <= 3),
             };
@@ -301,7 +324,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             // A magnitude word keeps the number open: 80 triệu đồng/lượng.
             let magnitude = previous_was_number
                 && matches!(
-                    lowered[index].as_str(),
+                    lowered[index],
                     "trăm" | "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ"
                 );
             previous_was_number = magnitude || last.is_some_and(|t| t.kind == Kind::Number);
@@ -311,13 +334,13 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             }
         }
         let initial = out.tokens.last().is_some_and(|t| t.rule == "A-INITIAL");
-        for (i, (range, c)) in word.trail.iter().enumerate() {
+        for (i, (range, c)) in word.trail_marks().enumerate() {
             // The dot of an initial inside a sentence is not a full stop.
             let more_words = index + 1 < words.len();
-            if initial && i == 0 && *c == '.' && more_words {
-                out.tokens.push(silent(range.clone()));
+            if initial && i == 0 && c == '.' && more_words {
+                out.tokens.push(silent(range));
             } else {
-                out.tokens.push(pause(range.clone(), *c));
+                out.tokens.push(pause(range, c));
             }
         }
         if !word.trail.is_empty() {
@@ -326,6 +349,55 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         }
     }
     out
+}
+
+/// The lowercase cores of `words`. Most words have no capital and are
+/// borrowed as they are; the others are lowered into `buffer`, so a sentence
+/// costs two allocations here instead of one per word.
+fn lowercase_cores<'a>(words: &[Word<'a>], buffer: &'a mut String) -> Vec<&'a str> {
+    let places: Vec<Option<Range<usize>>> = words
+        .iter()
+        .map(|word| {
+            if is_lowercase(word.core_text) {
+                return None;
+            }
+            let start = buffer.len();
+            push_lowercase(buffer, word.core_text);
+            Some(start..buffer.len())
+        })
+        .collect();
+    let buffer: &'a str = buffer;
+    words
+        .iter()
+        .zip(places)
+        .map(|(word, place)| place.map_or(word.core_text, |range| &buffer[range]))
+        .collect()
+}
+
+/// Whether `text` is its own lowercase (`str::to_lowercase` would return it
+/// unchanged). Checks the cheap cases first: ASCII, then the Lowercase
+/// property; only other characters (capitals, symbols) take the full
+/// mapping.
+fn is_lowercase(text: &str) -> bool {
+    text.chars().all(|c| {
+        if c.is_ascii() {
+            !c.is_ascii_uppercase()
+        } else {
+            c.is_lowercase() || c.to_lowercase().eq(std::iter::once(c))
+        }
+    })
+}
+
+/// Appends `text.to_lowercase()` to `buffer` without an intermediate string.
+fn push_lowercase(buffer: &mut String, text: &str) {
+    if text.is_ascii() {
+        buffer.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else if text.contains('Σ') {
+        // A capital sigma lowers by its position in the word; leave that to std.
+        buffer.push_str(&text.to_lowercase());
+    } else {
+        buffer.extend(text.chars().flat_map(char::to_lowercase));
+    }
 }
 
 fn pause(span: Range<usize>, c: char) -> Token {
@@ -408,7 +480,7 @@ fn read_core(
     // A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.).
     if core.len() == 1
         && core.chars().all(|c| c.is_ascii_uppercase())
-        && word.trail.first().is_some_and(|&(_, c)| c == '.')
+        && word.trail.starts_with('.')
         && around
             .prev_raw
             .is_some_and(|raw| raw.starts_with(char::is_uppercase))
@@ -847,6 +919,26 @@ mod tests {
         assert_eq!(say("quý II"), "quý hai");
         assert_eq!(roman_value("IIII"), None);
         assert_eq!(roman_value("MMXXI"), Some(2021));
+    }
+
+    #[test]
+    fn the_lowercase_fast_path_agrees_with_std() {
+        // Every character the fast path keeps as it is must be its own
+        // lowercase, and the buffer path must lower like `str::to_lowercase`.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let text = c.to_string();
+            if is_lowercase(&text) {
+                assert_eq!(text.to_lowercase(), text, "U+{:04X}", c as u32);
+            }
+        }
+        for word in ["ĐẦU", "Hà", "TP.HCM", "ΟΔΟΣ", "İstanbul", "COVID-19", "ǅ"] {
+            let mut buffer = String::new();
+            push_lowercase(&mut buffer, word);
+            assert_eq!(buffer, word.to_lowercase(), "{word}");
+            assert!(!is_lowercase(word), "{word}");
+        }
+        assert!(is_lowercase("người"));
+        assert!(is_lowercase("5km/h"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub(super) fn read(
     if core.len() == 4
         && core.bytes().all(|b| b.is_ascii_digit())
         && let [.., month_word, month] = around.before
-        && month_word == "tháng"
+        && *month_word == "tháng"
         && month.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
     {
         let spoken = format!("năm {}", number::cardinal(core, style));
