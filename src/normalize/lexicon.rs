@@ -3,8 +3,7 @@
 //! readings chosen by the words around a key. Station entries go through the
 //! same parser and replace the built-in readings of the keys they name.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::text::is_vietnamese_letter;
@@ -34,7 +33,10 @@ pub struct Entry {
 /// A table of readings keyed by the written form.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
-    entries: HashMap<String, Vec<Entry>>,
+    /// Looked up once for nearly every word of every article, so the hash is
+    /// the fast FxHash: the keys are our own tables and the station's, not
+    /// input an outsider can choose to collide.
+    entries: FxHashMap<String, Vec<Entry>>,
     /// Longest key in characters, so tokenizers know how far to look.
     longest_key_chars: usize,
 }
@@ -141,10 +143,9 @@ impl Lexicon {
     /// window wins; otherwise the default row; otherwise the first row.
     pub fn reading(&self, key: &str, window: &str) -> Option<&Entry> {
         let entries = self.entries.get(key)?;
-        let padded = format!(" {window} ");
         entries
             .iter()
-            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
             .or_else(|| entries.iter().find(|e| e.context.is_empty()))
             .or_else(|| entries.first())
     }
@@ -154,10 +155,9 @@ impl Lexicon {
     /// beside words about electricity, never the class in lớp 12A).
     pub fn reading_strict(&self, key: &str, window: &str) -> Option<&Entry> {
         let entries = self.entries.get(key)?;
-        let padded = format!(" {window} ");
         entries
             .iter()
-            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
             .or_else(|| entries.iter().find(|e| e.context.is_empty()))
     }
 
@@ -184,6 +184,17 @@ impl Lexicon {
         all.sort_by(|a, b| a.key.cmp(&b.key).then(a.line.cmp(&b.line)));
         all
     }
+}
+
+/// Whether `phrase` occurs in `window` as whole words (space-separated on
+/// both sides or at an end): "thành ủy" is in "ủy viên thành ủy" but "ủy" is
+/// not in "thủy".
+fn has_phrase(window: &str, phrase: &str) -> bool {
+    window.match_indices(phrase).any(|(at, _)| {
+        let end = at + phrase.len();
+        (at == 0 || window.as_bytes()[at - 1] == b' ')
+            && (end == window.len() || window.as_bytes()[end] == b' ')
+    })
 }
 
 fn parse_row(file: &str, line: usize, row: &str, source: Source) -> Result<Entry, String> {
@@ -285,6 +296,19 @@ mod tests {
         );
         assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
         assert!(lex.reading("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn context_phrases_match_whole_words() {
+        assert!(has_phrase("ủy viên thành ủy", "thành ủy"));
+        assert!(has_phrase("thành ủy họp", "thành ủy"));
+        assert!(has_phrase("đài", "đài"));
+        assert!(!has_phrase("thủy lợi", "ủy"));
+        assert!(!has_phrase("đàilà", "đài"));
+        assert!(!has_phrase("bản tính", "bản tin"));
+        // A later occurrence counts when the first is inside a word.
+        assert!(has_phrase("thủy ủy", "ủy"));
+        assert!(!has_phrase("", "đài"));
     }
 
     #[test]

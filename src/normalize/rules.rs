@@ -2,6 +2,7 @@
 //! date, time, abbreviation, unit, …) with the words around it, and emits
 //! tokens with spans. Rule ids are listed in the module doc of `normalize`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 mod numeric;
@@ -230,7 +231,39 @@ impl Around<'_> {
 
 /// A word of two or more letters, all capitals.
 fn is_caps_word(core: &str) -> bool {
+    // Most words start with a small letter or a digit: one byte decides.
+    if core
+        .as_bytes()
+        .first()
+        .is_none_or(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        return false;
+    }
     core.chars().nth(1).is_some() && core.chars().all(|c| c.is_uppercase())
+}
+
+/// `word` in Unicode NFC, borrowed when it already is. Every character of
+/// U+0000..U+02FF (ASCII, Latin-1, Latin Extended-A/B: ă â đ ơ ư and their
+/// capitals) and of Latin Extended Additional (U+1E00..U+1EFF: ạ ả ấ … ỹ) is
+/// a starter that is NFC on its own and never the second half of a
+/// composition, so a word made only of them is NFC; that covers nearly every
+/// word of an article and decides on the bytes. Anything else (combining
+/// marks, other scripts) takes the full check.
+fn nfc(word: &str) -> Cow<'_, str> {
+    let bytes = word.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0x00..=0x7F => i += 1,
+            // Two-byte sequences up to U+02FF (0xCC starts U+0300, the
+            // combining diacritics).
+            0xC2..=0xCB => i += 2,
+            // E1 B8 80 ..= E1 BB BF is U+1E00..=U+1EFF.
+            0xE1 if (0xB8..=0xBB).contains(&bytes[i + 1]) => i += 3,
+            _ => return crate::text::nfc(word),
+        }
+    }
+    Cow::Borrowed(word)
 }
 
 /// Whether `word` could be one Vietnamese syllable (onset, one to three
@@ -264,14 +297,19 @@ fn is_vowel(c: char) -> bool {
 }
 
 pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) -> Expansion {
+    // Room for every word lowered: one allocation however many are capitalised.
+    let mut capitalised = String::with_capacity(span.len());
     let words = split_words(text, span, normalizer);
-    let mut capitalised = String::new();
     let lowered = lowercase_cores(&words, &mut capitalised);
     let syllable_caps: Vec<bool> = words
         .iter()
         .map(|w| is_caps_word(w.core_text) && is_vietnamese_syllable(w.core_text))
         .collect();
-    let mut out = Expansion::default();
+    let mut out = Expansion {
+        // About one token per word, plus the punctuation.
+        tokens: Vec::with_capacity(words.len() + words.len() / 4 + 4),
+        warnings: Vec::new(),
+    };
     let mut previous_was_number = false;
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
@@ -390,13 +428,22 @@ fn is_lowercase(text: &str) -> bool {
 
 /// Appends `text.to_lowercase()` to `buffer` without an intermediate string.
 fn push_lowercase(buffer: &mut String, text: &str) {
-    if text.is_ascii() {
-        buffer.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-    } else if text.contains('Σ') {
-        // A capital sigma lowers by its position in the word; leave that to std.
-        buffer.push_str(&text.to_lowercase());
-    } else {
-        buffer.extend(text.chars().flat_map(char::to_lowercase));
+    let start = buffer.len();
+    for c in text.chars() {
+        // Small letters map to themselves (the test below checks every
+        // character), which spares the case table for most of a name.
+        if c.is_ascii() {
+            buffer.push(c.to_ascii_lowercase());
+        } else if c.is_lowercase() {
+            buffer.push(c);
+        } else if c == 'Σ' {
+            // A capital sigma lowers by its place in the word; leave it to std.
+            buffer.truncate(start);
+            buffer.push_str(&text.to_lowercase());
+            return;
+        } else {
+            buffer.extend(c.to_lowercase());
+        }
     }
 }
 
@@ -451,7 +498,7 @@ fn read_core(
     // W-CAPS: a capitalised syllable of a headline is a word (ĐẦU TƯ).
     if around.headline {
         out.tokens
-            .push(token(span, crate::text::nfc(core), Kind::Word, "W-CAPS"));
+            .push(token(span, nfc(core), Kind::Word, "W-CAPS"));
         return;
     }
     // A-INITIAL: H., P., Q., X. are huyện, phường, quận, xã only before a
@@ -503,12 +550,13 @@ fn read_core(
         ));
         return;
     }
-    if let Some((spoken, rule)) = web::read(n, core) {
-        out.tokens.push(token(span, spoken, Kind::Symbol, rule));
-        return;
-    }
+    // Letters only: the common case, and never a web address (which needs a dot).
     if core.chars().all(is_vietnamese_letter) {
         read_letters(n, span, core, out);
+        return;
+    }
+    if let Some((spoken, rule)) = web::read(n, core) {
+        out.tokens.push(token(span, spoken, Kind::Symbol, rule));
         return;
     }
     if core.starts_with(|c: char| c.is_ascii_digit() || c == '-' && core.len() > 1)
@@ -545,6 +593,10 @@ fn is_place_prefix(around: &Around<'_>) -> bool {
 /// Roman numerals after a trigger word. Lower case is accepted too (thế kỷ
 /// xix), but a single lowercase c, d or m stays a letter (mục c).
 fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String, &'static str)> {
+    // Both forms start with a numeral letter; nearly every word fails here.
+    if !starts_with_numeral_letter(core) {
+        return None;
+    }
     let style = &n.style;
     // quý II/2021: a Roman quarter with its year.
     if let Some((roman, year)) = core.split_once('/')
@@ -579,12 +631,35 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
     Some((spoken, "N-ROMAN"))
 }
 
+fn starts_with_numeral_letter(core: &str) -> bool {
+    core.as_bytes().first().is_some_and(|b| {
+        matches!(
+            b,
+            b'I' | b'V'
+                | b'X'
+                | b'L'
+                | b'C'
+                | b'D'
+                | b'M'
+                | b'i'
+                | b'v'
+                | b'x'
+                | b'l'
+                | b'c'
+                | b'd'
+                | b'm'
+        )
+    })
+}
+
 /// The value of a Roman numeral written in capitals or in small letters.
 fn roman_numeral(core: &str) -> Option<u32> {
     if is_roman(core) {
         return roman_value(core);
     }
-    if core.chars().all(|c| "ivxlcdm".contains(c))
+    if core
+        .chars()
+        .all(|c| matches!(c, 'i' | 'v' | 'x' | 'l' | 'c' | 'd' | 'm'))
         && (core.len() > 1 || matches!(core, "i" | "v" | "x" | "l"))
     {
         return roman_value(&core.to_uppercase());
@@ -599,7 +674,7 @@ fn read_letters(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expans
         spell(n, span, core, out);
     } else {
         out.tokens
-            .push(token(span, crate::text::nfc(core), Kind::Word, "W-WORD"));
+            .push(token(span, nfc(core), Kind::Word, "W-WORD"));
     }
 }
 
@@ -768,12 +843,8 @@ fn read_mixed(
                         spell(n, piece_span, piece, out);
                     }
                 } else {
-                    out.tokens.push(token(
-                        piece_span,
-                        crate::text::nfc(piece),
-                        Kind::Word,
-                        "W-WORD",
-                    ));
+                    out.tokens
+                        .push(token(piece_span, nfc(piece), Kind::Word, "W-WORD"));
                 }
             }
             RunKind::Other => {
@@ -939,6 +1010,22 @@ mod tests {
         }
         assert!(is_lowercase("người"));
         assert!(is_lowercase("5km/h"));
+    }
+
+    #[test]
+    fn the_nfc_fast_path_agrees_with_the_full_check() {
+        use unicode_normalization::UnicodeNormalization;
+        let fast = (0..0x300).chain(0x1E00..0x1F00).filter_map(char::from_u32);
+        for c in fast {
+            let text = format!("a{c}b{c}");
+            assert!(matches!(nfc(&text), Cow::Borrowed(_)), "U+{:04X}", c as u32);
+            assert_eq!(text.nfc().collect::<String>(), text, "U+{:04X}", c as u32);
+        }
+        // Combining marks and other scripts take the full path and compose.
+        assert_eq!(nfc("Thu\u{0309}y"), "Thủy");
+        assert_eq!(nfc("A\u{030A}ngstro\u{0308}m"), "Ångström");
+        assert_eq!(nfc("\u{212B}"), "\u{00C5}");
+        assert_eq!(nfc("tiếng Việt"), "tiếng Việt");
     }
 
     #[test]
