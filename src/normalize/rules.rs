@@ -74,6 +74,12 @@ struct Word<'a> {
     core_text: &'a str,
     /// Closing marks after the core, starting at `core.end`.
     trail: &'a str,
+    /// Where the lowercase core sits in the sentence's buffer of lowered
+    /// words; `None` when the core has no capital (most words), so it is
+    /// its own lowercase and nothing is copied.
+    lowered: Option<Range<usize>>,
+    /// The core is a capitalised Vietnamese syllable (ĐẦU, TƯ).
+    syllable_caps: bool,
 }
 
 impl Word<'_> {
@@ -135,14 +141,29 @@ fn pause_mark(c: char) -> &'static str {
     }
 }
 
-fn split_words<'a>(text: &'a str, span: Range<usize>, normalizer: &Normalizer) -> Vec<Word<'a>> {
+/// Splits `text[span]` into words; the lowercase forms of capitalised cores
+/// go into `lowered`.
+fn split_words<'a>(
+    text: &'a str,
+    span: Range<usize>,
+    normalizer: &Normalizer,
+    lowered: &mut String,
+) -> Vec<Word<'a>> {
     let part = &text[span.clone()];
     // A word is at least two bytes with its space, so this rarely regrows.
     let mut words = Vec::with_capacity(part.len() / 4 + 1);
     for piece in part.split(char::is_whitespace).filter(|p| !p.is_empty()) {
         // `piece` borrows from `part`, so its offset is the pointer distance.
         let start = span.start + (piece.as_ptr() as usize - part.as_ptr() as usize);
-        words.push(split_punctuation(start, piece, normalizer));
+        let mut word = split_punctuation(start, piece, normalizer);
+        if !is_lowercase(word.core_text) {
+            let at = lowered.len();
+            push_lowercase(lowered, word.core_text);
+            word.lowered = Some(at..lowered.len());
+            word.syllable_caps =
+                is_caps_word(word.core_text) && is_vietnamese_syllable(word.core_text);
+        }
+        words.push(word);
     }
     words
 }
@@ -179,6 +200,8 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
         core: start + core_start..start + core_end,
         core_text: &piece[core_start..core_end],
         trail: &piece[core_end..],
+        lowered: None,
+        syllable_caps: false,
     }
 }
 
@@ -299,12 +322,17 @@ fn is_vowel(c: char) -> bool {
 pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) -> Expansion {
     // Room for every word lowered: one allocation however many are capitalised.
     let mut capitalised = String::with_capacity(span.len());
-    let words = split_words(text, span, normalizer);
-    let lowered = lowercase_cores(&words, &mut capitalised);
-    let syllable_caps: Vec<bool> = words
+    let words = split_words(text, span, normalizer, &mut capitalised);
+    let capitalised = capitalised.as_str();
+    let lowered: Vec<&str> = words
         .iter()
-        .map(|w| is_caps_word(w.core_text) && is_vietnamese_syllable(w.core_text))
+        .map(|word| {
+            word.lowered
+                .clone()
+                .map_or(word.core_text, |range| &capitalised[range])
+        })
         .collect();
+    let syllable_caps = |index: usize| words.get(index).is_some_and(|w| w.syllable_caps);
     let mut out = Expansion {
         // About one token per word, plus the punctuation.
         tokens: Vec::with_capacity(words.len() + words.len() / 4 + 4),
@@ -341,9 +369,8 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             out.tokens.push(pause(range, c));
         }
         if !word.core.is_empty() {
-            let headline = syllable_caps[index]
-                && (index > 0 && syllable_caps[index - 1]
-                    || syllable_caps.get(index + 1) == Some(&true));
+            let headline = syllable_caps(index)
+                && (index > 0 && syllable_caps(index - 1) || syllable_caps(index + 1));
             let around = Around {
                 lowered: &lowered,
                 index,
@@ -389,29 +416,6 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     out
 }
 
-/// The lowercase cores of `words`. Most words have no capital and are
-/// borrowed as they are; the others are lowered into `buffer`, so a sentence
-/// costs two allocations here instead of one per word.
-fn lowercase_cores<'a>(words: &[Word<'a>], buffer: &'a mut String) -> Vec<&'a str> {
-    let places: Vec<Option<Range<usize>>> = words
-        .iter()
-        .map(|word| {
-            if is_lowercase(word.core_text) {
-                return None;
-            }
-            let start = buffer.len();
-            push_lowercase(buffer, word.core_text);
-            Some(start..buffer.len())
-        })
-        .collect();
-    let buffer: &'a str = buffer;
-    words
-        .iter()
-        .zip(places)
-        .map(|(word, place)| place.map_or(word.core_text, |range| &buffer[range]))
-        .collect()
-}
-
 /// Whether `text` is its own lowercase (`str::to_lowercase` would return it
 /// unchanged). Checks the cheap cases first: ASCII, then the Lowercase
 /// property; only other characters (capitals, symbols) take the full
@@ -419,9 +423,14 @@ fn lowercase_cores<'a>(words: &[Word<'a>], buffer: &'a mut String) -> Vec<&'a st
 fn is_lowercase(text: &str) -> bool {
     text.chars().all(|c| {
         if c.is_ascii() {
-            !c.is_ascii_uppercase()
-        } else {
-            c.is_lowercase() || c.to_lowercase().eq(std::iter::once(c))
+            return !c.is_ascii_uppercase();
+        }
+        match c as u32 {
+            // The small letters of Latin-1 (à á â … ý) and of Latin Extended
+            // Additional (ạ ả ấ … ỹ: odd code points) and ă đ ĩ ũ ơ ư.
+            0xDF..=0xFF | 0x103 | 0x111 | 0x129 | 0x169 | 0x1A1 | 0x1B0 => true,
+            code @ 0x1EA0..=0x1EF9 => code % 2 == 1,
+            _ => c.is_lowercase() || c.to_lowercase().eq(std::iter::once(c)),
         }
     })
 }
