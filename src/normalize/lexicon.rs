@@ -39,6 +39,44 @@ pub struct Lexicon {
     entries: FxHashMap<String, Vec<Entry>>,
     /// Longest key in characters, so tokenizers know how far to look.
     longest_key_chars: usize,
+    /// A one-hash Bloom filter over the keys' shapes (see [`KeyShapes`]):
+    /// most words of an article are no key, and this answers "no" for
+    /// nearly all of them from one cache line instead of a hash-table probe.
+    shapes: KeyShapes,
+}
+
+/// Bits set for the shape of every key: its first two bytes, last byte and
+/// length. A clear bit proves a word is no key; a set bit means "look it up".
+#[derive(Debug, Clone)]
+struct KeyShapes(Box<[u64; KeyShapes::WORDS]>);
+
+impl Default for KeyShapes {
+    fn default() -> Self {
+        Self(Box::new([0; Self::WORDS]))
+    }
+}
+
+impl KeyShapes {
+    const WORDS: usize = 128;
+    const BITS: usize = Self::WORDS * 64;
+
+    fn bit(key: &str) -> usize {
+        let bytes = key.as_bytes();
+        let byte = |i: usize| bytes.get(i).map_or(0, |&b| usize::from(b));
+        let last = bytes.last().map_or(0, |&b| usize::from(b));
+        let mixed = ((byte(0) * 257 + byte(1)) * 263 + last) * 269 + bytes.len();
+        mixed.wrapping_mul(0x9E37_79B9) % Self::BITS
+    }
+
+    fn insert(&mut self, key: &str) {
+        let bit = Self::bit(key);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn may_contain(&self, key: &str) -> bool {
+        let bit = Self::bit(key);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +155,7 @@ impl Lexicon {
 
     fn insert(&mut self, entry: Entry) {
         self.longest_key_chars = self.longest_key_chars.max(entry.key.chars().count());
+        self.shapes.insert(&entry.key);
         self.entries
             .entry(entry.key.clone())
             .or_default()
@@ -128,6 +167,7 @@ impl Lexicon {
     pub fn overridden_by(mut self, station: &Lexicon) -> Self {
         for (key, entries) in &station.entries {
             self.entries.insert(key.clone(), entries.clone());
+            self.shapes.insert(key);
             self.longest_key_chars = self.longest_key_chars.max(key.chars().count());
         }
         self
@@ -135,14 +175,21 @@ impl Lexicon {
 
     /// Whether the key has any reading.
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
+        self.lookup(key).is_some()
+    }
+
+    fn lookup(&self, key: &str) -> Option<&Vec<Entry>> {
+        if !self.shapes.may_contain(key) {
+            return None;
+        }
+        self.entries.get(key)
     }
 
     /// The reading of `key` for the words around it (`window`: lowercase words
     /// joined by single spaces). A context row whose trigger occurs in the
     /// window wins; otherwise the default row; otherwise the first row.
     pub fn reading(&self, key: &str, window: &str) -> Option<&Entry> {
-        let entries = self.entries.get(key)?;
+        let entries = self.lookup(key)?;
         entries
             .iter()
             .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
@@ -154,7 +201,7 @@ impl Lexicon {
     /// reading when none of its triggers is near (unit `A` is ampere only
     /// beside words about electricity, never the class in lớp 12A).
     pub fn reading_strict(&self, key: &str, window: &str) -> Option<&Entry> {
-        let entries = self.entries.get(key)?;
+        let entries = self.lookup(key)?;
         entries
             .iter()
             .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
@@ -296,6 +343,30 @@ mod tests {
         );
         assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
         assert!(lex.reading("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn the_key_filter_never_hides_a_key() {
+        let lex = Lexicon::parse(
+            "abbreviations.tsv",
+            include_str!("lexicon/abbreviations.tsv"),
+            Source::Builtin,
+        )
+        .unwrap();
+        let station = Lexicon::parse("s.tsv", "xyz\tích xì dét\t\t\n", Source::Station).unwrap();
+        let lex = lex.overridden_by(&station);
+        for entry in lex.entries() {
+            assert!(lex.contains(&entry.key), "{}", entry.key);
+        }
+        assert!(lex.contains("xyz"));
+        // And it does its job: most ordinary words never reach the table.
+        let words = "các đồng chí trong ban thường vụ thành ủy đã họp về việc \
+                     xây dựng nông thôn mới của huyện năm nay và những năm tới";
+        let passed = words
+            .split(' ')
+            .filter(|w| lex.shapes.may_contain(w))
+            .count();
+        assert!(passed <= 3, "{passed} ordinary words pass the filter");
     }
 
     #[test]
