@@ -43,6 +43,9 @@ pub struct Lexicon {
     /// most words of an article are no key, and this answers "no" for
     /// nearly all of them from one cache line instead of a hash-table probe.
     shapes: KeyShapes,
+    /// Each key in capitals, pointing at the key as written (TTG → TTg), for
+    /// codes typed with the wrong case; the first key of a folded form wins.
+    folded: FxHashMap<String, String>,
 }
 
 /// Bits set for the shape of every key: its first two bytes, last byte and
@@ -156,6 +159,9 @@ impl Lexicon {
     fn insert(&mut self, entry: Entry) {
         self.longest_key_chars = self.longest_key_chars.max(entry.key.chars().count());
         self.shapes.insert(&entry.key);
+        self.folded
+            .entry(entry.key.to_uppercase())
+            .or_insert_with(|| entry.key.clone());
         self.entries
             .entry(entry.key.clone())
             .or_default()
@@ -168,6 +174,9 @@ impl Lexicon {
         for (key, entries) in &station.entries {
             self.entries.insert(key.clone(), entries.clone());
             self.shapes.insert(key);
+            self.folded
+                .entry(key.to_uppercase())
+                .or_insert_with(|| key.clone());
             self.longest_key_chars = self.longest_key_chars.max(key.chars().count());
         }
         self
@@ -195,6 +204,15 @@ impl Lexicon {
             .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
             .or_else(|| entries.iter().find(|e| e.context.is_empty()))
             .or_else(|| entries.first())
+    }
+
+    /// Like [`Lexicon::reading`], but a key missing as written is tried in
+    /// any case (QĐ-TTG, NĐ-Cp in document numbers mean TTg and CP).
+    pub fn reading_any_case(&self, key: &str, window: &str) -> Option<&Entry> {
+        self.reading(key, window).or_else(|| {
+            let written = self.folded.get(&key.to_uppercase())?;
+            self.reading(written, window)
+        })
     }
 
     /// Like [`Lexicon::reading`], but a key whose rows all need context has no
@@ -343,6 +361,21 @@ mod tests {
         );
         assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
         assert!(lex.reading("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn codes_in_the_wrong_case_find_their_key() {
+        let lex = Lexicon::parse(
+            "t.tsv",
+            "TTg\tThủ tướng\t\t\nCP\tChính phủ\t\t\n",
+            Source::Builtin,
+        )
+        .unwrap();
+        assert_eq!(lex.reading_any_case("TTG", "").unwrap().spoken, "Thủ tướng");
+        assert_eq!(lex.reading_any_case("Cp", "").unwrap().spoken, "Chính phủ");
+        assert_eq!(lex.reading_any_case("ttg", "").unwrap().spoken, "Thủ tướng");
+        assert!(lex.reading("TTG", "").is_none(), "exact lookups stay exact");
+        assert!(lex.reading_any_case("XYZ", "").is_none());
     }
 
     #[test]

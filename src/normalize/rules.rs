@@ -227,6 +227,10 @@ struct Around<'a> {
     joined_to: Option<&'static str>,
     /// A date was read within the last three words.
     recent_date: bool,
+    /// Index of the word read as the first day of a pair (N-DATE-D: the 15
+    /// of "ngày 15 và 16/11"), when it is the previous word or the one
+    /// before a connector.
+    first_day: Option<usize>,
 }
 
 impl Around<'_> {
@@ -341,6 +345,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut previous_was_number = false;
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
+    let mut last_first_day: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
         // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
@@ -351,12 +356,14 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             && words.get(index + 1).is_some_and(|w| {
                 w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
             });
+        let after_score_word = || {
+            (0..=3).any(|skip| {
+                index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
+            })
+        };
         if lone_dash {
             let range = word.lead_start..word.lead_start + word.lead.len();
-            let score = (0..=3).any(|skip| {
-                index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
-            });
-            let spoken = if score { "" } else { "đến" };
+            let spoken = if after_score_word() { "" } else { "đến" };
             out.tokens
                 .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
             continue;
@@ -382,6 +389,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 bracketed: word.lead.contains('('),
                 joined_to,
                 recent_date: last_date_word.is_some_and(|i| index - i <= 3),
+                first_day: last_first_day.filter(|&i| index - i <= 2),
             };
             let start = out.tokens.len();
             read_core(normalizer, word, &around, previous_was_number, &mut out);
@@ -397,6 +405,23 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
                 last_date_word = Some(index);
             }
+            if out.tokens[start..].iter().any(|t| t.rule == "N-DATE-D") {
+                last_first_day = Some(index);
+            }
+        }
+        // N-RANGE: a dash glued to the first number of a range (4– 5 kg)
+        // says "đến" like a dash standing alone, and nothing in a score.
+        let glued_dash = previous_was_number
+            && matches!(word.trail, "–" | "—")
+            && words.get(index + 1).is_some_and(|w| {
+                w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if glued_dash {
+            let range = word.core.end..word.core.end + word.trail.len();
+            let spoken = if after_score_word() { "" } else { "đến" };
+            out.tokens
+                .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
+            continue;
         }
         let initial = out.tokens.last().is_some_and(|t| t.rule == "A-INITIAL");
         for (i, (range, c)) in word.trail_marks().enumerate() {
@@ -571,6 +596,25 @@ fn read_core(
     if core.starts_with(|c: char| c.is_ascii_digit() || c == '-' && core.len() > 1)
         && numeric::read(n, span.clone(), core, around, out)
     {
+        return;
+    }
+    // N-NEG: the minus sign U+2212 of typeset text (−51 °C) reads like a
+    // hyphen-minus; it is not a symbol to leave out.
+    if let Some(rest) = core.strip_prefix('−')
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let sign_end = span.start + '−'.len_utf8();
+        out.tokens
+            .push(token(span.start..sign_end, "âm", Kind::Number, "N-NEG"));
+        if !numeric::read(n, sign_end..span.end, rest, around, out) {
+            read_mixed(n, sign_end..span.end, rest, around, out);
+        }
+        return;
+    }
+    // N-UNIT: a composite unit without a number (năng suất tính bằng tạ/ha)
+    // when every part after the slash is a known unit.
+    if let Some(tokens) = numeric::read_unit_alone(n, span.start, core, around) {
+        out.tokens.extend(tokens);
         return;
     }
     read_mixed(n, span, core, around, out);
