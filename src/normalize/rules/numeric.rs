@@ -592,9 +592,26 @@ fn read_amount(
     } else {
         read_number(digits, style)
     };
-    let mut tokens = vec![token(start..start + len, spoken, Kind::Number, rule)];
-    if !rest.is_empty() {
-        tokens.extend(read_unit(n, start + len, rest, around)?);
+    number_then_unit(n, start, text, len, spoken, rule, around)
+}
+
+/// The number read from `text[..number_len]` as `spoken`, then the unit
+/// written right after it (12kg, 500k₫, 1/2kg), if any. `None` when that
+/// tail is no unit, so the caller's reading does not apply.
+fn number_then_unit(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    number_len: usize,
+    spoken: String,
+    rule: &'static str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let number_end = start + number_len;
+    let mut tokens = vec![token(start..number_end, spoken, Kind::Number, rule)];
+    let unit = &text[number_len..];
+    if !unit.is_empty() {
+        tokens.extend(read_unit(n, number_end, unit, around)?);
     }
     Some(tokens)
 }
@@ -627,24 +644,21 @@ fn read_shorthand(
     if frac_len > 3 {
         return None;
     }
-    let rest = &tail[frac_len..];
     let integer: u128 = text[..int_len].parse().ok()?;
     let mut value = integer * magnitude;
     if frac_len > 0 {
         let fraction: u128 = tail[..frac_len].parse().ok()?;
         value += fraction * magnitude / 10u128.pow(frac_len as u32);
     }
-    let number_end = int_len + mark_len + frac_len;
-    let mut tokens = vec![token(
-        start..start + number_end,
+    number_then_unit(
+        n,
+        start,
+        text,
+        int_len + mark_len + frac_len,
         number::cardinal_value(value, &n.style),
-        Kind::Number,
         "N-SHORT",
-    )];
-    if !rest.is_empty() {
-        tokens.extend(read_unit(n, start + number_end, rest, around)?);
-    }
-    Some(tokens)
+        around,
+    )
 }
 
 /// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
@@ -687,17 +701,8 @@ fn read_fraction(
             number::cardinal(a, style)
         )
     };
-    let number_end = text.len() - unit.len();
-    let mut tokens = vec![token(
-        start..start + number_end,
-        spoken,
-        Kind::Number,
-        "N-FRAC",
-    )];
-    if !unit.is_empty() {
-        tokens.extend(read_unit(n, start + number_end, unit, around)?);
-    }
-    Some(tokens)
+    let number_len = text.len() - unit.len();
+    number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
 }
 
 /// N-MONEY: dollars and euros with cents (10,5$ → mười đô la năm mươi xu).
