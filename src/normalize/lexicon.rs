@@ -63,6 +63,7 @@ impl KeyShapes {
     const WORDS: usize = 128;
     const BITS: usize = Self::WORDS * 64;
 
+    #[inline]
     fn bit(key: &str) -> usize {
         let bytes = key.as_bytes();
         let byte = |i: usize| bytes.get(i).map_or(0, |&b| usize::from(b));
@@ -76,6 +77,7 @@ impl KeyShapes {
         self.0[bit / 64] |= 1 << (bit % 64);
     }
 
+    #[inline]
     fn may_contain(&self, key: &str) -> bool {
         let bit = Self::bit(key);
         self.0[bit / 64] & (1 << (bit % 64)) != 0
@@ -183,10 +185,12 @@ impl Lexicon {
     }
 
     /// Whether the key has any reading.
+    #[inline]
     pub fn contains(&self, key: &str) -> bool {
         self.lookup(key).is_some()
     }
 
+    #[inline]
     fn lookup(&self, key: &str) -> Option<&Vec<Entry>> {
         if !self.shapes.may_contain(key) {
             return None;

@@ -257,6 +257,7 @@ impl Around<'_> {
 }
 
 /// A word of two or more letters, all capitals.
+#[inline]
 fn is_caps_word(core: &str) -> bool {
     // Most words start with a small letter or a digit: one byte decides.
     if core
