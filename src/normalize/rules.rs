@@ -347,6 +347,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
     let mut last_first_day: Option<usize> = None;
+    let mut pending_currency: Option<&str> = None;
     for (index, word) in words.iter().enumerate() {
         // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
@@ -393,14 +394,37 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 first_day: last_first_day.filter(|&i| index - i <= 2),
             };
             let start = out.tokens.len();
-            read_core(normalizer, word, &around, previous_was_number, &mut out);
+            let money = numeric::read_prefixed_money(
+                normalizer,
+                word.core.clone(),
+                word.core_text,
+                &mut out,
+            );
+            if money.is_none() {
+                read_core(normalizer, word, &around, previous_was_number, &mut out);
+            }
+            // N-MONEY: the currency of "$5" is said after the amount, or
+            // after the magnitude word that follows it ($5 triệu).
+            let at_end = word.core.end..word.core.end;
+            if let Some(currency) = pending_currency.take() {
+                out.tokens
+                    .push(token(at_end.clone(), currency, Kind::Unit, "N-MONEY"));
+            }
+            if let Some(currency) = money {
+                let magnitude_next = word.trail.is_empty()
+                    && lowered
+                        .get(index + 1)
+                        .is_some_and(|w| MAGNITUDES.contains(w));
+                if magnitude_next {
+                    pending_currency = Some(currency);
+                } else {
+                    out.tokens
+                        .push(token(at_end, currency, Kind::Unit, "N-MONEY"));
+                }
+            }
             let last = out.tokens[start..].last();
             // A magnitude word keeps the number open: 80 triệu đồng/lượng.
-            let magnitude = previous_was_number
-                && matches!(
-                    lowered[index],
-                    "trăm" | "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ"
-                );
+            let magnitude = previous_was_number && MAGNITUDES.contains(&lowered[index]);
             previous_was_number = magnitude || last.is_some_and(|t| t.kind == Kind::Number);
             joined_to = last.map(|t| t.rule);
             if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
@@ -481,6 +505,9 @@ fn push_lowercase(buffer: &mut String, text: &str) {
         }
     }
 }
+
+/// Words that scale the number before them (80 triệu, 5 nghìn).
+const MAGNITUDES: [&str; 6] = ["trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"];
 
 fn pause(span: Range<usize>, c: char) -> Token {
     Token {

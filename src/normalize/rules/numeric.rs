@@ -759,11 +759,7 @@ pub(super) fn read_unit(
         None if is_word(x) => x.to_string(),
         None => return None,
     };
-    let is_money = n
-        .triggers
-        .currency
-        .iter()
-        .any(|c| numerator.to_lowercase().starts_with(&c.join(" ")));
+    let is_money = names_money(n, &numerator);
     let mut tokens = vec![token(
         start..start + x.len(),
         numerator,
@@ -802,6 +798,44 @@ pub(super) fn read_unit(
     Some(tokens)
 }
 
+/// Whether a unit's spoken form names a currency (đồng, đô la Mỹ, bảng Anh).
+pub(super) fn names_money(n: &Normalizer, spoken: &str) -> bool {
+    let spoken = spoken.to_lowercase();
+    n.triggers
+        .currency
+        .iter()
+        .any(|c| spoken.starts_with(&c.join(" ")))
+}
+
+/// N-MONEY: a currency sign written before a plain amount ($5, US$2,41,
+/// £1, €300). The sign is silent where it stands; its name, returned here,
+/// is said after the amount (by the caller, which knows whether a
+/// magnitude word follows: $5 triệu → năm triệu đô la).
+pub(super) fn read_prefixed_money<'n>(
+    n: &'n Normalizer,
+    span: Range<usize>,
+    core: &str,
+    out: &mut Expansion,
+) -> Option<&'n str> {
+    // Signs and codes start with a symbol or a capital: most words end here.
+    if core.starts_with(|c: char| c.is_ascii_digit() || c.is_lowercase()) {
+        return None;
+    }
+    let digit = core.find(|c: char| c.is_ascii_digit())?;
+    let (sign, amount) = core.split_at(digit);
+    if sign.is_empty() || numeric_prefix_len(amount) != amount.len() {
+        return None;
+    }
+    let name = n.units.get(sign).filter(|name| names_money(n, name))?;
+    let amount_start = span.start + digit;
+    let (spoken, rule) = read_number(amount, &n.style);
+    out.tokens
+        .push(token(span.start..amount_start, "", Kind::Unit, "N-MONEY"));
+    out.tokens
+        .push(token(amount_start..span.end, spoken, Kind::Number, rule));
+    Some(name)
+}
+
 /// N-UNIT: a composite unit standing alone (tạ/ha, đồng/kg, km/h): the
 /// numerator a unit or a word, every denominator a known unit, so that
 /// "và/hoặc" or "nam/nữ" stay words.
@@ -813,14 +847,7 @@ pub(super) fn read_unit_alone(
 ) -> Option<Vec<Token>> {
     let (x, rest) = core.split_once('/')?;
     // A currency after the slash is an exchange rate (GBP/VND), not a unit.
-    let is_measure = |unit: &str| {
-        n.units.get(unit).is_some_and(|spoken| {
-            !n.triggers
-                .currency
-                .iter()
-                .any(|c| spoken.to_lowercase().starts_with(&c.join(" ")))
-        })
-    };
+    let is_measure = |unit: &str| n.units.get(unit).is_some_and(|s| !names_money(n, s));
     if x.is_empty() || !rest.split('/').all(is_measure) {
         return None;
     }
