@@ -674,26 +674,31 @@ fn is_place_prefix(around: &Around<'_>) -> bool {
 /// Roman numerals after a trigger word. Lower case is accepted too (thế kỷ
 /// xix), but a single lowercase c, d or m stays a letter (mục c).
 fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String, &'static str)> {
-    // Both forms start with a numeral letter; nearly every word fails here.
-    if !starts_with_numeral_letter(core) {
+    // Both forms start with numeral letters; one pass over the bytes rules
+    // out nearly every word (các, lại, việc).
+    let numeral_len = core.bytes().take_while(is_numeral_letter).count();
+    if numeral_len == 0 {
         return None;
     }
     let style = &n.style;
-    // quý II/2021: a Roman quarter with its year.
-    if let Some((roman, year)) = core.split_once('/')
-        && year.len() == 4
-        && year.bytes().all(|b| b.is_ascii_digit())
-        && let Some(value) = roman_numeral(roman)
-        && ends_with_any(around.before, &n.triggers.roman)
-    {
-        return Some((
-            format!(
-                "{} năm {}",
-                number::cardinal(&value.to_string(), style),
-                number::cardinal(year, style)
-            ),
-            "N-ROMAN",
-        ));
+    if numeral_len < core.len() {
+        // quý II/2021: a Roman quarter with its year, the only form with more.
+        let year = core[numeral_len..].strip_prefix('/')?;
+        if year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && let Some(value) = roman_numeral(&core[..numeral_len])
+            && ends_with_any(around.before, &n.triggers.roman)
+        {
+            return Some((
+                format!(
+                    "{} năm {}",
+                    number::cardinal(&value.to_string(), style),
+                    number::cardinal(year, style)
+                ),
+                "N-ROMAN",
+            ));
+        }
+        return None;
     }
     let value = roman_numeral(core)?;
     if around.before_last() == Some("năm") && value >= 1000 {
@@ -712,25 +717,23 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
     Some((spoken, "N-ROMAN"))
 }
 
-fn starts_with_numeral_letter(core: &str) -> bool {
-    core.as_bytes().first().is_some_and(|b| {
-        matches!(
-            b,
-            b'I' | b'V'
-                | b'X'
-                | b'L'
-                | b'C'
-                | b'D'
-                | b'M'
-                | b'i'
-                | b'v'
-                | b'x'
-                | b'l'
-                | b'c'
-                | b'd'
-                | b'm'
-        )
-    })
+fn is_numeral_letter(b: &u8) -> bool {
+    matches!(
+        b,
+        b'I' | b'V'
+            | b'X'
+            | b'L'
+            | b'C'
+            | b'D'
+            | b'M'
+            | b'i'
+            | b'v'
+            | b'x'
+            | b'l'
+            | b'c'
+            | b'd'
+            | b'm'
+    )
 }
 
 /// The value of a Roman numeral written in capitals or in small letters.
