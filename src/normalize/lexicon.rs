@@ -3,8 +3,7 @@
 //! readings chosen by the words around a key. Station entries go through the
 //! same parser and replace the built-in readings of the keys they name.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::text::is_vietnamese_letter;
@@ -34,9 +33,55 @@ pub struct Entry {
 /// A table of readings keyed by the written form.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
-    entries: HashMap<String, Vec<Entry>>,
+    /// Looked up once for nearly every word of every article, so the hash is
+    /// the fast FxHash: the keys are our own tables and the station's, not
+    /// input an outsider can choose to collide.
+    entries: FxHashMap<String, Vec<Entry>>,
     /// Longest key in characters, so tokenizers know how far to look.
     longest_key_chars: usize,
+    /// A one-hash Bloom filter over the keys' shapes (see [`KeyShapes`]):
+    /// most words of an article are no key, and this answers "no" for
+    /// nearly all of them from one cache line instead of a hash-table probe.
+    shapes: KeyShapes,
+    /// Each key in capitals, pointing at the key as written (TTG → TTg), for
+    /// codes typed with the wrong case; the first key of a folded form wins.
+    folded: FxHashMap<String, String>,
+}
+
+/// Bits set for the shape of every key: its first two bytes, last byte and
+/// length. A clear bit proves a word is no key; a set bit means "look it up".
+#[derive(Debug, Clone)]
+struct KeyShapes(Box<[u64; KeyShapes::WORDS]>);
+
+impl Default for KeyShapes {
+    fn default() -> Self {
+        Self(Box::new([0; Self::WORDS]))
+    }
+}
+
+impl KeyShapes {
+    const WORDS: usize = 128;
+    const BITS: usize = Self::WORDS * 64;
+
+    #[inline]
+    fn bit(key: &str) -> usize {
+        let bytes = key.as_bytes();
+        let byte = |i: usize| bytes.get(i).map_or(0, |&b| usize::from(b));
+        let last = bytes.last().map_or(0, |&b| usize::from(b));
+        let mixed = ((byte(0) * 257 + byte(1)) * 263 + last) * 269 + bytes.len();
+        mixed.wrapping_mul(0x9E37_79B9) % Self::BITS
+    }
+
+    fn insert(&mut self, key: &str) {
+        let bit = Self::bit(key);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    #[inline]
+    fn may_contain(&self, key: &str) -> bool {
+        let bit = Self::bit(key);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +160,10 @@ impl Lexicon {
 
     fn insert(&mut self, entry: Entry) {
         self.longest_key_chars = self.longest_key_chars.max(entry.key.chars().count());
+        self.shapes.insert(&entry.key);
+        self.folded
+            .entry(entry.key.to_uppercase())
+            .or_insert_with(|| entry.key.clone());
         self.entries
             .entry(entry.key.clone())
             .or_default()
@@ -126,38 +175,58 @@ impl Lexicon {
     pub fn overridden_by(mut self, station: &Lexicon) -> Self {
         for (key, entries) in &station.entries {
             self.entries.insert(key.clone(), entries.clone());
+            self.shapes.insert(key);
+            self.folded
+                .entry(key.to_uppercase())
+                .or_insert_with(|| key.clone());
             self.longest_key_chars = self.longest_key_chars.max(key.chars().count());
         }
         self
     }
 
     /// Whether the key has any reading.
+    #[inline]
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.contains_key(key)
+        self.lookup(key).is_some()
+    }
+
+    #[inline]
+    fn lookup(&self, key: &str) -> Option<&Vec<Entry>> {
+        if !self.shapes.may_contain(key) {
+            return None;
+        }
+        self.entries.get(key)
     }
 
     /// The reading of `key` for the words around it (`window`: lowercase words
     /// joined by single spaces). A context row whose trigger occurs in the
     /// window wins; otherwise the default row; otherwise the first row.
     pub fn reading(&self, key: &str, window: &str) -> Option<&Entry> {
-        let entries = self.entries.get(key)?;
-        let padded = format!(" {window} ");
+        let entries = self.lookup(key)?;
         entries
             .iter()
-            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
             .or_else(|| entries.iter().find(|e| e.context.is_empty()))
             .or_else(|| entries.first())
+    }
+
+    /// Like [`Lexicon::reading`], but a key missing as written is tried in
+    /// any case (QĐ-TTG, NĐ-Cp in document numbers mean TTg and CP).
+    pub fn reading_any_case(&self, key: &str, window: &str) -> Option<&Entry> {
+        self.reading(key, window).or_else(|| {
+            let written = self.folded.get(&key.to_uppercase())?;
+            self.reading(written, window)
+        })
     }
 
     /// Like [`Lexicon::reading`], but a key whose rows all need context has no
     /// reading when none of its triggers is near (unit `A` is ampere only
     /// beside words about electricity, never the class in lớp 12A).
     pub fn reading_strict(&self, key: &str, window: &str) -> Option<&Entry> {
-        let entries = self.entries.get(key)?;
-        let padded = format!(" {window} ");
+        let entries = self.lookup(key)?;
         entries
             .iter()
-            .find(|e| e.context.iter().any(|t| padded.contains(&format!(" {t} "))))
+            .find(|e| e.context.iter().any(|t| has_phrase(window, t)))
             .or_else(|| entries.iter().find(|e| e.context.is_empty()))
     }
 
@@ -184,6 +253,17 @@ impl Lexicon {
         all.sort_by(|a, b| a.key.cmp(&b.key).then(a.line.cmp(&b.line)));
         all
     }
+}
+
+/// Whether `phrase` occurs in `window` as whole words (space-separated on
+/// both sides or at an end): "thành ủy" is in "ủy viên thành ủy" but "ủy" is
+/// not in "thủy".
+fn has_phrase(window: &str, phrase: &str) -> bool {
+    window.match_indices(phrase).any(|(at, _)| {
+        let end = at + phrase.len();
+        (at == 0 || window.as_bytes()[at - 1] == b' ')
+            && (end == window.len() || window.as_bytes()[end] == b' ')
+    })
 }
 
 fn parse_row(file: &str, line: usize, row: &str, source: Source) -> Result<Entry, String> {
@@ -285,6 +365,58 @@ mod tests {
         );
         assert_eq!(lex.get("HCM"), Some("Hồ Chí Minh"));
         assert!(lex.reading("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn codes_in_the_wrong_case_find_their_key() {
+        let lex = Lexicon::parse(
+            "t.tsv",
+            "TTg\tThủ tướng\t\t\nCP\tChính phủ\t\t\n",
+            Source::Builtin,
+        )
+        .unwrap();
+        assert_eq!(lex.reading_any_case("TTG", "").unwrap().spoken, "Thủ tướng");
+        assert_eq!(lex.reading_any_case("Cp", "").unwrap().spoken, "Chính phủ");
+        assert_eq!(lex.reading_any_case("ttg", "").unwrap().spoken, "Thủ tướng");
+        assert!(lex.reading("TTG", "").is_none(), "exact lookups stay exact");
+        assert!(lex.reading_any_case("XYZ", "").is_none());
+    }
+
+    #[test]
+    fn the_key_filter_never_hides_a_key() {
+        let lex = Lexicon::parse(
+            "abbreviations.tsv",
+            include_str!("lexicon/abbreviations.tsv"),
+            Source::Builtin,
+        )
+        .unwrap();
+        let station = Lexicon::parse("s.tsv", "xyz\tích xì dét\t\t\n", Source::Station).unwrap();
+        let lex = lex.overridden_by(&station);
+        for entry in lex.entries() {
+            assert!(lex.contains(&entry.key), "{}", entry.key);
+        }
+        assert!(lex.contains("xyz"));
+        // And it does its job: most ordinary words never reach the table.
+        let words = "các đồng chí trong ban thường vụ thành ủy đã họp về việc \
+                     xây dựng nông thôn mới của huyện năm nay và những năm tới";
+        let passed = words
+            .split(' ')
+            .filter(|w| lex.shapes.may_contain(w))
+            .count();
+        assert!(passed <= 3, "{passed} ordinary words pass the filter");
+    }
+
+    #[test]
+    fn context_phrases_match_whole_words() {
+        assert!(has_phrase("ủy viên thành ủy", "thành ủy"));
+        assert!(has_phrase("thành ủy họp", "thành ủy"));
+        assert!(has_phrase("đài", "đài"));
+        assert!(!has_phrase("thủy lợi", "ủy"));
+        assert!(!has_phrase("đàilà", "đài"));
+        assert!(!has_phrase("bản tính", "bản tin"));
+        // A later occurrence counts when the first is inside a word.
+        assert!(has_phrase("thủy ủy", "ủy"));
+        assert!(!has_phrase("", "đài"));
     }
 
     #[test]

@@ -14,8 +14,12 @@
 //!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
 //!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
-//!   document number (35-NQ/TW, 1234/QĐ-UBND); `N-MONEY` money with cents.
-//! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates; `N-TIME` clock times.
+//!   document number (35-NQ/TW, 1234/QĐ-UBND); `N-MONEY` money with cents, or
+//!   a currency sign before the amount ($5 triệu → năm triệu đô la).
+//! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates; `N-DATE-D` the first of
+//!   two days sharing the month written after the second (ngày 15 và 16/11);
+//!   `N-ALLDAY` round the clock (24/24, 24/7 outside a date) read with "trên";
+//!   `N-TIME` clock times.
 //! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII).
 //! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h).
 //! - `A-LEX` an abbreviation's default reading; `A-LEX-CTX` a reading chosen by

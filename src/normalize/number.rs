@@ -36,13 +36,26 @@ pub fn digit_word(d: u8) -> &'static str {
     DIGITS[usize::from(d)]
 }
 
+/// Spoken words joined by single spaces, written straight into one string
+/// (numbers are read for every figure of every article).
+struct Words(String);
+
+impl Words {
+    fn push(&mut self, word: &str) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push_str(word);
+    }
+}
+
 /// Reads a string of ASCII digits one by one: `05` → không năm.
 pub fn digits(text: &str) -> String {
-    text.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| digit_word(b - b'0'))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut words = Words(String::with_capacity(text.len() * 4));
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        words.push(digit_word(b - b'0'));
+    }
+    words.0
 }
 
 /// Reads an unsigned integer given as ASCII digits (leading zeros ignored).
@@ -52,14 +65,14 @@ pub fn cardinal(text: &str, style: &NumberStyle) -> String {
         .bytes()
         .filter(u8::is_ascii_digit)
         .map(|b| b - b'0')
+        .skip_while(|&d| d == 0)
         .collect();
-    let first = digits.iter().position(|&d| d != 0);
-    let Some(first) = first else {
+    if digits.is_empty() {
         return "không".to_string();
-    };
-    let mut words = Vec::new();
-    read_integer(&digits[first..], style, true, &mut words);
-    words.join(" ")
+    }
+    let mut words = Words(String::with_capacity(digits.len() * 12));
+    read_integer(&digits, style, true, &mut words);
+    words.0
 }
 
 /// Reads a value that fits in `u128` (for computed amounts such as 1tr2).
@@ -68,7 +81,7 @@ pub fn cardinal_value(value: u128, style: &NumberStyle) -> String {
 }
 
 /// Reads `digits` (no leading zero when `leading`) into `words`.
-fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Vec<&'static str>) {
+fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Words) {
     // Above nine digits Vietnamese nests the groups under tỷ:
     // 1 000 000 000 000 = một nghìn tỷ.
     if digits.len() > 9 {
@@ -81,9 +94,8 @@ fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut V
         return;
     }
     let names: [&'static str; 3] = ["triệu", thousand_word(style), ""];
-    let padded: Vec<u8> = std::iter::repeat_n(0, 9 - digits.len())
-        .chain(digits.iter().copied())
-        .collect();
+    let mut padded = [0u8; 9];
+    padded[9 - digits.len()..].copy_from_slice(digits);
     let mut leading = leading;
     for (index, (group, name)) in padded.chunks(3).zip(names).enumerate() {
         let value = u16::from(group[0]) * 100 + u16::from(group[1]) * 10 + u16::from(group[2]);
@@ -124,7 +136,7 @@ fn read_group(
     style: &NumberStyle,
     leading: bool,
     last: bool,
-    words: &mut Vec<&'static str>,
+    words: &mut Words,
 ) {
     let has_hundreds = h > 0 || (!leading && style.empty_hundreds);
     if has_hundreds {

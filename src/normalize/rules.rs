@@ -2,6 +2,7 @@
 //! date, time, abbreviation, unit, …) with the words around it, and emits
 //! tokens with spans. Rule ids are listed in the module doc of `normalize`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 mod numeric;
@@ -51,19 +52,50 @@ impl Triggers {
 }
 
 /// Whether the lowercase words before a number end with one of `phrases`.
-fn ends_with_any(before: &[String], phrases: &[Vec<String>]) -> bool {
-    phrases
-        .iter()
-        .any(|p| before.len() >= p.len() && before[before.len() - p.len()..] == p[..])
+fn ends_with_any(before: &[&str], phrases: &[Vec<String>]) -> bool {
+    phrases.iter().any(|p| {
+        before.len() >= p.len()
+            && before[before.len() - p.len()..]
+                .iter()
+                .zip(p)
+                .all(|(word, phrase_word)| *word == phrase_word)
+    })
 }
 
 /// A white-space separated piece of text split into leading punctuation, the
-/// core and trailing punctuation; all ranges absolute.
+/// core and trailing punctuation. Punctuation is kept as the slices it came
+/// in (read mark by mark with [`marks`]), so splitting allocates nothing.
 struct Word<'a> {
-    lead: Vec<(Range<usize>, char)>,
+    /// Opening marks before the core, starting at `lead_start`.
+    lead: &'a str,
+    lead_start: usize,
+    /// Absolute byte range of the core.
     core: Range<usize>,
     core_text: &'a str,
-    trail: Vec<(Range<usize>, char)>,
+    /// Closing marks after the core, starting at `core.end`.
+    trail: &'a str,
+    /// Where the lowercase core sits in the sentence's buffer of lowered
+    /// words; `None` when the core has no capital (most words), so it is
+    /// its own lowercase and nothing is copied.
+    lowered: Option<Range<usize>>,
+    /// The core is a capitalised Vietnamese syllable (ĐẦU, TƯ).
+    syllable_caps: bool,
+}
+
+impl Word<'_> {
+    fn lead_marks(&self) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+        marks(self.lead_start, self.lead)
+    }
+
+    fn trail_marks(&self) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+        marks(self.core.end, self.trail)
+    }
+}
+
+/// Each character of `text` with its absolute range, `text` starting at byte `start`.
+fn marks(start: usize, text: &str) -> impl Iterator<Item = (Range<usize>, char)> + '_ {
+    text.char_indices()
+        .map(move |(i, c)| (start + i..start + i + c.len_utf8(), c))
 }
 
 fn is_opening(c: char) -> bool {
@@ -109,19 +141,34 @@ fn pause_mark(c: char) -> &'static str {
     }
 }
 
-fn split_words<'a>(text: &'a str, span: Range<usize>, normalizer: &Normalizer) -> Vec<Word<'a>> {
-    let mut words = Vec::new();
+/// Splits `text[span]` into words; the lowercase forms of capitalised cores
+/// go into `lowered`.
+fn split_words<'a>(
+    text: &'a str,
+    span: Range<usize>,
+    normalizer: &Normalizer,
+    lowered: &mut String,
+) -> Vec<Word<'a>> {
     let part = &text[span.clone()];
+    // A word is at least two bytes with its space, so this rarely regrows.
+    let mut words = Vec::with_capacity(part.len() / 4 + 1);
     for piece in part.split(char::is_whitespace).filter(|p| !p.is_empty()) {
         // `piece` borrows from `part`, so its offset is the pointer distance.
         let start = span.start + (piece.as_ptr() as usize - part.as_ptr() as usize);
-        words.push(split_punctuation(start, piece, normalizer));
+        let mut word = split_punctuation(start, piece, normalizer);
+        if !is_lowercase(word.core_text) {
+            let at = lowered.len();
+            push_lowercase(lowered, word.core_text);
+            word.lowered = Some(at..lowered.len());
+            word.syllable_caps =
+                is_caps_word(word.core_text) && is_vietnamese_syllable(word.core_text);
+        }
+        words.push(word);
     }
     words
 }
 
 fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) -> Word<'a> {
-    let mut lead = Vec::new();
     let mut core_start = 0;
     for (i, c) in piece.char_indices() {
         // A minus sign glued to a number is part of it (-3,5).
@@ -129,11 +176,9 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
         if !is_opening(c) || sign {
             break;
         }
-        lead.push((start + i..start + i + c.len_utf8(), c));
         core_start = i + c.len_utf8();
     }
     let mut core_end = piece.len();
-    let mut trail = Vec::new();
     while core_end > core_start {
         let c = piece[..core_end].chars().next_back().expect("non-empty");
         if !is_trailing(c) {
@@ -148,26 +193,27 @@ fn split_punctuation<'a>(start: usize, piece: &'a str, normalizer: &Normalizer) 
             break;
         }
         core_end -= c.len_utf8();
-        trail.push((start + core_end..start + core_end + c.len_utf8(), c));
     }
-    trail.reverse();
     Word {
-        lead,
+        lead: &piece[..core_start],
+        lead_start: start,
         core: start + core_start..start + core_end,
         core_text: &piece[core_start..core_end],
-        trail,
+        trail: &piece[core_end..],
+        lowered: None,
+        syllable_caps: false,
     }
 }
 
 /// Context handed to the readers of one core.
 struct Around<'a> {
     /// Lowercase cores of every word of the text; this word is `index`.
-    lowered: &'a [String],
+    lowered: &'a [&'a str],
     index: usize,
     /// Lowercase cores of the words before this one (nearest last).
-    before: &'a [String],
+    before: &'a [&'a str],
     /// Lowercase cores of the words after this one (nearest first).
-    after: &'a [String],
+    after: &'a [&'a str],
     /// The written cores of the neighbouring words.
     prev_raw: Option<&'a str>,
     next_raw: Option<&'a str>,
@@ -181,6 +227,10 @@ struct Around<'a> {
     joined_to: Option<&'static str>,
     /// A date was read within the last three words.
     recent_date: bool,
+    /// Index of the word read as the first day of a pair (N-DATE-D: the 15
+    /// of "ngày 15 và 16/11"), when it is the previous word or the one
+    /// before a connector.
+    first_day: Option<usize>,
 }
 
 impl Around<'_> {
@@ -202,13 +252,46 @@ impl Around<'_> {
     }
 
     fn before_last(&self) -> Option<&str> {
-        self.before.last().map(String::as_str)
+        self.before.last().copied()
     }
 }
 
 /// A word of two or more letters, all capitals.
+#[inline]
 fn is_caps_word(core: &str) -> bool {
+    // Most words start with a small letter or a digit: one byte decides.
+    if core
+        .as_bytes()
+        .first()
+        .is_none_or(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        return false;
+    }
     core.chars().nth(1).is_some() && core.chars().all(|c| c.is_uppercase())
+}
+
+/// `word` in Unicode NFC, borrowed when it already is. Every character of
+/// U+0000..U+02FF (ASCII, Latin-1, Latin Extended-A/B: ă â đ ơ ư and their
+/// capitals) and of Latin Extended Additional (U+1E00..U+1EFF: ạ ả ấ … ỹ) is
+/// a starter that is NFC on its own and never the second half of a
+/// composition, so a word made only of them is NFC; that covers nearly every
+/// word of an article and decides on the bytes. Anything else (combining
+/// marks, other scripts) takes the full check.
+fn nfc(word: &str) -> Cow<'_, str> {
+    let bytes = word.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0x00..=0x7F => i += 1,
+            // Two-byte sequences up to U+02FF (0xCC starts U+0300, the
+            // combining diacritics).
+            0xC2..=0xCB => i += 2,
+            // E1 B8 80 ..= E1 BB BF is U+1E00..=U+1EFF.
+            0xE1 if (0xB8..=0xBB).contains(&bytes[i + 1]) => i += 3,
+            _ => return crate::text::nfc(word),
+        }
+    }
+    Cow::Borrowed(word)
 }
 
 /// Whether `word` could be one Vietnamese syllable (onset, one to three
@@ -242,32 +325,47 @@ fn is_vowel(c: char) -> bool {
 }
 
 pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) -> Expansion {
-    let words = split_words(text, span, normalizer);
-    let lowered: Vec<String> = words.iter().map(|w| w.core_text.to_lowercase()).collect();
-    let syllable_caps: Vec<bool> = words
+    // Room for every word lowered: one allocation however many are capitalised.
+    let mut capitalised = String::with_capacity(span.len());
+    let words = split_words(text, span, normalizer, &mut capitalised);
+    let capitalised = capitalised.as_str();
+    let lowered: Vec<&str> = words
         .iter()
-        .map(|w| is_caps_word(w.core_text) && is_vietnamese_syllable(w.core_text))
+        .map(|word| {
+            word.lowered
+                .clone()
+                .map_or(word.core_text, |range| &capitalised[range])
+        })
         .collect();
-    let mut out = Expansion::default();
+    let syllable_caps = |index: usize| words.get(index).is_some_and(|w| w.syllable_caps);
+    let mut out = Expansion {
+        // About one token per word, plus the punctuation.
+        tokens: Vec::with_capacity(words.len() + words.len() / 4 + 4),
+        warnings: Vec::new(),
+    };
     let mut previous_was_number = false;
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
+    let mut last_first_day: Option<usize> = None;
+    let mut pending_currency: Option<&str> = None;
     for (index, word) in words.iter().enumerate() {
         // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
         let lone_dash = word.core.is_empty()
             && word.trail.is_empty()
-            && matches!(word.lead[..], [(_, '-' | '–' | '—')])
+            && matches!(word.lead, "-" | "–" | "—")
             && previous_was_number
             && words.get(index + 1).is_some_and(|w| {
                 w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
             });
-        if lone_dash {
-            let range = word.lead[0].0.clone();
-            let score = (0..=3).any(|skip| {
+        let after_score_word = || {
+            (0..=3).any(|skip| {
                 index >= skip && ends_with_any(&lowered[..index - skip], &normalizer.triggers.score)
-            });
-            let spoken = if score { "" } else { "đến" };
+            })
+        };
+        if lone_dash {
+            let range = word.lead_start..word.lead_start + word.lead.len();
+            let spoken = if after_score_word() { "" } else { "đến" };
             out.tokens
                 .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
             continue;
@@ -276,13 +374,12 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             joined_to = None;
             previous_was_number = false;
         }
-        for (range, c) in &word.lead {
-            out.tokens.push(pause(range.clone(), *c));
+        for (range, c) in word.lead_marks() {
+            out.tokens.push(pause(range, c));
         }
         if !word.core.is_empty() {
-            let headline = syllable_caps[index]
-                && (index > 0 && syllable_caps[index - 1]
-                    || syllable_caps.get(index + 1) == Some(&true));
+            let headline = syllable_caps(index)
+                && (index > 0 && syllable_caps(index - 1) || syllable_caps(index + 1));
             let around = Around {
                 lowered: &lowered,
                 index,
@@ -291,33 +388,74 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 prev_raw: index.checked_sub(1).map(|i| words[i].core_text),
                 next_raw: words.get(index + 1).map(|w| w.core_text),
                 headline,
-                bracketed: word.lead.iter().any(|(_, c)| *c == '('),
+                bracketed: word.lead.contains('('),
                 joined_to,
                 recent_date: last_date_word.is_some_and(|i| index - i <= 3),
+                first_day: last_first_day.filter(|&i| index - i <= 2),
             };
             let start = out.tokens.len();
-            read_core(normalizer, word, &around, previous_was_number, &mut out);
+            let money = numeric::read_prefixed_money(
+                normalizer,
+                word.core.clone(),
+                word.core_text,
+                &mut out,
+            );
+            if money.is_none() {
+                read_core(normalizer, word, &around, previous_was_number, &mut out);
+            }
+            // N-MONEY: the currency of "$5" is said after the amount, or
+            // after the magnitude word that follows it ($5 triệu).
+            let at_end = word.core.end..word.core.end;
+            if let Some(currency) = pending_currency.take() {
+                out.tokens
+                    .push(token(at_end.clone(), currency, Kind::Unit, "N-MONEY"));
+            }
+            if let Some(currency) = money {
+                let magnitude_next = word.trail.is_empty()
+                    && lowered
+                        .get(index + 1)
+                        .is_some_and(|w| MAGNITUDES.contains(w));
+                if magnitude_next {
+                    pending_currency = Some(currency);
+                } else {
+                    out.tokens
+                        .push(token(at_end, currency, Kind::Unit, "N-MONEY"));
+                }
+            }
             let last = out.tokens[start..].last();
             // A magnitude word keeps the number open: 80 triệu đồng/lượng.
-            let magnitude = previous_was_number
-                && matches!(
-                    lowered[index].as_str(),
-                    "trăm" | "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ"
-                );
+            let magnitude = previous_was_number && MAGNITUDES.contains(&lowered[index]);
             previous_was_number = magnitude || last.is_some_and(|t| t.kind == Kind::Number);
             joined_to = last.map(|t| t.rule);
             if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
                 last_date_word = Some(index);
             }
+            if out.tokens[start..].iter().any(|t| t.rule == "N-DATE-D") {
+                last_first_day = Some(index);
+            }
+        }
+        // N-RANGE: a dash glued to the first number of a range (4– 5 kg)
+        // says "đến" like a dash standing alone, and nothing in a score.
+        let glued_dash = previous_was_number
+            && matches!(word.trail, "–" | "—")
+            && words.get(index + 1).is_some_and(|w| {
+                w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if glued_dash {
+            let range = word.core.end..word.core.end + word.trail.len();
+            let spoken = if after_score_word() { "" } else { "đến" };
+            out.tokens
+                .push(token(range, spoken, Kind::Symbol, "N-RANGE"));
+            continue;
         }
         let initial = out.tokens.last().is_some_and(|t| t.rule == "A-INITIAL");
-        for (i, (range, c)) in word.trail.iter().enumerate() {
+        for (i, (range, c)) in word.trail_marks().enumerate() {
             // The dot of an initial inside a sentence is not a full stop.
             let more_words = index + 1 < words.len();
-            if initial && i == 0 && *c == '.' && more_words {
-                out.tokens.push(silent(range.clone()));
+            if initial && i == 0 && c == '.' && more_words {
+                out.tokens.push(silent(range));
             } else {
-                out.tokens.push(pause(range.clone(), *c));
+                out.tokens.push(pause(range, c));
             }
         }
         if !word.trail.is_empty() {
@@ -327,6 +465,49 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     }
     out
 }
+
+/// Whether `text` is its own lowercase (`str::to_lowercase` would return it
+/// unchanged). Checks the cheap cases first: ASCII, then the Lowercase
+/// property; only other characters (capitals, symbols) take the full
+/// mapping.
+fn is_lowercase(text: &str) -> bool {
+    text.chars().all(|c| {
+        if c.is_ascii() {
+            return !c.is_ascii_uppercase();
+        }
+        match c as u32 {
+            // The small letters of Latin-1 (à á â … ý) and of Latin Extended
+            // Additional (ạ ả ấ … ỹ: odd code points) and ă đ ĩ ũ ơ ư.
+            0xDF..=0xFF | 0x103 | 0x111 | 0x129 | 0x169 | 0x1A1 | 0x1B0 => true,
+            code @ 0x1EA0..=0x1EF9 => code % 2 == 1,
+            _ => c.is_lowercase() || c.to_lowercase().eq(std::iter::once(c)),
+        }
+    })
+}
+
+/// Appends `text.to_lowercase()` to `buffer` without an intermediate string.
+fn push_lowercase(buffer: &mut String, text: &str) {
+    let start = buffer.len();
+    for c in text.chars() {
+        // Small letters map to themselves (the test below checks every
+        // character), which spares the case table for most of a name.
+        if c.is_ascii() {
+            buffer.push(c.to_ascii_lowercase());
+        } else if c.is_lowercase() {
+            buffer.push(c);
+        } else if c == 'Σ' {
+            // A capital sigma lowers by its place in the word; leave it to std.
+            buffer.truncate(start);
+            buffer.push_str(&text.to_lowercase());
+            return;
+        } else {
+            buffer.extend(c.to_lowercase());
+        }
+    }
+}
+
+/// Words that scale the number before them (80 triệu, 5 nghìn).
+const MAGNITUDES: [&str; 6] = ["trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"];
 
 fn pause(span: Range<usize>, c: char) -> Token {
     Token {
@@ -379,7 +560,7 @@ fn read_core(
     // W-CAPS: a capitalised syllable of a headline is a word (ĐẦU TƯ).
     if around.headline {
         out.tokens
-            .push(token(span, crate::text::nfc(core), Kind::Word, "W-CAPS"));
+            .push(token(span, nfc(core), Kind::Word, "W-CAPS"));
         return;
     }
     // A-INITIAL: H., P., Q., X. are huyện, phường, quận, xã only before a
@@ -408,7 +589,7 @@ fn read_core(
     // A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.).
     if core.len() == 1
         && core.chars().all(|c| c.is_ascii_uppercase())
-        && word.trail.first().is_some_and(|&(_, c)| c == '.')
+        && word.trail.starts_with('.')
         && around
             .prev_raw
             .is_some_and(|raw| raw.starts_with(char::is_uppercase))
@@ -431,17 +612,37 @@ fn read_core(
         ));
         return;
     }
-    if let Some((spoken, rule)) = web::read(n, core) {
-        out.tokens.push(token(span, spoken, Kind::Symbol, rule));
-        return;
-    }
+    // Letters only: the common case, and never a web address (which needs a dot).
     if core.chars().all(is_vietnamese_letter) {
         read_letters(n, span, core, out);
+        return;
+    }
+    if let Some((spoken, rule)) = web::read(n, core) {
+        out.tokens.push(token(span, spoken, Kind::Symbol, rule));
         return;
     }
     if core.starts_with(|c: char| c.is_ascii_digit() || c == '-' && core.len() > 1)
         && numeric::read(n, span.clone(), core, around, out)
     {
+        return;
+    }
+    // N-NEG: the minus sign U+2212 of typeset text (−51 °C) reads like a
+    // hyphen-minus; it is not a symbol to leave out.
+    if let Some(rest) = core.strip_prefix('−')
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let sign_end = span.start + '−'.len_utf8();
+        out.tokens
+            .push(token(span.start..sign_end, "âm", Kind::Number, "N-NEG"));
+        if !numeric::read(n, sign_end..span.end, rest, around, out) {
+            read_mixed(n, sign_end..span.end, rest, around, out);
+        }
+        return;
+    }
+    // N-UNIT: a composite unit without a number (năng suất tính bằng tạ/ha)
+    // when every part after the slash is a known unit.
+    if let Some(tokens) = numeric::read_unit_alone(n, span.start, core, around) {
+        out.tokens.extend(tokens);
         return;
     }
     read_mixed(n, span, core, around, out);
@@ -473,22 +674,31 @@ fn is_place_prefix(around: &Around<'_>) -> bool {
 /// Roman numerals after a trigger word. Lower case is accepted too (thế kỷ
 /// xix), but a single lowercase c, d or m stays a letter (mục c).
 fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String, &'static str)> {
+    // Both forms start with numeral letters; one pass over the bytes rules
+    // out nearly every word (các, lại, việc).
+    let numeral_len = core.bytes().take_while(is_numeral_letter).count();
+    if numeral_len == 0 {
+        return None;
+    }
     let style = &n.style;
-    // quý II/2021: a Roman quarter with its year.
-    if let Some((roman, year)) = core.split_once('/')
-        && year.len() == 4
-        && year.bytes().all(|b| b.is_ascii_digit())
-        && let Some(value) = roman_numeral(roman)
-        && ends_with_any(around.before, &n.triggers.roman)
-    {
-        return Some((
-            format!(
-                "{} năm {}",
-                number::cardinal(&value.to_string(), style),
-                number::cardinal(year, style)
-            ),
-            "N-ROMAN",
-        ));
+    if numeral_len < core.len() {
+        // quý II/2021: a Roman quarter with its year, the only form with more.
+        let year = core[numeral_len..].strip_prefix('/')?;
+        if year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && let Some(value) = roman_numeral(&core[..numeral_len])
+            && ends_with_any(around.before, &n.triggers.roman)
+        {
+            return Some((
+                format!(
+                    "{} năm {}",
+                    number::cardinal(&value.to_string(), style),
+                    number::cardinal(year, style)
+                ),
+                "N-ROMAN",
+            ));
+        }
+        return None;
     }
     let value = roman_numeral(core)?;
     if around.before_last() == Some("năm") && value >= 1000 {
@@ -507,12 +717,33 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
     Some((spoken, "N-ROMAN"))
 }
 
+fn is_numeral_letter(b: &u8) -> bool {
+    matches!(
+        b,
+        b'I' | b'V'
+            | b'X'
+            | b'L'
+            | b'C'
+            | b'D'
+            | b'M'
+            | b'i'
+            | b'v'
+            | b'x'
+            | b'l'
+            | b'c'
+            | b'd'
+            | b'm'
+    )
+}
+
 /// The value of a Roman numeral written in capitals or in small letters.
 fn roman_numeral(core: &str) -> Option<u32> {
     if is_roman(core) {
         return roman_value(core);
     }
-    if core.chars().all(|c| "ivxlcdm".contains(c))
+    if core
+        .chars()
+        .all(|c| matches!(c, 'i' | 'v' | 'x' | 'l' | 'c' | 'd' | 'm'))
         && (core.len() > 1 || matches!(core, "i" | "v" | "x" | "l"))
     {
         return roman_value(&core.to_uppercase());
@@ -527,7 +758,7 @@ fn read_letters(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expans
         spell(n, span, core, out);
     } else {
         out.tokens
-            .push(token(span, crate::text::nfc(core), Kind::Word, "W-WORD"));
+            .push(token(span, nfc(core), Kind::Word, "W-WORD"));
     }
 }
 
@@ -696,12 +927,8 @@ fn read_mixed(
                         spell(n, piece_span, piece, out);
                     }
                 } else {
-                    out.tokens.push(token(
-                        piece_span,
-                        crate::text::nfc(piece),
-                        Kind::Word,
-                        "W-WORD",
-                    ));
+                    out.tokens
+                        .push(token(piece_span, nfc(piece), Kind::Word, "W-WORD"));
                 }
             }
             RunKind::Other => {
@@ -847,6 +1074,42 @@ mod tests {
         assert_eq!(say("quý II"), "quý hai");
         assert_eq!(roman_value("IIII"), None);
         assert_eq!(roman_value("MMXXI"), Some(2021));
+    }
+
+    #[test]
+    fn the_lowercase_fast_path_agrees_with_std() {
+        // Every character the fast path keeps as it is must be its own
+        // lowercase, and the buffer path must lower like `str::to_lowercase`.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let text = c.to_string();
+            if is_lowercase(&text) {
+                assert_eq!(text.to_lowercase(), text, "U+{:04X}", c as u32);
+            }
+        }
+        for word in ["ĐẦU", "Hà", "TP.HCM", "ΟΔΟΣ", "İstanbul", "COVID-19", "ǅ"] {
+            let mut buffer = String::new();
+            push_lowercase(&mut buffer, word);
+            assert_eq!(buffer, word.to_lowercase(), "{word}");
+            assert!(!is_lowercase(word), "{word}");
+        }
+        assert!(is_lowercase("người"));
+        assert!(is_lowercase("5km/h"));
+    }
+
+    #[test]
+    fn the_nfc_fast_path_agrees_with_the_full_check() {
+        use unicode_normalization::UnicodeNormalization;
+        let fast = (0..0x300).chain(0x1E00..0x1F00).filter_map(char::from_u32);
+        for c in fast {
+            let text = format!("a{c}b{c}");
+            assert!(matches!(nfc(&text), Cow::Borrowed(_)), "U+{:04X}", c as u32);
+            assert_eq!(text.nfc().collect::<String>(), text, "U+{:04X}", c as u32);
+        }
+        // Combining marks and other scripts take the full path and compose.
+        assert_eq!(nfc("Thu\u{0309}y"), "Thủy");
+        assert_eq!(nfc("A\u{030A}ngstro\u{0308}m"), "Ångström");
+        assert_eq!(nfc("\u{212B}"), "\u{00C5}");
+        assert_eq!(nfc("tiếng Việt"), "tiếng Việt");
     }
 
     #[test]

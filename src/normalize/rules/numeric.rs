@@ -43,11 +43,22 @@ pub(super) fn read(
         out.tokens.push(token(span, spoken, Kind::Date, rule));
         return true;
     }
+    if let Some(spoken) = read_first_day(core, around, n) {
+        out.tokens.push(token(span, spoken, Kind::Date, "N-DATE-D"));
+        return true;
+    }
+    // N-ALLDAY: round the clock (mở cửa 24/24, phục vụ 24/7, trực 24/24h)
+    // says "trên", never a fraction; "ngày 24/7" was read as a date above.
+    if let Some(spoken) = read_all_day(core, style) {
+        out.tokens
+            .push(token(span, spoken, Kind::Number, "N-ALLDAY"));
+        return true;
+    }
     // N-DATE-MY: the year of "tháng 1 2024" takes its missing "năm".
     if core.len() == 4
         && core.bytes().all(|b| b.is_ascii_digit())
         && let [.., month_word, month] = around.before
-        && month_word == "tháng"
+        && *month_word == "tháng"
         && month.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
     {
         let spoken = format!("năm {}", number::cardinal(core, style));
@@ -280,7 +291,13 @@ fn read_date(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<(String,
     }
     let value = |s: &str| s.parse::<u32>().ok();
     let say = |v: u32| number::cardinal(&v.to_string(), style);
-    let day_word = if matches!(before_last, Some("ngày" | "mùng" | "hôm")) {
+    // The second of two days (ngày 15 và 16/11) says "ngày" only if the
+    // first was not introduced by it.
+    let first_day_said = around
+        .first_day
+        .and_then(|i| i.checked_sub(1))
+        .is_some_and(|i| matches!(around.lowered[i], "ngày" | "mùng" | "hôm"));
+    let day_word = if matches!(before_last, Some("ngày" | "mùng" | "hôm")) || first_day_said {
         ""
     } else {
         "ngày "
@@ -332,6 +349,7 @@ fn read_date(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<(String,
                 return None;
             }
             let date_context = ends_with_any(around.before, &n.triggers.date)
+                || around.first_day.is_some()
                 || around.bracketed
                 || around.recent_date && matches!(before_last, Some("và" | "hoặc" | "-" | "–"));
             if !date_context {
@@ -347,6 +365,65 @@ fn read_date(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<(String,
         }
         _ => None,
     }
+}
+
+/// A day and month written d/m with small numbers: `Some((d, m))`.
+fn day_month(word: &str) -> Option<(u32, u32)> {
+    let (d, m) = word.split_once('/')?;
+    let small = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    if !small(d) || !small(m) {
+        return None;
+    }
+    let (d, m) = (d.parse().ok()?, m.parse().ok()?);
+    ((1..=31).contains(&d) && (1..=12).contains(&m)).then_some((d, m))
+}
+
+/// Words joining two days of one month: ngày 15 và 16/11, từ 15 đến 20/11.
+const DAY_JOINERS: [&str; 6] = ["và", "hoặc", "đến", "tới", "-", "–"];
+
+/// N-DATE-D: the first of two days that share the month written after the
+/// second (ngày 15 và 16/11, ngày 15, 16/11, từ 15 đến 20/11), after a word
+/// that introduces a date. It is a day, said with "ngày" unless the text
+/// already says it.
+fn read_first_day(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<String> {
+    if core.len() > 2 || !core.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day: u32 = core.parse().ok()?;
+    let next_date = match around.after {
+        [joiner, next, ..] if DAY_JOINERS.contains(joiner) => day_month(next),
+        [next, ..] => day_month(next),
+        [] => None,
+    };
+    let (next_day, _) = next_date?;
+    if day == 0 || day >= next_day || !ends_with_any(around.before, &n.triggers.date) {
+        return None;
+    }
+    let said = matches!(around.before_last(), Some("ngày" | "mùng" | "hôm"));
+    let spoken = number::cardinal(core, &n.style);
+    Some(if said {
+        spoken
+    } else {
+        format!("ngày {spoken}")
+    })
+}
+
+/// N-ALLDAY: 24/24, 24/7, 24h/24h, 24/24h: "hai mươi tư trên hai mươi tư
+/// (giờ)".
+fn read_all_day(core: &str, style: &NumberStyle) -> Option<String> {
+    let (hours, per) = core.split_once('/')?;
+    let hours = hours.strip_suffix('h').unwrap_or(hours);
+    let (per, unit) = match per.strip_suffix('h') {
+        Some(per) => (per, " giờ"),
+        None => (per, ""),
+    };
+    (hours == "24" && matches!(per, "24" | "7")).then(|| {
+        format!(
+            "{} trên {}{unit}",
+            number::cardinal(hours, style),
+            number::cardinal(per, style)
+        )
+    })
 }
 
 /// N-SCORE: 2-1 after a word about a match (tỷ số, thắng, hòa) or when the
@@ -453,9 +530,10 @@ fn read_document(
                 read_number(part, style).0
             }
         } else {
+            // Codes are often typed in the wrong case (QĐ-TTG, NĐ-Cp).
             let reading = n
                 .abbreviations
-                .reading(part, &window)
+                .reading_any_case(part, &window)
                 .map_or_else(|| spelled(n, part), |e| e.spoken.clone());
             let restates_type = !seen_type && named_before.ends_with(&reading.to_lowercase());
             seen_type = true;
@@ -514,9 +592,26 @@ fn read_amount(
     } else {
         read_number(digits, style)
     };
-    let mut tokens = vec![token(start..start + len, spoken, Kind::Number, rule)];
-    if !rest.is_empty() {
-        tokens.extend(read_unit(n, start + len, rest, around)?);
+    number_then_unit(n, start, text, len, spoken, rule, around)
+}
+
+/// The number read from `text[..number_len]` as `spoken`, then the unit
+/// written right after it (12kg, 500k₫, 1/2kg), if any. `None` when that
+/// tail is no unit, so the caller's reading does not apply.
+fn number_then_unit(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    number_len: usize,
+    spoken: String,
+    rule: &'static str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let number_end = start + number_len;
+    let mut tokens = vec![token(start..number_end, spoken, Kind::Number, rule)];
+    let unit = &text[number_len..];
+    if !unit.is_empty() {
+        tokens.extend(read_unit(n, number_end, unit, around)?);
     }
     Some(tokens)
 }
@@ -549,24 +644,21 @@ fn read_shorthand(
     if frac_len > 3 {
         return None;
     }
-    let rest = &tail[frac_len..];
     let integer: u128 = text[..int_len].parse().ok()?;
     let mut value = integer * magnitude;
     if frac_len > 0 {
         let fraction: u128 = tail[..frac_len].parse().ok()?;
         value += fraction * magnitude / 10u128.pow(frac_len as u32);
     }
-    let number_end = int_len + mark_len + frac_len;
-    let mut tokens = vec![token(
-        start..start + number_end,
+    number_then_unit(
+        n,
+        start,
+        text,
+        int_len + mark_len + frac_len,
         number::cardinal_value(value, &n.style),
-        Kind::Number,
         "N-SHORT",
-    )];
-    if !rest.is_empty() {
-        tokens.extend(read_unit(n, start + number_end, rest, around)?);
-    }
-    Some(tokens)
+        around,
+    )
 }
 
 /// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
@@ -609,17 +701,8 @@ fn read_fraction(
             number::cardinal(a, style)
         )
     };
-    let number_end = text.len() - unit.len();
-    let mut tokens = vec![token(
-        start..start + number_end,
-        spoken,
-        Kind::Number,
-        "N-FRAC",
-    )];
-    if !unit.is_empty() {
-        tokens.extend(read_unit(n, start + number_end, unit, around)?);
-    }
-    Some(tokens)
+    let number_len = text.len() - unit.len();
+    number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
 }
 
 /// N-MONEY: dollars and euros with cents (10,5$ → mười đô la năm mươi xu).
@@ -676,11 +759,7 @@ pub(super) fn read_unit(
         None if is_word(x) => x.to_string(),
         None => return None,
     };
-    let is_money = n
-        .triggers
-        .currency
-        .iter()
-        .any(|c| numerator.to_lowercase().starts_with(&c.join(" ")));
+    let is_money = names_money(n, &numerator);
     let mut tokens = vec![token(
         start..start + x.len(),
         numerator,
@@ -717,6 +796,62 @@ pub(super) fn read_unit(
         at += 1 + y.len();
     }
     Some(tokens)
+}
+
+/// Whether a unit's spoken form names a currency (đồng, đô la Mỹ, bảng Anh).
+pub(super) fn names_money(n: &Normalizer, spoken: &str) -> bool {
+    let spoken = spoken.to_lowercase();
+    n.triggers
+        .currency
+        .iter()
+        .any(|c| spoken.starts_with(&c.join(" ")))
+}
+
+/// N-MONEY: a currency sign written before a plain amount ($5, US$2,41,
+/// £1, €300). The sign is silent where it stands; its name, returned here,
+/// is said after the amount (by the caller, which knows whether a
+/// magnitude word follows: $5 triệu → năm triệu đô la).
+pub(super) fn read_prefixed_money<'n>(
+    n: &'n Normalizer,
+    span: Range<usize>,
+    core: &str,
+    out: &mut Expansion,
+) -> Option<&'n str> {
+    // Signs and codes start with a symbol or a capital: most words end here.
+    if core.starts_with(|c: char| c.is_ascii_digit() || c.is_lowercase()) {
+        return None;
+    }
+    let digit = core.find(|c: char| c.is_ascii_digit())?;
+    let (sign, amount) = core.split_at(digit);
+    if sign.is_empty() || numeric_prefix_len(amount) != amount.len() {
+        return None;
+    }
+    let name = n.units.get(sign).filter(|name| names_money(n, name))?;
+    let amount_start = span.start + digit;
+    let (spoken, rule) = read_number(amount, &n.style);
+    out.tokens
+        .push(token(span.start..amount_start, "", Kind::Unit, "N-MONEY"));
+    out.tokens
+        .push(token(amount_start..span.end, spoken, Kind::Number, rule));
+    Some(name)
+}
+
+/// N-UNIT: a composite unit standing alone (tạ/ha, đồng/kg, km/h): the
+/// numerator a unit or a word, every denominator a known unit, so that
+/// "và/hoặc" or "nam/nữ" stay words.
+pub(super) fn read_unit_alone(
+    n: &Normalizer,
+    start: usize,
+    core: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let (x, rest) = core.split_once('/')?;
+    // A currency after the slash is an exchange rate (GBP/VND), not a unit.
+    let is_measure = |unit: &str| n.units.get(unit).is_some_and(|s| !names_money(n, s));
+    if x.is_empty() || !rest.split('/').all(is_measure) {
+        return None;
+    }
+    read_unit(n, start, core, around)
 }
 
 /// Length of the leading number: optional minus, digits, `.` thousands

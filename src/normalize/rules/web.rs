@@ -13,7 +13,9 @@ const DOMAINS: [&str; 12] = [
 
 /// The reading of a web or e-mail address, or `None` for anything else.
 pub(super) fn read(n: &Normalizer, core: &str) -> Option<(String, &'static str)> {
-    if !core.is_ascii() || core.chars().any(char::is_whitespace) {
+    // Both forms need a dot in the host; most words have none.
+    if !core.bytes().any(|b| b == b'.') || !core.is_ascii() || core.chars().any(char::is_whitespace)
+    {
         return None;
     }
     let rule = if let Some((user, host)) = core.split_once('@') {
