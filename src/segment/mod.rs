@@ -152,41 +152,51 @@ pub fn split(article: &Article) -> Vec<Sentence> {
 /// Splits `text[span]` into sentence spans (absolute, trimmed of white space).
 pub fn sentences(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
     let part = &text[span.clone()];
+    let bytes = part.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = part.char_indices().collect();
     let mut i = 0;
-    while i < chars.len() {
-        if !matches!(chars[i].1, '.' | '!' | '?' | '…') {
-            i += 1;
-            continue;
-        }
+    // Marks are found byte by byte: `.`, `!`, `?` are ASCII and `…` starts
+    // with 0xE2; nothing between marks needs decoding.
+    while i < bytes.len() {
+        let c = match bytes[i] {
+            b'.' => '.',
+            b'!' => '!',
+            b'?' => '?',
+            0xE2 if part[i..].starts_with('…') => '…',
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
         // Take the whole run of final marks and closing quotes/brackets (SB2).
-        let mut j = i + 1;
-        while j < chars.len() && is_final_or_closing(chars[j].1) {
-            j += 1;
-        }
-        let end = chars.get(j).map_or(part.len(), |&(b, _)| b);
-        if ends_here(part, &chars, start, i, j) {
+        let mark_end = i + c.len_utf8();
+        let end = part[mark_end..]
+            .char_indices()
+            .find(|&(_, c)| !is_final_or_closing(c))
+            .map_or(part.len(), |(at, _)| mark_end + at);
+        if ends_here(part, start, i, c, end) {
             push_trimmed(&mut out, part, start..end, span.start);
             start = end;
         }
-        i = j;
+        i = end;
     }
     push_trimmed(&mut out, part, start..part.len(), span.start);
     out
 }
 
-/// Whether the run of marks `chars[i..j]` ends the sentence begun at byte `start`.
-fn ends_here(part: &str, chars: &[(usize, char)], start: usize, i: usize, j: usize) -> bool {
+/// Whether the run of marks `part[at..end]`, the first of them `c`, ends
+/// the sentence begun at byte `start`.
+fn ends_here(part: &str, start: usize, at: usize, c: char, end: usize) -> bool {
+    let rest = &part[end..];
     // SB4: a mark glued to the next word is not a boundary.
-    if j < chars.len() && !chars[j].1.is_whitespace() {
+    if rest.chars().next().is_some_and(|n| !n.is_whitespace()) {
         return false;
     }
-    let Some(k) = chars[j..].iter().position(|(_, c)| !c.is_whitespace()) else {
+    let after = rest.trim_start();
+    if after.is_empty() {
         return true;
-    };
-    let after = &part[chars[j + k].0..];
+    }
     // Dashes are skipped (`hỏi?" - tòa nói`), quotes are not: a quotation
     // may open a sentence in lowercase (`"hồi ấy …`).
     let next_word =
@@ -197,8 +207,8 @@ fn ends_here(part: &str, chars: &[(usize, char)], start: usize, i: usize, j: usi
     if next.is_lowercase() {
         return false;
     }
-    let (at, c) = chars[i];
-    let ellipsis = c == '…' || chars[i..j].iter().filter(|(_, m)| *m == '.').count() >= 3;
+    let run = &part[at..end];
+    let ellipsis = c == '…' || run.bytes().filter(|&b| b == b'.').count() >= 3;
     if ellipsis {
         // SB6
         if !part[start..at].chars().any(char::is_alphanumeric) {
@@ -210,7 +220,7 @@ fn ends_here(part: &str, chars: &[(usize, char)], start: usize, i: usize, j: usi
         }
         return true;
     }
-    if c == '.' && j == i + 1 {
+    if c == '.' && run.len() == 1 {
         return !keeps_sentence_open(part, start, at, next_word);
     }
     true
