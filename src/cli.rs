@@ -765,14 +765,7 @@ fn bulletin(
         return bulletin_from_store(data, date, slot, config_path, cache);
     }
     let config = BulletinConfig::load(config_path)?;
-    let date: jiff::civil::Date = match date {
-        Some(text) => text
-            .parse()
-            .with_context(|| format!("--date {text:?} is not a date (YYYY-MM-DD)"))?,
-        None => jiff::Timestamp::now()
-            .to_zoned_datetime(config.time_zone.clone())
-            .date(),
-    };
+    let date = bulletin_date(date, &config)?;
     let slots = match slot {
         Some(name) => vec![config.slot(name)?],
         None => config.slots.iter().collect(),
@@ -856,6 +849,21 @@ fn bulletin(
     Ok(())
 }
 
+/// `--date` as a date, or today in the station's time zone.
+fn bulletin_date(
+    date: Option<&str>,
+    config: &bantin::bulletin::BulletinConfig,
+) -> Result<jiff::civil::Date> {
+    match date {
+        Some(text) => text
+            .parse()
+            .with_context(|| format!("--date {text:?} is not a date (YYYY-MM-DD)")),
+        None => Ok(jiff::Timestamp::now()
+            .to_zoned_datetime(config.time_zone.clone())
+            .date()),
+    }
+}
+
 /// `bantin bulletin` without `--article`: builds the approved articles of
 /// the store exactly as the service's scheduler does (reusing a delivered
 /// bulletin whose items did not change) and records the run in the store.
@@ -882,14 +890,7 @@ fn bulletin_from_store(
         },
     )?;
     let config = Arc::new(service.bulletin()?);
-    let date: jiff::civil::Date = match date {
-        Some(text) => text
-            .parse()
-            .with_context(|| format!("--date {text:?} is not a date (YYYY-MM-DD)"))?,
-        None => jiff::Timestamp::now()
-            .to_zoned_datetime(config.time_zone.clone())
-            .date(),
-    };
+    let date = bulletin_date(date, &config)?;
     let slots: Vec<String> = match slot {
         Some(name) => vec![config.slot(name)?.name.clone()],
         None => config.slots.iter().map(|s| s.name.clone()).collect(),

@@ -117,22 +117,13 @@ impl BulletinJob {
             .with_station(&station);
         let mut prepared = Vec::with_capacity(items.len());
         for item in &items {
-            let body = self
-                .store
-                .revision_body(item.article_id, Some(item.latest_revision))
-                .map_err(|e| format!("article {}: {e}", item.article_id))?;
-            prepared.push(
-                BulletinItem::prepare(
-                    &item.article_id.to_string(),
-                    &item.latest_revision.to_string(),
-                    &body.body,
-                    body.revision.file_name.as_deref(),
-                    &normalizer,
-                    voice,
-                    &self.settings,
-                )
-                .map_err(|e| e.to_string())?,
-            );
+            prepared.push(prepare_item(
+                &self.store,
+                item,
+                &normalizer,
+                voice,
+                &self.settings,
+            )?);
         }
         let request = Request {
             config: &self.config,
@@ -189,4 +180,31 @@ impl Job for BulletinJob {
                 .map_err(|e| format!("the bulletin task failed: {e}"))?
         }
     }
+}
+
+/// An approved item's latest revision, read from the store and made ready
+/// for assembly (its script for `voice`), for builds and estimates alike.
+///
+/// # Errors
+/// The reason, in words, naming the article.
+pub fn prepare_item(
+    store: &Store,
+    item: &ApprovedItem,
+    normalizer: &Normalizer,
+    voice: &crate::voice::Voice,
+    settings: &AudioSettings,
+) -> Result<BulletinItem, String> {
+    let body = store
+        .revision_body(item.article_id, Some(item.latest_revision))
+        .map_err(|e| format!("article {}: {e}", item.article_id))?;
+    BulletinItem::prepare(
+        &item.article_id.to_string(),
+        &item.latest_revision.to_string(),
+        &body.body,
+        body.revision.file_name.as_deref(),
+        normalizer,
+        voice,
+        settings,
+    )
+    .map_err(|e| e.to_string())
 }

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Query, json_body};
-use crate::bulletin::assemble::{BulletinItem, FileNames};
+use crate::bulletin::assemble::FileNames;
 use crate::bulletin::schedule::{Outcome, RunKey, RunRecord, Trigger};
+use crate::server::bulletin::prepare_item;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::{AppState, Editor, Reader};
 
@@ -158,20 +159,7 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
         // fails the build with its reason.
         let estimated_duration_ms = voice
             .and_then(|voice| {
-                let body = state
-                    .store
-                    .revision_body(item.article_id, Some(item.latest_revision))
-                    .ok()?;
-                BulletinItem::prepare(
-                    &item.article_id.to_string(),
-                    &item.latest_revision.to_string(),
-                    &body.body,
-                    body.revision.file_name.as_deref(),
-                    &normalizer,
-                    voice,
-                    &state.config.audio,
-                )
-                .ok()
+                prepare_item(&state.store, item, &normalizer, voice, &state.config.audio).ok()
             })
             .map_or(0, |i| i.script.total.as_millis() as u64);
         items.push(ItemView {
