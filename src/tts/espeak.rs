@@ -1,7 +1,7 @@
 //! espeak-ng through its command-line program: text on stdin (`--stdin`, so
-//! the whole text is one utterance), WAV into a temporary file (`-w`; its
-//! header is complete, unlike `--stdout`). Running it as a separate program
-//! keeps its GPL-3 code out of bantin's binary.
+//! the whole text is one utterance), WAV back on stdout (`--stdout`).
+//! Running it as a separate program keeps its GPL-3 code out of bantin's
+//! binary.
 //!
 //! Starting espeak-ng costs about as much as speaking a sentence (it loads
 //! its phoneme tables and the Vietnamese dictionary each time), so a batch
@@ -83,25 +83,34 @@ impl Espeak {
     }
 }
 
-/// The silence asked for between the texts of a batch…
-const BATCH_BREAK: Duration = Duration::from_secs(3);
-/// …and the shortest run of digital silence taken for one. espeak-ng's own
-/// pauses (clause, sentence, paragraph) stay well under a second even at
-/// its slowest rate.
-const BATCH_CUT: Duration = Duration::from_secs(2);
+/// The sample rate of espeak-ng's own voices (MBROLA voices differ, and
+/// say so in the WAV they write).
+const ESPEAK_RATE_HZ: u32 = 22_050;
+
+/// The silence asked for between the texts of a batch at espeak-ng's
+/// default rate and faster, and the shortest run of digital silence taken
+/// for one. espeak-ng's own pauses at that rate stay under 0.6 s (a
+/// paragraph's; a clause's is about 0.3 s); its breaks keep their length up
+/// to about 400 words per minute and shrink beyond (a batch that then does
+/// not cut into one piece per text is spoken text by text).
+const BATCH_BREAK: Duration = Duration::from_millis(1_200);
+const BATCH_CUT: Duration = Duration::from_millis(800);
+
+/// The break and the cut for speaking at `speed_wpm`: slower speech
+/// stretches espeak-ng's own pauses more than in proportion (a paragraph's
+/// reaches 1.6 s at 80 words per minute), so both grow with the slowdown
+/// to the power 1.5.
+fn batch_silences(speed_wpm: u32) -> (Duration, Duration) {
+    let slowdown = (175.0 / f64::from(speed_wpm.max(1))).max(1.0).powf(1.5);
+    (BATCH_BREAK.mul_f64(slowdown), BATCH_CUT.mul_f64(slowdown))
+}
 
 impl Espeak {
     /// Runs espeak-ng once on `input` (SSML when `ssml`), returns its audio.
+    /// The WAV comes through a pipe (`--stdout`): its header's sizes are
+    /// placeholders, and the decoder takes the data that is there.
     fn run(&self, input: &str, ssml: bool) -> Result<Pcm, SynthError> {
-        let backend = || format!("espeak-ng (voice {})", self.voice);
-        let out = tempfile::Builder::new()
-            .prefix("bantin-espeak-")
-            .suffix(".wav")
-            .tempfile()
-            .map_err(|e| SynthError::Failed {
-                backend: backend(),
-                reason: format!("temporary file: {e}"),
-            })?;
+        let backend = format!("espeak-ng (voice {})", self.voice);
         let mut command = Command::new(&self.program);
         command.args([
             "-v",
@@ -114,13 +123,9 @@ impl Espeak {
         if ssml {
             command.arg("-m");
         }
-        command.args(["--stdin", "-w"]).arg(out.path());
-        run(command, input.as_bytes(), self.timeout).map_err(|e| self.error(e))?;
-        let bytes = std::fs::read(out.path()).map_err(|e| SynthError::Failed {
-            backend: backend(),
-            reason: e.to_string(),
-        })?;
-        decode_answer(&backend(), &bytes, input)
+        command.args(["--stdin", "--stdout"]);
+        let bytes = run(command, input.as_bytes(), self.timeout).map_err(|e| self.error(e))?;
+        decode_answer(&backend, &bytes, input)
     }
 }
 
@@ -139,9 +144,9 @@ fn escape_ssml(text: &str) -> String {
 }
 
 /// Cuts a batch's audio at every run of digital silence of at least
-/// `BATCH_CUT`; `None` unless that gives `count` pieces, each with sound.
-fn cut_at_breaks(pcm: &Pcm, count: usize) -> Option<Vec<Pcm>> {
-    let min_run = samples_for(pcm.sample_rate_hz, BATCH_CUT);
+/// `cut`; `None` unless that gives `count` pieces, each with sound.
+fn cut_at_breaks(pcm: &Pcm, count: usize, cut: Duration) -> Option<Vec<Pcm>> {
+    let min_run = samples_for(pcm.sample_rate_hz, cut);
     let samples = &pcm.samples;
     let mut pieces = Vec::with_capacity(count);
     let mut piece_start = 0;
@@ -180,6 +185,10 @@ impl Synthesizer for Espeak {
     }
 
     fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
+        if text.trim().is_empty() {
+            // Nothing to say: espeak-ng would write nothing at all to its pipe.
+            return Ok(Pcm::new(ESPEAK_RATE_HZ, Vec::new()));
+        }
         // espeak-ng loses tones on decomposed text: always NFC.
         self.run(&crate::text::nfc(text), false)
     }
@@ -191,7 +200,8 @@ impl Synthesizer for Espeak {
         if spoken.len() < 2 {
             return texts.iter().map(|t| self.synthesize(t)).collect();
         }
-        let separator = format!("<break time=\"{}ms\"/>", BATCH_BREAK.as_millis());
+        let (pause, cut) = batch_silences(self.speed_wpm);
+        let separator = format!("<break time=\"{}ms\"/>", pause.as_millis());
         let ssml = format!(
             "<speak>{}</speak>",
             spoken
@@ -201,7 +211,7 @@ impl Synthesizer for Espeak {
                 .join(&separator)
         );
         let pieces = match self.run(&ssml, true) {
-            Ok(pcm) => cut_at_breaks(&pcm, spoken.len()),
+            Ok(pcm) => cut_at_breaks(&pcm, spoken.len(), cut),
             // Spoken one by one below, so the error names the text at fault.
             Err(e) => {
                 tracing::debug!("espeak-ng batch failed, speaking one by one: {e}");

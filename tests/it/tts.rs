@@ -72,36 +72,46 @@ fn espeak_batch_gives_each_text_its_own_audio() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let mut voice = Espeak::new("vi");
-    voice.program = wrapper.display().to_string();
     let texts = [
         "Sáng nay, Ban Thường vụ Thành ủy họp phiên thường kỳ.",
         "",
         "Giá cà phê tăng mạnh & giá lúa giảm <nhẹ>.",
         "Một.",
+        // espeak-ng's own longest pauses: clauses and sentences inside one text.
+        "Thứ nhất: đường sá; thứ hai, trường học. Thứ ba? Bệnh viện!",
         "Xin chào quý vị và các bạn, chúc quý vị một ngày tốt lành; hẹn gặp lại vào bản tin chiều nay.",
     ];
-    let batch = voice.synthesize_batch(&texts).unwrap();
-    assert_eq!(batch.len(), texts.len());
-    assert!(
-        batch[1].samples.is_empty(),
-        "nothing to say, nothing spoken"
-    );
-    let runs = std::fs::read_to_string(&log).unwrap().lines().count();
-    assert_eq!(runs, 1, "the batch is one run of espeak-ng");
-    for (text, pcm) in texts.iter().zip(&batch) {
-        if text.is_empty() {
-            continue;
-        }
-        // Spoken alone, the same text lasts about as long: the cut fell
-        // between the texts, not inside one.
-        let alone = voice.synthesize(text).unwrap();
-        let (a, b) = (spoken_seconds(&alone), spoken_seconds(pcm));
+    // The break between texts and the cut grow as the speech slows.
+    for speed_wpm in [80, 175, 380] {
+        let _ = std::fs::remove_file(&log);
+        let mut voice = Espeak::new("vi");
+        voice.program = wrapper.display().to_string();
+        voice.speed_wpm = speed_wpm;
+        let batch = voice.synthesize_batch(&texts).unwrap();
+        assert_eq!(batch.len(), texts.len());
         assert!(
-            (a - b).abs() < 0.1 + 0.05 * a,
-            "{text:?}: alone {a:.2}s, in the batch {b:.2}s"
+            batch[1].samples.is_empty(),
+            "nothing to say, nothing spoken"
         );
-        assert!(rms(pcm) > 0.02, "{text:?} is silent in the batch");
+        let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+        assert_eq!(
+            runs, 1,
+            "at {speed_wpm} wpm the batch is one run of espeak-ng"
+        );
+        for (text, pcm) in texts.iter().zip(&batch) {
+            if text.is_empty() {
+                continue;
+            }
+            // Spoken alone, the same text lasts about as long: the cut fell
+            // between the texts, not inside one.
+            let alone = voice.synthesize(text).unwrap();
+            let (a, b) = (spoken_seconds(&alone), spoken_seconds(pcm));
+            assert!(
+                (a - b).abs() < 0.1 + 0.05 * a,
+                "{speed_wpm} wpm, {text:?}: alone {a:.2}s, in the batch {b:.2}s"
+            );
+            assert!(rms(pcm) > 0.02, "{text:?} is silent in the batch");
+        }
     }
 }
 
