@@ -3,6 +3,9 @@
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: bantin::memory::HugePageAllocator = bantin::memory::HugePageAllocator;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
