@@ -140,8 +140,8 @@ impl Cache {
     /// The cached audio, or `None` when absent or unreadable (then removed).
     pub fn get(&self, key: &Key) -> Option<Pcm> {
         let path = self.path(key);
-        let bytes = std::fs::read(&path).ok()?;
-        match read_entry(&bytes) {
+        let file = std::fs::File::open(&path).ok()?;
+        match read_entry(file) {
             Some(pcm) => Some(pcm),
             None => {
                 tracing::warn!(path = %path.display(), "dropping an unreadable cache entry");
@@ -163,12 +163,14 @@ impl Cache {
         };
         let dir = path.parent().expect("entries live in a fan-out folder");
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut temp = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(io)?;
-        temp.write_all(&entry_bytes(pcm)).map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(BLOCK, temp);
+        write_entry(pcm, &mut out).map_err(io)?;
+        let temp = out.into_inner().map_err(|e| io(e.into_error()))?;
         // No fsync: the rename makes a whole entry appear at once to every
         // reader, and what a power cut might leave (an empty or short file)
         // fails the size checks of `read_entry` and is spoken again. A sync
@@ -211,40 +213,84 @@ fn walk(dir: &Path) -> impl Iterator<Item = PathBuf> {
         })
 }
 
-/// A mono IEEE-float WAV: exact samples, readable by any tool.
-fn entry_bytes(pcm: &Pcm) -> Vec<u8> {
+/// Bytes read or written at a time: entries are streamed through a small
+/// buffer, never held whole as bytes beside their samples.
+const BLOCK: usize = 64 * 1024;
+/// The header of an entry: RIFF, `fmt ` and the `data` chunk's head.
+const HEADER: usize = 44;
+
+/// Writes an entry: a mono IEEE-float WAV, exact samples, readable by any
+/// tool.
+fn write_entry(pcm: &Pcm, mut out: impl Write) -> std::io::Result<()> {
     let data_len = pcm.samples.len() * 4;
-    let mut out = Vec::with_capacity(44 + data_len);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&pcm.sample_rate_hz.to_le_bytes());
-    out.extend_from_slice(&(pcm.sample_rate_hz * 4).to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&32u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for s in &pcm.samples {
-        out.extend_from_slice(&s.to_le_bytes());
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(b"RIFF");
+    header.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
+    header.extend_from_slice(b"WAVEfmt ");
+    header.extend_from_slice(&16u32.to_le_bytes());
+    header.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    header.extend_from_slice(&1u16.to_le_bytes());
+    header.extend_from_slice(&pcm.sample_rate_hz.to_le_bytes());
+    header.extend_from_slice(&(pcm.sample_rate_hz * 4).to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&32u16.to_le_bytes());
+    header.extend_from_slice(b"data");
+    header.extend_from_slice(&(data_len as u32).to_le_bytes());
+    out.write_all(&header)?;
+    let mut block = vec![0u8; BLOCK];
+    for samples in pcm.samples.chunks(BLOCK / 4) {
+        let bytes = &mut block[..samples.len() * 4];
+        for (b, s) in bytes.chunks_exact_mut(4).zip(samples) {
+            b.copy_from_slice(&s.to_le_bytes());
+        }
+        out.write_all(bytes)?;
     }
-    out
+    Ok(())
 }
 
-/// Reads an entry back only when its sizes say it is whole.
-fn read_entry(bytes: &[u8]) -> Option<Pcm> {
-    if bytes.len() < 44 || &bytes[0..4] != b"RIFF" || &bytes[36..40] != b"data" {
+/// Reads an entry back only when it is one [`write_entry`] wrote and its
+/// sizes say it is whole (a power cut can leave a short file), with every
+/// sample a number.
+fn read_entry(mut file: std::fs::File) -> Option<Pcm> {
+    use std::io::Read;
+    let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    let mut header = [0u8; HEADER];
+    file.read_exact(&mut header).ok()?;
+    let u16_at = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]);
+    let u32_at = |at: usize| {
+        u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]) as usize
+    };
+    let whole = &header[0..4] == b"RIFF"
+        && &header[8..16] == b"WAVEfmt "
+        && u32_at(16) == 16
+        && u16_at(20) == 3
+        && u16_at(22) == 1
+        && u16_at(34) == 32
+        && &header[36..40] == b"data"
+        && u32_at(4) + 8 == len
+        && u32_at(40) + HEADER == len
+        && u32_at(40) % 4 == 0;
+    let rate = u32::try_from(u32_at(24)).ok().filter(|&r| r > 0);
+    let (true, Some(rate)) = (whole, rate) else {
         return None;
+    };
+    let mut remaining = len - HEADER;
+    let mut samples = Vec::with_capacity(remaining / 4);
+    let mut block = vec![0u8; BLOCK];
+    while remaining > 0 {
+        let bytes = &mut block[..remaining.min(BLOCK)];
+        file.read_exact(bytes).ok()?;
+        samples.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        remaining -= bytes.len();
     }
-    let riff = u32::from_le_bytes(bytes[4..8].try_into().ok()?) as usize;
-    let data = u32::from_le_bytes(bytes[40..44].try_into().ok()?) as usize;
-    if riff + 8 != bytes.len() || data + 44 != bytes.len() {
-        return None;
-    }
-    let pcm = crate::audio::wav::decode(bytes).ok()?;
-    pcm.samples.iter().all(|s| s.is_finite()).then_some(pcm)
+    samples
+        .iter()
+        .all(|s| s.is_finite())
+        .then(|| Pcm::new(rate, samples))
 }
 
 #[cfg(test)]
