@@ -39,27 +39,30 @@ fn main() {
     let cues: Vec<Segment> = script
         .cues
         .iter()
-        .map(|cue| Segment {
-            pcm: audio::resample(
-                synth.synthesize(&cue.spoken).expect("espeak-ng speaks"),
-                settings.sample_rate_hz,
+        .map(|cue| {
+            Segment::whole(
+                audio::resample(
+                    synth.synthesize(&cue.spoken).expect("espeak-ng speaks"),
+                    settings.sample_rate_hz,
+                )
+                .expect("resamples"),
+                cue.pause_after.max(Duration::from_millis(450)),
             )
-            .expect("resamples"),
-            pause_after: cue.pause_after.max(Duration::from_millis(450)),
         })
         .collect();
     let mut segments = Vec::new();
     let mut length = Duration::ZERO;
     while length < PROGRAMME {
         for cue in &cues {
-            length += cue.pcm.duration() + cue.pause_after;
+            length += cue.parts[0].duration() + cue.pause_after;
             segments.push(cue.clone());
         }
     }
     let mut speeds = Vec::new();
     for round in 0..ROUNDS {
+        let round_segments = segments.clone();
         let started = Instant::now();
-        let mut program = audio::assemble(&segments, settings.sample_rate_hz);
+        let mut program = audio::assemble(round_segments, settings.sample_rate_hz);
         let loudness = audio::normalize(&mut program.pcm, LoudnessTarget::default())
             .expect("speech is not silent");
         let elapsed = started.elapsed();

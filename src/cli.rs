@@ -615,9 +615,7 @@ fn render(
         )
     })?;
     let now = jiff::ZonedDateTime::now().datetime();
-    let wav = pipeline::broadcast_wav(&rendered, &settings, &audio_args.originator, now)?;
-    pipeline::write_atomic(&output, &wav)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    pipeline::write_broadcast_wav(&output, &rendered, &settings, &audio_args.originator, now)?;
     let script_format = match script_path.extension().and_then(|e| e.to_str()) {
         Some("txt") => Format::Txt,
         Some("srt") => Format::Srt,

@@ -178,17 +178,19 @@ pub fn render_with(
     if script.cues.is_empty() {
         return Err(RenderError::Empty);
     }
-    let (speech, stats) = speak_cues(&script.cues, synthesizer, settings, options, progress)?;
+    let (speech, stats) =
+        speak_breath_groups(&script.cues, synthesizer, settings, options, progress)?;
     let segments: Vec<Segment> = speech
         .into_iter()
         .zip(&script.cues)
-        .map(|(pcm, cue)| Segment {
-            pcm,
+        .map(|(parts, cue)| Segment {
+            parts,
+            gap: settings.pauses.between_breath_groups,
             pause_after: cue.pause_after,
         })
         .collect();
     let rate = settings.sample_rate_hz;
-    let mut program = audio::assemble(&segments, rate);
+    let mut program = audio::assemble(segments, rate);
     let loudness = audio::level(&mut program.pcm, settings.loudness)?;
     let mut script = script.clone();
     script.apply_measured(&program.placements, program.pcm.duration());
@@ -200,8 +202,42 @@ pub fn render_with(
     })
 }
 
-/// The speech of each cue, in the order given, at the output rate: the one
-/// place where cues become audio, for article renders and bulletins alike.
+/// The speech of each cue, in the order given, at the output rate: its
+/// breath groups ([`speak_breath_groups`]) joined by the breath pause.
+///
+/// # Errors
+/// As [`speak_breath_groups`].
+pub fn speak_cues(
+    cues: &[Cue],
+    synthesizer: &dyn Synthesizer,
+    settings: &AudioSettings,
+    options: &RenderOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Pcm>, RenderStats), RenderError> {
+    let rate = settings.sample_rate_hz;
+    let breath = audio::samples_for(rate, settings.pauses.between_breath_groups);
+    let (speech, stats) = speak_breath_groups(cues, synthesizer, settings, options, progress)?;
+    let joined = speech
+        .into_iter()
+        .map(|groups| {
+            let mut groups = groups.into_iter();
+            // The first breath group becomes the cue's buffer: a cue of one
+            // breath group is not copied at all.
+            let mut samples = groups.next().map(|p| p.samples).unwrap_or_default();
+            for pcm in groups {
+                samples.reserve(breath + pcm.samples.len());
+                samples.resize(samples.len() + breath, 0.0);
+                samples.extend_from_slice(&pcm.samples);
+            }
+            Pcm::new(rate, samples)
+        })
+        .collect();
+    Ok((joined, stats))
+}
+
+/// The speech of each cue, in the order given, at the output rate, one
+/// [`Pcm`] per breath group: the one place where cues become audio, for
+/// article renders and bulletins alike.
 ///
 /// The unit of work is the breath group: each is looked up in
 /// `options.cache` (so editing one sentence re-speaks only its breath
@@ -210,7 +246,7 @@ pub fn render_with(
 /// `options.max_parallel` workers within the backend's own bound, each batch
 /// as long as the others so the workers finish together. Every breath group
 /// the backend speaks is resampled, trimmed of the backend's own silence and
-/// added to the cache; a cue is its breath groups joined by the breath pause.
+/// added to the cache.
 /// Progress counts finished cues out of `cues.len()`; `progress.cancelled()`
 /// is checked before each batch. The first failing cue in the given order
 /// fails the whole: later breath groups may have been spoken (and cached),
@@ -219,13 +255,13 @@ pub fn render_with(
 /// # Errors
 /// [`RenderError::Synth`] or [`RenderError::Resample`] naming the cue by its
 /// id, [`RenderError::Cancelled`].
-pub fn speak_cues(
+pub fn speak_breath_groups(
     cues: &[Cue],
     synthesizer: &dyn Synthesizer,
     settings: &AudioSettings,
     options: &RenderOptions<'_>,
     progress: &dyn Progress,
-) -> Result<(Vec<Pcm>, RenderStats), RenderError> {
+) -> Result<(Vec<Vec<Pcm>>, RenderStats), RenderError> {
     let total = cues.len();
     if total == 0 {
         return Ok((Vec::new(), RenderStats::default()));
@@ -307,25 +343,14 @@ pub fn speak_cues(
             *slot = Some(result);
         }
     }
-    // Join each cue's breath groups; the first failure in script order wins.
-    let breath = audio::samples_for(rate, settings.pauses.between_breath_groups);
-    let mut out: Vec<Vec<f32>> = vec![Vec::new(); total];
-    let mut started = vec![false; total];
+    // Each cue's breath groups; the first failure in script order wins.
+    let mut out: Vec<Vec<Pcm>> = cues
+        .iter()
+        .map(|c| Vec::with_capacity(c.parts.len()))
+        .collect();
     for (group, result) in groups.iter().zip(speech) {
         match result {
-            Some(Ok(pcm)) => {
-                let samples = &mut out[group.cue];
-                if !started[group.cue] {
-                    // The first breath group becomes the cue's buffer: a cue
-                    // of one breath group is not copied at all.
-                    *samples = pcm.samples;
-                    started[group.cue] = true;
-                } else {
-                    samples.reserve(breath + pcm.samples.len());
-                    samples.resize(samples.len() + breath, 0.0);
-                    samples.extend_from_slice(&pcm.samples);
-                }
-            }
+            Some(Ok(pcm)) => out[group.cue].push(pcm),
             Some(Err(e)) => return Err(e),
             // Not spoken: a worker stopped because of a failure or a cancel.
             None => {
@@ -340,9 +365,7 @@ pub fn speak_cues(
         return Err(RenderError::Cancelled);
     }
     Ok((
-        out.into_iter()
-            .map(|samples| Pcm::new(rate, samples))
-            .collect(),
+        out,
         RenderStats {
             cues: total,
             cached,
@@ -466,28 +489,70 @@ fn speak_batch(
                 text: group.text.clone(),
                 source,
             })?;
-            let pcm = audio::resample(pcm, rate)
+            let mut pcm = audio::resample(pcm, rate)
                 .map_err(|source| RenderError::Resample { cue, source })?;
-            Ok(Pcm::new(rate, audio::trim_silence(&pcm.samples).to_vec()))
+            audio::trim_silence_in_place(&mut pcm.samples);
+            Ok(pcm)
         })
         .collect()
 }
 
-/// The rendered audio as Broadcast WAV: `bext` with the title folded to
-/// ASCII, the originator, the origination date and time `at`, and the
-/// loudness of the final samples.
+/// The rendered audio as Broadcast WAV in memory (see [`bext`]).
 ///
 /// # Errors
-/// [`RenderError::Loudness`] or [`RenderError::Wav`].
+/// [`RenderError::Wav`] when the audio is too long for a WAV file.
 pub fn broadcast_wav(
     rendered: &Rendered,
     settings: &AudioSettings,
     originator: &str,
     at: jiff::civil::DateTime,
 ) -> Result<Vec<u8>, RenderError> {
+    let bext = bext(rendered, settings, originator, at);
+    Ok(audio::wav::encode_bwf(
+        &rendered.pcm,
+        settings.bit_depth,
+        &bext,
+    )?)
+}
+
+/// Writes the rendered audio as Broadcast WAV (see [`bext`]) to `path`
+/// atomically, converting samples as it writes ([`write_atomic_with`]):
+/// no second copy of the programme is made in memory.
+///
+/// # Errors
+/// [`RenderError::Wav`] naming the path.
+pub fn write_broadcast_wav(
+    path: &Path,
+    rendered: &Rendered,
+    settings: &AudioSettings,
+    originator: &str,
+    at: jiff::civil::DateTime,
+) -> Result<(), RenderError> {
+    let bext = bext(rendered, settings, originator, at);
+    audio::wav::check_bwf(&rendered.pcm, settings.bit_depth)?;
+    write_atomic_with(path, |out| {
+        audio::wav::write_bwf(&rendered.pcm, settings.bit_depth, &bext, out)
+    })
+    .map_err(|source| {
+        RenderError::Wav(audio::wav::WavError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    })
+}
+
+/// The `bext` chunk of a render: the title folded to ASCII, the
+/// originator, the origination date and time `at`, and the loudness of the
+/// final samples.
+pub fn bext(
+    rendered: &Rendered,
+    settings: &AudioSettings,
+    originator: &str,
+    at: jiff::civil::DateTime,
+) -> audio::wav::Bext {
     let report = rendered.loudness;
     let finite = |v: f64| v.is_finite().then_some(v);
-    let bext = audio::wav::Bext {
+    audio::wav::Bext {
         description: rendered.script.title.clone(),
         originator: originator.to_string(),
         originator_reference: format!("bantin {}", rendered.script.voice),
@@ -505,12 +570,7 @@ pub fn broadcast_wav(
             env!("CARGO_PKG_VERSION"),
             rendered.script.voice
         ),
-    };
-    Ok(audio::wav::encode_bwf(
-        &rendered.pcm,
-        settings.bit_depth,
-        &bext,
-    )?)
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,
@@ -519,15 +579,34 @@ pub fn broadcast_wav(
 /// # Errors
 /// I/O errors creating, writing or renaming.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes to `path` atomically what `fill` writes (buffered): a temporary
+/// file in the same folder, synced, then renamed over the target, with the
+/// permissions a new file gets (0666 less the umask). A crash,
+/// or an error from `fill`, leaves the old file or none, and no temporary.
+///
+/// # Errors
+/// I/O errors creating, writing (`fill`'s included) or renaming.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".bantin-")
-        .suffix(".part")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".bantin-").suffix(".part");
+    // Readable by the station's other programs (playout, a web server) as
+    // any file the user makes is, not private like a temporary file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder.tempfile_in(dir)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, temp);
+    fill(&mut out)?;
+    let temp = out.into_inner().map_err(|e| e.into_error())?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -599,5 +678,36 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.wav");
+        write_atomic(&path, b"old").unwrap();
+        let failed = write_atomic_with(&path, |out| {
+            out.write_all(&[7; 300_000])?;
+            Err(std::io::Error::other("the encoder gave up"))
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "the encoder gave up");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn atomic_writes_get_the_permissions_of_a_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let umask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.wav");
+        write_atomic(&path, b"for playout").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !umask);
     }
 }

@@ -51,6 +51,19 @@ impl Pcm {
 /// Drops the near-silence a backend adds before and after speech, so the
 /// pauses heard are the ones the script places (articles and bulletins alike).
 pub fn trim_silence(samples: &[f32]) -> &[f32] {
+    &samples[sound_bounds(samples)]
+}
+
+/// [`trim_silence`] on an owned buffer, keeping it (no copy to a new one).
+pub fn trim_silence_in_place(samples: &mut Vec<f32>) {
+    let sound = sound_bounds(samples);
+    samples.truncate(sound.end);
+    samples.drain(..sound.start);
+}
+
+/// From the first to the last sample above the noise floor (empty when
+/// none is).
+fn sound_bounds(samples: &[f32]) -> std::ops::Range<usize> {
     const FLOOR: f32 = 0.002;
     let start = samples
         .iter()
@@ -60,7 +73,7 @@ pub fn trim_silence(samples: &[f32]) -> &[f32] {
         .iter()
         .rposition(|s| s.abs() > FLOOR)
         .map_or(start, |e| e + 1);
-    &samples[start..end.max(start)]
+    start..end.max(start)
 }
 
 /// Number of samples lasting `duration` at `rate` Hz (rounded).

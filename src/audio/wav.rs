@@ -158,6 +158,7 @@ fn bext_chunk(bext: &Bext) -> Vec<u8> {
     }
     body.resize(BEXT_FIXED, 0); // Reserved
     let mut history = fold_ascii(&bext.coding_history);
+    history.truncate(MAX_HISTORY - 2);
     if !history.is_empty() && !history.ends_with("\r\n") {
         history.push_str("\r\n");
     }
@@ -179,18 +180,54 @@ fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
     }
 }
 
-/// Encodes mono PCM as a Broadcast WAV file (`bext`, `fmt `, `data`).
+/// Encodes mono PCM as a Broadcast WAV file (`bext`, `fmt `, `data`) in
+/// memory; [`write_bwf`] streams the same bytes.
 ///
 /// # Errors
 /// [`WavError::Unsupported`] when the audio would pass the 4 GiB RIFF limit.
 pub fn encode_bwf(pcm: &Pcm, depth: BitDepth, bext: &Bext) -> Result<Vec<u8>, WavError> {
+    check_bwf(pcm, depth)?;
     let width = usize::from(depth.bits() / 8);
-    let data_len = pcm.samples.len() * width;
-    if data_len > u32::MAX as usize - 4096 - bext.coding_history.len() {
+    let mut out = Vec::with_capacity(pcm.samples.len() * width + BEXT_FIXED + 1024);
+    write_bwf(pcm, depth, bext, &mut out).expect("checked, and a Vec takes every write");
+    Ok(out)
+}
+
+/// Whether `pcm` fits a Broadcast WAV file at `depth` (RIFF sizes are 32
+/// bits; 4 KiB are kept for the header chunks).
+///
+/// # Errors
+/// [`WavError::Unsupported`] when it does not.
+pub fn check_bwf(pcm: &Pcm, depth: BitDepth) -> Result<(), WavError> {
+    let data_len = pcm.samples.len() * usize::from(depth.bits() / 8);
+    if data_len > u32::MAX as usize - 4096 - MAX_HISTORY {
         return Err(WavError::Unsupported(
             "longer than a RIFF file can hold".into(),
         ));
     }
+    Ok(())
+}
+
+/// Longest coding history written to `bext` (longer ones are cut).
+const MAX_HISTORY: usize = 1024;
+
+/// Writes mono PCM as a Broadcast WAV file (`bext`, `fmt `, `data`) to
+/// `out`, converting the samples a block at a time, so a programme is never
+/// held twice in memory. Call [`check_bwf`] first.
+///
+/// # Errors
+/// `out`'s errors; `InvalidInput` when [`check_bwf`] would have refused.
+pub fn write_bwf(
+    pcm: &Pcm,
+    depth: BitDepth,
+    bext: &Bext,
+    mut out: impl Write,
+) -> std::io::Result<()> {
+    check_bwf(pcm, depth)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    let width = usize::from(depth.bits() / 8);
+    let data_len = pcm.samples.len() * width;
+    let bext_body = bext_chunk(bext);
     let mut fmt = Vec::with_capacity(16);
     fmt.extend_from_slice(&1u16.to_le_bytes()); // integer PCM
     fmt.extend_from_slice(&1u16.to_le_bytes()); // mono
@@ -198,27 +235,38 @@ pub fn encode_bwf(pcm: &Pcm, depth: BitDepth, bext: &Bext) -> Result<Vec<u8>, Wa
     fmt.extend_from_slice(&(pcm.sample_rate_hz * width as u32).to_le_bytes());
     fmt.extend_from_slice(&(width as u16).to_le_bytes());
     fmt.extend_from_slice(&depth.bits().to_le_bytes());
-    let mut out = Vec::with_capacity(data_len + 1024);
-    out.extend_from_slice(b"RIFF\0\0\0\0WAVE");
-    push_chunk(&mut out, b"bext", &bext_chunk(bext));
-    push_chunk(&mut out, b"fmt ", &fmt);
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data_len as u32).to_le_bytes());
-    let full_scale = match depth {
-        BitDepth::Sixteen => 32_768.0f32,
-        BitDepth::TwentyFour => 8_388_608.0,
-    };
-    let start = out.len();
-    out.resize(start + pcm.samples.len() * width, 0);
-    for (bytes, &s) in out[start..].chunks_exact_mut(width).zip(&pcm.samples) {
-        bytes.copy_from_slice(&to_integer(s, full_scale).to_le_bytes()[..width]);
+    let mut head = Vec::with_capacity(bext_body.len() + 64);
+    head.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    push_chunk(&mut head, b"bext", &bext_body);
+    push_chunk(&mut head, b"fmt ", &fmt);
+    head.extend_from_slice(b"data");
+    head.extend_from_slice(&(data_len as u32).to_le_bytes());
+    let pad = data_len % 2;
+    let riff = (head.len() - 8 + data_len + pad) as u32;
+    head[4..8].copy_from_slice(&riff.to_le_bytes());
+    out.write_all(&head)?;
+    const BLOCK: usize = 16 * 1024;
+    let mut block = vec![0u8; BLOCK * width];
+    for samples in pcm.samples.chunks(BLOCK) {
+        let bytes = &mut block[..samples.len() * width];
+        match depth {
+            BitDepth::Sixteen => {
+                for (b, &s) in bytes.chunks_exact_mut(2).zip(samples) {
+                    b.copy_from_slice(&(to_integer(s, 32_768.0) as i16).to_le_bytes());
+                }
+            }
+            BitDepth::TwentyFour => {
+                for (b, &s) in bytes.chunks_exact_mut(3).zip(samples) {
+                    b.copy_from_slice(&to_integer(s, 8_388_608.0).to_le_bytes()[..3]);
+                }
+            }
+        }
+        out.write_all(bytes)?;
     }
-    if data_len % 2 == 1 {
-        out.push(0);
+    if pad == 1 {
+        out.write_all(&[0])?;
     }
-    let riff = (out.len() - 8) as u32;
-    out[4..8].copy_from_slice(&riff.to_le_bytes());
-    Ok(out)
+    Ok(())
 }
 
 /// Reads the `bext` chunk of a WAV file, if it has one.
