@@ -1,7 +1,8 @@
 //! The speech cache on disk: one file per breath group, named by a SHA-256
-//! of the backend fingerprint (backend and every voice parameter), the
-//! output rate and the spoken text, so editing one sentence speaks only its
-//! breath groups again. Entries are 32-bit float WAV at the output rate,
+//! of the backend fingerprint (backend and every voice parameter) and the
+//! spoken text, so editing one sentence speaks only its breath groups
+//! again. Entries are 32-bit float WAV at the backend's own rate (every
+//! output rate shares them, and they are a fraction of the size at 48 kHz),
 //! trimmed of the backend's silence,
 //! written to a temporary file and renamed into place: a killed render
 //! leaves no truncated entry, only its temporary file, which the next
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::audio::Pcm;
 
 /// Bumped when the stored audio changes for the same key (trimming, format).
-const LAYOUT: &str = "bantin-cue-cache-2";
+const LAYOUT: &str = "bantin-cue-cache-3";
 
 /// A temporary entry file untouched for this long belongs to a writer that
 /// died (a killed render). A live writer finishes an entry (one cue, a few
@@ -45,23 +46,15 @@ pub enum CacheError {
 pub struct Key(String);
 
 impl Key {
-    /// The key of a cue spoken as `parts` by the backend `fingerprint`,
-    /// joined with `breath_pause`, at `rate_hz`.
-    pub fn new(fingerprint: &str, rate_hz: u32, breath_pause: Duration, parts: &[String]) -> Key {
+    /// The key of a breath group spoken as `text` by the backend
+    /// `fingerprint` (backend and every voice parameter).
+    pub fn new(fingerprint: &str, text: &str) -> Key {
         let mut hash = Sha256::new();
-        for field in [
-            LAYOUT,
-            fingerprint,
-            &rate_hz.to_string(),
-            &breath_pause.as_micros().to_string(),
-        ] {
+        for field in [LAYOUT, fingerprint] {
             hash.update(field.as_bytes());
             hash.update([0u8]);
         }
-        for part in parts {
-            hash.update(crate::text::nfc(part).as_bytes());
-            hash.update([0x1e]);
-        }
+        hash.update(crate::text::nfc(text).as_bytes());
         Key(hex::encode(hash.finalize()))
     }
 
@@ -301,7 +294,7 @@ mod tests {
     fn stores_exact_samples_and_drops_truncated_entries() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let key = Key::new("fake", 48_000, Duration::ZERO, &["xin chào".into()]);
+        let key = Key::new("fake", "xin chào");
         assert!(cache.get(&key).is_none());
         let pcm = Pcm::new(48_000, vec![0.1, -0.25, 0.333_333]);
         cache.put(&key, &pcm).unwrap();
@@ -319,7 +312,7 @@ mod tests {
     fn open_removes_abandoned_temporaries_and_keeps_fresh_ones_and_entries() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let key = Key::new("fake", 48_000, Duration::ZERO, &["một".into()]);
+        let key = Key::new("fake", "một");
         let pcm = Pcm::new(48_000, vec![0.5; 10]);
         cache.put(&key, &pcm).unwrap();
         let fan_out = cache.path(&key).parent().unwrap().to_path_buf();
@@ -351,37 +344,12 @@ mod tests {
 
     #[test]
     fn keys_change_with_every_input() {
-        let parts = vec!["một".to_string()];
-        let base = Key::new("espeak vi", 48_000, Duration::from_millis(250), &parts);
-        assert_ne!(
-            base,
-            Key::new(
-                "espeak vi-south",
-                48_000,
-                Duration::from_millis(250),
-                &parts
-            )
-        );
-        assert_ne!(
-            base,
-            Key::new("espeak vi", 44_100, Duration::from_millis(250), &parts)
-        );
-        assert_ne!(
-            base,
-            Key::new("espeak vi", 48_000, Duration::from_millis(300), &parts)
-        );
-        assert_ne!(
-            base,
-            Key::new(
-                "espeak vi",
-                48_000,
-                Duration::from_millis(250),
-                &["hai".into()]
-            )
-        );
-        assert_ne!(
-            Key::new("f", 1, Duration::ZERO, &["a b".into()]),
-            Key::new("f", 1, Duration::ZERO, &["a".into(), "b".into()])
-        );
+        let base = Key::new("espeak vi", "một");
+        assert_eq!(base, Key::new("espeak vi", "một"));
+        assert_ne!(base, Key::new("espeak vi-south", "một"));
+        assert_ne!(base, Key::new("espeak vi", "hai"));
+        // The same text however its marks are encoded (NFC and NFD).
+        assert_eq!(base, Key::new("espeak vi", "mo\u{0302}\u{0323}t"));
+        assert_ne!(Key::new("f a", "b"), Key::new("f", "a b"));
     }
 }

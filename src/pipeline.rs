@@ -161,9 +161,10 @@ pub fn render(
     )
 }
 
-/// Synthesizes every breath group of every cue (cached cues are read back
-/// instead), joins them with the script's pauses, levels the whole to the
-/// loudness target and measures where each cue landed. The first failing
+/// Synthesizes every breath group of every cue (cached ones are read back
+/// instead), converts them straight into their places in the programme with
+/// the script's pauses between, levels the whole to the loudness target and
+/// measures where each cue landed. The first failing
 /// cue (in script order) fails the render; nothing of it reaches the cache.
 ///
 /// # Errors
@@ -178,20 +179,25 @@ pub fn render_with(
     if script.cues.is_empty() {
         return Err(RenderError::Empty);
     }
-    let (speech, stats) =
-        speak_breath_groups(&script.cues, synthesizer, settings, options, progress)?;
-    let segments: Vec<Segment> = speech
-        .into_iter()
-        .zip(&script.cues)
-        .map(|(parts, cue)| Segment {
-            parts,
-            gap: settings.pauses.between_breath_groups,
-            pause_after: cue.pause_after,
-        })
-        .collect();
-    let rate = settings.sample_rate_hz;
-    let mut program = audio::assemble(segments, rate);
+    let started = std::time::Instant::now();
+    let (speech, stats) = speak_breath_groups(&script.cues, synthesizer, options, progress)?;
+    let spoken = started.elapsed();
+    let segments = cue_segments(&script.cues, speech, settings);
+    let mut program = audio::assemble(&segments, settings.sample_rate_hz, options.max_parallel)
+        .map_err(|e| RenderError::Resample {
+            cue: script.cues[e.segment].id,
+            source: e.source,
+        })?;
+    // The speech at the backend's rate is in the programme now.
+    drop(segments);
+    let assembled = started.elapsed();
     let loudness = audio::level(&mut program.pcm, settings.loudness)?;
+    tracing::debug!(
+        spoken_ms = millis(spoken),
+        assembled_ms = millis(assembled - spoken),
+        levelled_ms = millis(started.elapsed() - assembled),
+        "rendered"
+    );
     let mut script = script.clone();
     script.apply_measured(&program.placements, program.pcm.duration());
     Ok(Rendered {
@@ -203,7 +209,8 @@ pub fn render_with(
 }
 
 /// The speech of each cue, in the order given, at the output rate: its
-/// breath groups ([`speak_breath_groups`]) joined by the breath pause.
+/// breath groups ([`speak_breath_groups`]) joined by the breath pause, the
+/// cues converted on up to `options.max_parallel` threads.
 ///
 /// # Errors
 /// As [`speak_breath_groups`].
@@ -214,29 +221,63 @@ pub fn speak_cues(
     options: &RenderOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Vec<Pcm>, RenderStats), RenderError> {
+    let (speech, stats) = speak_breath_groups(cues, synthesizer, options, progress)?;
+    let mut segments = cue_segments(cues, speech, settings);
+    for segment in &mut segments {
+        segment.pause_after = Duration::ZERO;
+    }
     let rate = settings.sample_rate_hz;
-    let breath = audio::samples_for(rate, settings.pauses.between_breath_groups);
-    let (speech, stats) = speak_breath_groups(cues, synthesizer, settings, options, progress)?;
-    let joined = speech
-        .into_iter()
-        .map(|groups| {
-            let mut groups = groups.into_iter();
-            // The first breath group becomes the cue's buffer: a cue of one
-            // breath group is not copied at all.
-            let mut samples = groups.next().map(|p| p.samples).unwrap_or_default();
-            for pcm in groups {
-                samples.reserve(breath + pcm.samples.len());
-                samples.resize(samples.len() + breath, 0.0);
-                samples.extend_from_slice(&pcm.samples);
-            }
-            Pcm::new(rate, samples)
-        })
-        .collect();
-    Ok((joined, stats))
+    let share = segments.len().div_ceil(options.max_parallel.max(1)).max(1);
+    let joined: Vec<Result<Vec<Pcm>, RenderError>> = std::thread::scope(|scope| {
+        let converters: Vec<_> = segments
+            .chunks(share)
+            .zip(cues.chunks(share))
+            .map(|(segments, cues)| {
+                scope.spawn(move || {
+                    segments
+                        .iter()
+                        .zip(cues)
+                        .map(|(segment, cue)| {
+                            audio::assemble(std::slice::from_ref(segment), rate, 1)
+                                .map(|program| program.pcm)
+                                .map_err(|e| RenderError::Resample {
+                                    cue: cue.id,
+                                    source: e.source,
+                                })
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        converters
+            .into_iter()
+            .map(|c| c.join().expect("converting a cue does not panic"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(cues.len());
+    for run in joined {
+        out.extend(run?);
+    }
+    Ok((out, stats))
 }
 
-/// The speech of each cue, in the order given, at the output rate, one
-/// [`Pcm`] per breath group: the one place where cues become audio, for
+/// Each cue as a programme segment: its breath groups (at the backend's
+/// rate) with the breath pause between them, then the cue's own pause.
+fn cue_segments(cues: &[Cue], speech: Vec<Vec<Pcm>>, settings: &AudioSettings) -> Vec<Segment> {
+    speech
+        .into_iter()
+        .zip(cues)
+        .map(|(parts, cue)| Segment {
+            parts,
+            gap: settings.pauses.between_breath_groups,
+            pause_after: cue.pause_after,
+        })
+        .collect()
+}
+
+/// The speech of each cue, in the order given, one [`Pcm`] per breath
+/// group at the backend's own rate (the caller converts it into place,
+/// [`audio::assemble`]): the one place where cues become audio, for
 /// article renders and bulletins alike.
 ///
 /// The unit of work is the breath group: each is looked up in
@@ -245,20 +286,19 @@ pub fn speak_cues(
 /// ([`Synthesizer::synthesize_batch`]: one espeak-ng run for many) by up to
 /// `options.max_parallel` workers within the backend's own bound, each batch
 /// as long as the others so the workers finish together. Every breath group
-/// the backend speaks is resampled, trimmed of the backend's own silence and
-/// added to the cache.
+/// the backend speaks is trimmed of the backend's own silence and added to
+/// the cache.
 /// Progress counts finished cues out of `cues.len()`; `progress.cancelled()`
 /// is checked before each batch. The first failing cue in the given order
 /// fails the whole: later breath groups may have been spoken (and cached),
 /// but no partial result is returned.
 ///
 /// # Errors
-/// [`RenderError::Synth`] or [`RenderError::Resample`] naming the cue by its
-/// id, [`RenderError::Cancelled`].
+/// [`RenderError::Synth`] naming the cue by its id,
+/// [`RenderError::Cancelled`].
 pub fn speak_breath_groups(
     cues: &[Cue],
     synthesizer: &dyn Synthesizer,
-    settings: &AudioSettings,
     options: &RenderOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Vec<Vec<Pcm>>, RenderStats), RenderError> {
@@ -266,7 +306,6 @@ pub fn speak_breath_groups(
     if total == 0 {
         return Ok((Vec::new(), RenderStats::default()));
     }
-    let rate = settings.sample_rate_hz;
     let fingerprint = synthesizer.fingerprint();
     let fingerprint = fingerprint.as_str();
     // Every breath group of every cue, in script order.
@@ -278,7 +317,7 @@ pub fn speak_breath_groups(
                 cue,
                 cue_id: c.id,
                 text,
-                key: cache_key(fingerprint, settings, text),
+                key: cache_key(fingerprint, text),
             })
         })
         .collect();
@@ -317,7 +356,7 @@ pub fn speak_breath_groups(
                     let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let results = speak_batch(batch, &groups, synthesizer, rate);
+                    let results = speak_batch(batch, &groups, synthesizer);
                     for (&index, result) in batch.iter().zip(results) {
                         let group = &groups[index];
                         let failed = result.is_err();
@@ -404,14 +443,9 @@ fn look_up(
 }
 
 /// The cache key of one breath group spoken by the backend `fingerprint`
-/// under `settings`.
-pub fn cache_key(fingerprint: &str, settings: &AudioSettings, text: &str) -> Key {
-    Key::new(
-        fingerprint,
-        settings.sample_rate_hz,
-        Duration::ZERO,
-        std::slice::from_ref(&text.to_string()),
-    )
+/// (stored at the backend's own rate, so every output rate shares it).
+pub fn cache_key(fingerprint: &str, text: &str) -> Key {
+    Key::new(fingerprint, text)
 }
 
 /// One breath group of a cue and its cache key.
@@ -459,14 +493,14 @@ fn batches(
     out
 }
 
-/// Speaks one batch of breath groups, each resampled to `rate` and trimmed.
-/// A batch the backend fails is spoken again group by group, so the error
-/// names the breath group at fault and the groups before it still count.
+/// Speaks one batch of breath groups, each trimmed of the backend's
+/// silence. A batch the backend fails is spoken again group by group, so
+/// the error names the breath group at fault and the groups before it
+/// still count.
 fn speak_batch(
     batch: &[usize],
     groups: &[BreathGroup<'_>],
     synthesizer: &dyn Synthesizer,
-    rate: u32,
 ) -> Vec<Result<Pcm, RenderError>> {
     let texts: Vec<&str> = batch.iter().map(|&i| groups[i].text.as_str()).collect();
     let answers = match synthesizer.synthesize_batch(&texts) {
@@ -483,14 +517,11 @@ fn speak_batch(
         .zip(answers)
         .map(|(&index, answer)| {
             let group = &groups[index];
-            let cue = group.cue_id;
-            let pcm = answer.map_err(|source| RenderError::Synth {
-                cue,
+            let mut pcm = answer.map_err(|source| RenderError::Synth {
+                cue: group.cue_id,
                 text: group.text.clone(),
                 source,
             })?;
-            let mut pcm = audio::resample(pcm, rate)
-                .map_err(|source| RenderError::Resample { cue, source })?;
             audio::trim_silence_in_place(&mut pcm.samples);
             Ok(pcm)
         })
@@ -656,7 +687,7 @@ mod tests {
                 cue: i / 3,
                 cue_id: i / 3,
                 text,
-                key: Key::new("f", 1, Duration::ZERO, std::slice::from_ref(text)),
+                key: Key::new("f", text),
             })
             .collect();
         let missing: Vec<usize> = (0..40).filter(|i| i % 5 != 0).collect();

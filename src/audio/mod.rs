@@ -10,11 +10,11 @@ pub mod wav;
 
 use std::time::Duration;
 
-pub use assemble::{Program, Segment, assemble};
+pub use assemble::{AssembleError, Program, Segment, assemble};
 pub use loudness::{
     Loudness, LoudnessError, LoudnessReport, LoudnessTarget, level, measure, normalize, report,
 };
-pub use resample::{ResampleError, resample};
+pub use resample::{ResampleError, resample, resample_into, resampled_len};
 
 /// Mono PCM samples in [-1, 1] at a sample rate.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,22 +26,93 @@ pub fn resample(pcm: Pcm, rate_hz: u32) -> Result<Pcm, ResampleError> {
             ..pcm
         });
     }
+    let mut output = vec![0.0; resampled_len(pcm.samples.len(), pcm.sample_rate_hz, rate_hz)?];
+    resample_into(&pcm.samples, pcm.sample_rate_hz, rate_hz, &mut output)?;
+    Ok(Pcm::new(rate_hz, output))
+}
+
+/// How many samples `len` samples at `from_hz` become at `to_hz`: what
+/// [`resample_into`] fills, known before converting, so a programme can be
+/// laid out first and every piece converted straight into its place.
+///
+/// # Errors
+/// A zero rate, or a ratio the resampler refuses.
+pub fn resampled_len(len: usize, from_hz: u32, to_hz: u32) -> Result<usize, ResampleError> {
+    if from_hz == to_hz || len == 0 {
+        return Ok(len);
+    }
+    with_resampler(from_hz, to_hz, |resampler, _| {
+        // The length rubato's `process_all` produces.
+        Ok((resampler.resample_ratio() * len as f64).ceil() as usize)
+    })
+}
+
+/// Converts `samples` at `from_hz` to `to_hz` into `out`, which holds
+/// exactly [`resampled_len`] samples.
+///
+/// # Errors
+/// A zero rate, or a ratio the resampler refuses.
+///
+/// # Panics
+/// When `out` is not [`resampled_len`] long.
+pub fn resample_into(
+    samples: &[f32],
+    from_hz: u32,
+    to_hz: u32,
+    out: &mut [f32],
+) -> Result<(), ResampleError> {
+    if from_hz == to_hz || samples.is_empty() {
+        out.copy_from_slice(samples);
+        return Ok(());
+    }
+    with_resampler(from_hz, to_hz, |resampler, scratch| {
+        let input_len = samples.len();
+        let input = InterleavedSlice::new(samples, 1, input_len).map_err(|e| e.to_string())?;
+        // rubato wants room for a whole last chunk: convert into the
+        // thread's scratch buffer (warm after the first breath group),
+        // then copy what was produced into place.
+        let capacity = resampler.process_all_needed_output_len(input_len);
+        if scratch.len() < capacity {
+            scratch.resize(capacity, 0.0);
+        }
+        let mut output = InterleavedSlice::new_mut(&mut scratch[..capacity], 1, capacity)
+            .map_err(|e| e.to_string())?;
+        let (_, produced) = resampler
+            .process_all_into_buffer(&input, &mut output, input_len, None)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(
+            produced,
+            out.len(),
+            "the output is laid out by resampled_len"
+        );
+        out.copy_from_slice(&scratch[..produced]);
+        Ok(())
+    })
+}
+
+/// Runs `convert` with this thread's resampler for the pair of rates (reset
+/// to a clean start) and its scratch buffer. Planning the FFTs costs about
+/// as much as converting a sentence, and a render converts many sentences
+/// at the same pair of rates: each thread keeps its last resampler.
+fn with_resampler<T>(
+    from_hz: u32,
+    to_hz: u32,
+    convert: impl FnOnce(&mut Fft<f32>, &mut Vec<f32>) -> Result<T, String>,
+) -> Result<T, ResampleError> {
     let fail = |reason: String| ResampleError::Rate {
-        from: pcm.sample_rate_hz,
-        to: rate_hz,
+        from: from_hz,
+        to: to_hz,
         reason,
     };
-    if pcm.sample_rate_hz == 0 || rate_hz == 0 {
+    if from_hz == 0 || to_hz == 0 {
         return Err(fail("a sample rate of zero".into()));
     }
-    // Planning the FFTs costs about as much as converting a sentence, and a
-    // render converts many sentences at the same pair of rates: each thread
-    // keeps its last resampler and resets it for the next signal.
     thread_local! {
         static LAST: std::cell::RefCell<Option<KeptResampler>> =
             const { std::cell::RefCell::new(None) };
+        static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let rates = (pcm.sample_rate_hz, rate_hz);
+    let rates = (from_hz, to_hz);
     LAST.with_borrow_mut(|last| {
         let resampler = match last {
             Some((r, resampler)) if *r == rates => {
@@ -49,35 +120,13 @@ pub fn resample(pcm: Pcm, rate_hz: u32) -> Result<Pcm, ResampleError> {
                 resampler
             }
             _ => {
-                let fresh = Fft::<f32>::new(
-                    pcm.sample_rate_hz as usize,
-                    rate_hz as usize,
-                    1024,
-                    1,
-                    FixedSync::Input,
-                )
-                .map_err(|e| fail(e.to_string()))?;
+                let fresh =
+                    Fft::<f32>::new(from_hz as usize, to_hz as usize, 1024, 1, FixedSync::Input)
+                        .map_err(|e| fail(e.to_string()))?;
                 &mut last.insert((rates, fresh)).1
             }
         };
-        convert(resampler, &pcm.samples, rate_hz).map_err(fail)
-    })
-}
-
-fn convert(resampler: &mut Fft<f32>, samples: &[f32], rate_hz: u32) -> Result<Pcm, String> {
-    let input_len = samples.len();
-    let input = InterleavedSlice::new(samples, 1, input_len).map_err(|e| e.to_string())?;
-    let capacity = resampler.process_all_needed_output_len(input_len);
-    let mut output = vec![0.0f32; capacity];
-    let mut output_adapter =
-        InterleavedSlice::new_mut(&mut output, 1, capacity).map_err(|e| e.to_string())?;
-    let (_, produced) = resampler
-        .process_all_into_buffer(&input, &mut output_adapter, input_len, None)
-        .map_err(|e| e.to_string())?;
-    output.truncate(produced);
-    Ok(Pcm {
-        sample_rate_hz: rate_hz,
-        samples: output,
+        SCRATCH.with_borrow_mut(|scratch| convert(resampler, scratch).map_err(fail))
     })
 }
 

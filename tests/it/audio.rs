@@ -413,8 +413,7 @@ fn a_failed_backend_call_fails_the_render_cleanly() {
     let cache = Cache::open(&data.join("cache")).unwrap();
     let voices = Voices::load(Some(&data.join("voices"))).unwrap();
     let fingerprint = voices.get("flaky").unwrap().synthesizer().fingerprint();
-    let settings = AudioSettings::default();
-    let key = |text: &str| pipeline::cache_key(&fingerprint, &settings, text);
+    let key = |text: &str| pipeline::cache_key(&fingerprint, text);
     let bad_group = bad.parts.iter().find(|p| p.contains("Chỉ thị")).unwrap();
     assert!(cache.get(&key(bad_group)).is_none());
     let entries = files_in(cache.dir());
