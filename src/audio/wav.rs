@@ -366,6 +366,40 @@ pub fn decode(bytes: &[u8]) -> Result<Pcm, WavError> {
     Err(WavError::Invalid("no data chunk".into()))
 }
 
+/// The sample rate and the `data` bytes of a mono 16-bit integer WAV (what
+/// espeak-ng writes), for readers that work on the samples as they are;
+/// `None` for any other WAV, or bytes that are not one.
+pub fn mono_pcm16(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut pos = 12;
+    let mut format = None;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
+        let body = pos + 8;
+        if id == b"fmt " {
+            let f = bytes.get(body..body + 16)?;
+            let tag = u16::from_le_bytes([f[0], f[1]]);
+            let channels = u16::from_le_bytes([f[2], f[3]]);
+            let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
+            let bits = u16::from_le_bytes([f[14], f[15]]);
+            format = Some((tag, channels, rate, bits));
+        } else if id == b"data" {
+            let (1, 1, rate, 16) = format? else {
+                return None;
+            };
+            // Streaming writers leave a placeholder size: take what is there.
+            let end = body.saturating_add(size).min(bytes.len());
+            let data = &bytes[body..end];
+            return Some((rate, &data[..data.len() / 2 * 2]));
+        }
+        pos = body.saturating_add(size + (size & 1));
+    }
+    None
+}
+
 fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result<Pcm, WavError> {
     if channels == 0 || rate == 0 {
         return Err(WavError::Invalid(format!(

@@ -63,7 +63,7 @@ impl Espeak {
     }
 
     fn error(&self, e: ProcessError) -> SynthError {
-        let backend = format!("espeak-ng (voice {})", self.voice);
+        let backend = self.backend();
         match e {
             ProcessError::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 SynthError::Unavailable {
@@ -106,11 +106,10 @@ fn batch_silences(speed_wpm: u32) -> (Duration, Duration) {
 }
 
 impl Espeak {
-    /// Runs espeak-ng once on `input` (SSML when `ssml`), returns its audio.
+    /// Runs espeak-ng once on `input` (SSML when `ssml`), returns its WAV.
     /// The WAV comes through a pipe (`--stdout`): its header's sizes are
-    /// placeholders, and the decoder takes the data that is there.
-    fn run(&self, input: &str, ssml: bool) -> Result<Pcm, SynthError> {
-        let backend = format!("espeak-ng (voice {})", self.voice);
+    /// placeholders, and the decoders take the data that is there.
+    fn run(&self, input: &str, ssml: bool) -> Result<Vec<u8>, SynthError> {
         let mut command = Command::new(&self.program);
         command.args([
             "-v",
@@ -124,8 +123,11 @@ impl Espeak {
             command.arg("-m");
         }
         command.args(["--stdin", "--stdout"]);
-        let bytes = run(command, input.as_bytes(), self.timeout).map_err(|e| self.error(e))?;
-        decode_answer(&backend, &bytes, input)
+        run(command, input.as_bytes(), self.timeout).map_err(|e| self.error(e))
+    }
+
+    fn backend(&self) -> String {
+        format!("espeak-ng (voice {})", self.voice)
     }
 }
 
@@ -143,37 +145,78 @@ fn escape_ssml(text: &str) -> String {
     out
 }
 
-/// Cuts a batch's audio at every run of digital silence of at least
-/// `cut`; `None` unless that gives `count` pieces, each with sound.
-fn cut_at_breaks(pcm: &Pcm, count: usize, cut: Duration) -> Option<Vec<Pcm>> {
-    let min_run = samples_for(pcm.sample_rate_hz, cut);
-    let samples = &pcm.samples;
-    let mut pieces = Vec::with_capacity(count);
+/// Cuts a batch's audio (a WAV) at every run of digital silence of at
+/// least `cut`; `None` unless that gives `count` pieces, each with sound.
+/// espeak-ng's own 16-bit audio is cut and converted piece by piece, never
+/// converted whole first.
+fn cut_at_breaks(
+    wav: &[u8],
+    count: usize,
+    cut: Duration,
+    backend: &str,
+) -> Result<Option<Vec<Pcm>>, SynthError> {
+    if let Some((rate, data)) = crate::audio::wav::mono_pcm16(wav)
+        && (8_000..=192_000).contains(&rate)
+    {
+        let (frames, _) = data.as_chunks::<2>();
+        let pieces = sound_between_breaks(frames, |f| *f == [0, 0], samples_for(rate, cut));
+        return Ok((pieces.len() == count).then(|| {
+            pieces
+                .into_iter()
+                .map(|piece| {
+                    let samples = frames[piece]
+                        .iter()
+                        .map(|&f| f32::from(i16::from_le_bytes(f)) / 32_768.0)
+                        .collect();
+                    Pcm::new(rate, samples)
+                })
+                .collect()
+        }));
+    }
+    let pcm = decode_answer(backend, wav, "a batch")?;
+    let pieces = sound_between_breaks(
+        &pcm.samples,
+        |s| *s == 0.0,
+        samples_for(pcm.sample_rate_hz, cut),
+    );
+    Ok((pieces.len() == count).then(|| {
+        pieces
+            .into_iter()
+            .map(|piece| Pcm::new(pcm.sample_rate_hz, pcm.samples[piece].to_vec()))
+            .collect()
+    }))
+}
+
+/// The stretches of `samples` between runs of at least `min_run` silent
+/// samples (at the very start and end, silence belongs to the stretch);
+/// empty when some stretch would be silence only.
+fn sound_between_breaks<T>(
+    samples: &[T],
+    silent: impl Fn(&T) -> bool,
+    min_run: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
     let mut piece_start = 0;
     let mut i = 0;
     while i < samples.len() {
-        if samples[i] != 0.0 {
+        if !silent(&samples[i]) {
             i += 1;
             continue;
         }
         let run_start = i;
-        while i < samples.len() && samples[i] == 0.0 {
+        while i < samples.len() && silent(&samples[i]) {
             i += 1;
         }
         if i - run_start >= min_run && run_start > piece_start && i < samples.len() {
-            pieces.push(Pcm::new(
-                pcm.sample_rate_hz,
-                samples[piece_start..run_start].to_vec(),
-            ));
+            pieces.push(piece_start..run_start);
             piece_start = i;
         }
     }
-    pieces.push(Pcm::new(
-        pcm.sample_rate_hz,
-        samples[piece_start..].to_vec(),
-    ));
-    let all_sound = pieces.iter().all(|p| p.samples.iter().any(|&s| s != 0.0));
-    (pieces.len() == count && all_sound).then_some(pieces)
+    pieces.push(piece_start..samples.len());
+    let all_sound = pieces
+        .iter()
+        .all(|p| samples[p.clone()].iter().any(|s| !silent(s)));
+    if all_sound { pieces } else { Vec::new() }
 }
 
 impl Synthesizer for Espeak {
@@ -190,7 +233,8 @@ impl Synthesizer for Espeak {
             return Ok(Pcm::new(ESPEAK_RATE_HZ, Vec::new()));
         }
         // espeak-ng loses tones on decomposed text: always NFC.
-        self.run(&crate::text::nfc(text), false)
+        let wav = self.run(&crate::text::nfc(text), false)?;
+        decode_answer(&self.backend(), &wav, text)
     }
 
     fn synthesize_batch(&self, texts: &[&str]) -> Result<Vec<Pcm>, SynthError> {
@@ -211,7 +255,13 @@ impl Synthesizer for Espeak {
                 .join(&separator)
         );
         let pieces = match self.run(&ssml, true) {
-            Ok(pcm) => cut_at_breaks(&pcm, spoken.len(), cut),
+            Ok(wav) => match cut_at_breaks(&wav, spoken.len(), cut, &self.backend()) {
+                Ok(pieces) => pieces,
+                Err(e) => {
+                    tracing::debug!("espeak-ng batch audio unusable, speaking one by one: {e}");
+                    None
+                }
+            },
             // Spoken one by one below, so the error names the text at fault.
             Err(e) => {
                 tracing::debug!("espeak-ng batch failed, speaking one by one: {e}");
@@ -248,12 +298,101 @@ impl Synthesizer for Espeak {
             Ok(())
         } else {
             Err(SynthError::Unavailable {
-                backend: format!("espeak-ng (voice {})", self.voice),
+                backend: self.backend(),
                 reason: format!(
                     "{} is not installed (Debian: apt-get install espeak-ng)",
                     self.program
                 ),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How long `n` samples last at 8 kHz.
+    fn samples_long(n: u64) -> Duration {
+        Duration::from_micros(n * 125)
+    }
+
+    /// A 16-bit mono WAV of `samples` at 8 kHz, as espeak-ng writes it.
+    fn wav16(samples: &[i16]) -> Vec<u8> {
+        let pcm = Pcm::new(
+            8_000,
+            samples.iter().map(|&s| f32::from(s) / 32_768.0).collect(),
+        );
+        crate::audio::wav::encode(&pcm, crate::audio::wav::BitDepth::Sixteen).unwrap()
+    }
+
+    #[test]
+    fn cuts_at_long_silences_only() {
+        let mut samples = vec![0i16; 5]; // leading silence stays with the first piece
+        samples.extend([100, 0, 0, -100]); // a short pause inside a text
+        samples.extend([0; 10]); // a break
+        samples.extend([200, 300]);
+        samples.extend([0; 12]); // a break
+        samples.extend([-5, 0, 0]); // trailing silence stays with the last piece
+        let wav = wav16(&samples);
+        let cut = samples_long(8);
+        let pieces = cut_at_breaks(&wav, 3, cut, "test").unwrap().unwrap();
+        let lengths: Vec<usize> = pieces.iter().map(|p| p.samples.len()).collect();
+        assert_eq!(lengths, vec![9, 2, 3]);
+        assert_eq!(pieces[1].samples, vec![200.0 / 32_768.0, 300.0 / 32_768.0]);
+        assert_eq!(pieces[0].sample_rate_hz, 8_000);
+        // Another count than the texts sent: no pieces, the caller speaks
+        // text by text.
+        assert!(cut_at_breaks(&wav, 2, cut, "test").unwrap().is_none());
+        // A longer cut finds no break at 10 samples.
+        let pieces = cut_at_breaks(&wav, 2, samples_long(11), "test").unwrap();
+        assert_eq!(pieces.unwrap()[0].samples.len(), 9 + 10 + 2);
+    }
+
+    #[test]
+    fn float_audio_is_cut_the_same_way() {
+        let samples = [0.5f32, 0.0, 0.0, 0.0, 0.0, -0.5, 0.25];
+        let mut wav = std::io::Cursor::new(Vec::new());
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut writer = hound::WavWriter::new(&mut wav, spec).unwrap();
+        for s in samples {
+            writer.write_sample(s).unwrap();
+        }
+        writer.finalize().unwrap();
+        let wav = wav.into_inner();
+        let pieces = cut_at_breaks(&wav, 2, samples_long(4), "test")
+            .unwrap()
+            .unwrap();
+        assert_eq!(pieces[0].samples, vec![0.5]);
+        assert_eq!(pieces[1].samples, vec![-0.5, 0.25]);
+    }
+
+    #[test]
+    fn silence_alone_is_not_a_text() {
+        let wav = wav16(&[0; 100]);
+        for count in [1, 2] {
+            assert!(
+                cut_at_breaks(&wav, count, samples_long(10), "test")
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_naming_the_backend() {
+        let err = cut_at_breaks(
+            b"not a wav",
+            2,
+            Duration::from_millis(10),
+            "espeak-ng (voice vi)",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("espeak-ng (voice vi)"), "{err}");
     }
 }
