@@ -82,19 +82,22 @@ fn sub_block_energies(samples: &[f32], rate_hz: u32) -> Vec<f64> {
         .map(|l| bounds[l + 1] - bounds[l])
         .min()
         .unwrap_or(0);
+    let mut lanes = KLanes::from(filters);
     for b in 0..common {
         let mut sums = [0.0f64; LANES];
         let starts: [usize; LANES] = std::array::from_fn(|l| (bounds[l] + b) * per);
         for s in 0..per {
+            let x = std::array::from_fn(|l| f64::from(samples[starts[l] + s]));
+            let y = lanes.process(&coefficients, x);
             for l in 0..LANES {
-                let y = filters[l].process(&coefficients, f64::from(samples[starts[l] + s]));
-                sums[l] += y * y;
+                sums[l] += y[l] * y[l];
             }
         }
         for l in 0..LANES {
             energies[bounds[l] + b] = sums[l] / per as f64;
         }
     }
+    let mut filters = lanes.into_states();
     for l in 0..LANES {
         for block in bounds[l] + common..bounds[l + 1] {
             let sum: f64 = samples[block * per..(block + 1) * per]
@@ -297,6 +300,40 @@ impl KState {
     }
 }
 
+/// [`LANES`] streams through the K-weighting at once, each state variable
+/// kept for all lanes side by side so the same arithmetic on every lane
+/// compiles to vector instructions. Same operations, in the same order, as
+/// [`KState::process`]: the results are identical.
+struct KLanes {
+    shelf: [[f64; LANES]; 2],
+    high_pass: [[f64; LANES]; 2],
+}
+
+impl From<[KState; LANES]> for KLanes {
+    fn from(states: [KState; LANES]) -> Self {
+        KLanes {
+            shelf: std::array::from_fn(|i| std::array::from_fn(|l| states[l].shelf[i])),
+            high_pass: std::array::from_fn(|i| std::array::from_fn(|l| states[l].high_pass[i])),
+        }
+    }
+}
+
+impl KLanes {
+    fn into_states(self) -> [KState; LANES] {
+        std::array::from_fn(|l| KState {
+            shelf: [self.shelf[0][l], self.shelf[1][l]],
+            high_pass: [self.high_pass[0][l], self.high_pass[1][l]],
+        })
+    }
+
+    #[inline]
+    fn process(&mut self, k: &KWeighting, x: [f64; LANES]) -> [f64; LANES] {
+        let x = x.map(|x| x + ANTI_DENORMAL);
+        let y = k.shelf.process_lanes(&mut self.shelf, x);
+        k.high_pass.process_lanes(&mut self.high_pass, y)
+    }
+}
+
 /// Biquad coefficients (a0 = 1), run in direct form II transposed.
 struct Biquad {
     b: [f64; 3],
@@ -309,6 +346,18 @@ impl Biquad {
         let y = self.b[0] * x + z[0];
         z[0] = self.b[1] * x - self.a[0] * y + z[1];
         z[1] = self.b[2] * x - self.a[1] * y;
+        y
+    }
+
+    /// [`Biquad::process`] on every lane.
+    #[inline]
+    fn process_lanes(&self, z: &mut [[f64; LANES]; 2], x: [f64; LANES]) -> [f64; LANES] {
+        let mut y = [0.0; LANES];
+        for l in 0..LANES {
+            y[l] = self.b[0] * x[l] + z[0][l];
+            z[0][l] = self.b[1] * x[l] - self.a[0] * y[l] + z[1][l];
+            z[1][l] = self.b[2] * x[l] - self.a[1] * y[l];
+        }
         y
     }
 }
