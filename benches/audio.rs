@@ -77,7 +77,7 @@ fn main() {
     }
     speeds.sort_by(f64::total_cmp);
     println!(
-        "assemble + normalize, 15 min at 48 kHz, one thread: median {:.0}x, best {:.0}x real time",
+        "assemble (22.05 -> 48 kHz) + normalize, 15 min, one thread: median {:.0}x, best {:.0}x real time",
         speeds[ROUNDS / 2],
         speeds[ROUNDS - 1]
     );
