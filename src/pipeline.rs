@@ -227,37 +227,17 @@ pub fn speak_cues(
         segment.pause_after = Duration::ZERO;
     }
     let rate = settings.sample_rate_hz;
-    let share = segments.len().div_ceil(options.max_parallel.max(1)).max(1);
-    let joined: Vec<Result<Vec<Pcm>, RenderError>> = std::thread::scope(|scope| {
-        let converters: Vec<_> = segments
-            .chunks(share)
-            .zip(cues.chunks(share))
-            .map(|(segments, cues)| {
-                scope.spawn(move || {
-                    segments
-                        .iter()
-                        .zip(cues)
-                        .map(|(segment, cue)| {
-                            audio::assemble(std::slice::from_ref(segment), rate, 1)
-                                .map(|program| program.pcm)
-                                .map_err(|e| RenderError::Resample {
-                                    cue: cue.id,
-                                    source: e.source,
-                                })
-                        })
-                        .collect()
-                })
+    let items: Vec<(&Segment, &Cue)> = segments.iter().zip(cues).collect();
+    let out = map_on_threads(&items, options.max_parallel, |&(segment, cue)| {
+        audio::assemble(std::slice::from_ref(segment), rate, 1)
+            .map(|program| program.pcm)
+            .map_err(|e| RenderError::Resample {
+                cue: cue.id,
+                source: e.source,
             })
-            .collect();
-        converters
-            .into_iter()
-            .map(|c| c.join().expect("converting a cue does not panic"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(cues.len());
-    for run in joined {
-        out.extend(run?);
-    }
+    })
+    .into_iter()
+    .collect::<Result<Vec<Pcm>, RenderError>>()?;
     Ok((out, stats))
 }
 
@@ -317,7 +297,7 @@ pub fn speak_breath_groups(
                 cue,
                 cue_id: c.id,
                 text,
-                key: cache_key(fingerprint, text),
+                key: Key::new(fingerprint, text),
             })
         })
         .collect();
@@ -422,30 +402,27 @@ fn look_up(
     let Some(cache) = options.cache else {
         return groups.iter().map(|_| None).collect();
     };
-    let per_thread = groups.len().div_ceil(options.max_parallel.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let readers: Vec<_> = groups
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|g| cache.get(&g.key).map(Ok))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .flat_map(|r| r.join().expect("cache readers do not panic"))
-            .collect()
-    })
+    map_on_threads(groups, options.max_parallel, |g| cache.get(&g.key).map(Ok))
 }
 
-/// The cache key of one breath group spoken by the backend `fingerprint`
-/// (stored at the backend's own rate, so every output rate shares it).
-pub fn cache_key(fingerprint: &str, text: &str) -> Key {
-    Key::new(fingerprint, text)
+/// `f` of every item, in order, the items split into one run of neighbours
+/// per thread (up to `threads`).
+fn map_on_threads<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let per_thread = items.len().div_ceil(threads.max(1)).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = items
+            .chunks(per_thread)
+            .map(|run| scope.spawn(move || run.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        runs.into_iter()
+            .flat_map(|r| r.join().expect("a worker does not panic"))
+            .collect()
+    })
 }
 
 /// One breath group of a cue and its cache key.

@@ -330,11 +330,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WavError> {
 /// [`WavError::Invalid`] for bytes that are not RIFF/WAVE with fmt and data
 /// chunks, [`WavError::Unsupported`] for compressed encodings.
 pub fn decode(bytes: &[u8]) -> Result<Pcm, WavError> {
+    let (format, data) = format_and_data(bytes)?;
+    samples(data, format.tag, format.channels, format.rate, format.bits)
+}
+
+/// The sample rate and the `data` bytes of a mono 16-bit integer WAV (what
+/// espeak-ng writes), for readers that work on the samples as they are;
+/// `None` for any other WAV, or bytes that are not one.
+pub fn mono_pcm16(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    match format_and_data(bytes).ok()? {
+        (
+            Format {
+                tag: 1,
+                channels: 1,
+                rate,
+                bits: 16,
+            },
+            data,
+        ) => Some((rate, &data[..data.len() / 2 * 2])),
+        _ => None,
+    }
+}
+
+/// What a `fmt ` chunk says (the extensible format's tag resolved).
+struct Format {
+    tag: u16,
+    channels: u16,
+    rate: u32,
+    bits: u16,
+}
+
+/// The format and the `data` chunk's bytes of a WAV file. A streaming
+/// writer's placeholder size (larger than the file) takes what is there.
+fn format_and_data(bytes: &[u8]) -> Result<(Format, &[u8]), WavError> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(WavError::Invalid("missing RIFF/WAVE header".into()));
     }
     let mut pos = 12;
-    let mut format: Option<(u16, u16, u32, u16)> = None;
+    let mut format: Option<Format> = None;
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
         let size =
@@ -346,58 +379,25 @@ pub fn decode(bytes: &[u8]) -> Result<Pcm, WavError> {
             }
             let f = &bytes[body..];
             let mut tag = u16::from_le_bytes([f[0], f[1]]);
-            let channels = u16::from_le_bytes([f[2], f[3]]);
-            let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
-            let bits = u16::from_le_bytes([f[14], f[15]]);
             if tag == 0xFFFE && size >= 40 && body + 26 <= bytes.len() {
                 tag = u16::from_le_bytes([f[24], f[25]]);
             }
-            format = Some((tag, channels, rate, bits));
+            format = Some(Format {
+                tag,
+                channels: u16::from_le_bytes([f[2], f[3]]),
+                rate: u32::from_le_bytes([f[4], f[5], f[6], f[7]]),
+                bits: u16::from_le_bytes([f[14], f[15]]),
+            });
         } else if id == b"data" {
-            let Some((tag, channels, rate, bits)) = format else {
+            let Some(format) = format else {
                 return Err(WavError::Invalid("data chunk before fmt chunk".into()));
             };
-            // Streaming writers leave a placeholder size: take what is there.
             let end = body.saturating_add(size).min(bytes.len());
-            return samples(&bytes[body..end], tag, channels, rate, bits);
+            return Ok((format, &bytes[body..end]));
         }
         pos = body.saturating_add(size + (size & 1));
     }
     Err(WavError::Invalid("no data chunk".into()))
-}
-
-/// The sample rate and the `data` bytes of a mono 16-bit integer WAV (what
-/// espeak-ng writes), for readers that work on the samples as they are;
-/// `None` for any other WAV, or bytes that are not one.
-pub fn mono_pcm16(bytes: &[u8]) -> Option<(u32, &[u8])> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return None;
-    }
-    let mut pos = 12;
-    let mut format = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            let f = bytes.get(body..body + 16)?;
-            let tag = u16::from_le_bytes([f[0], f[1]]);
-            let channels = u16::from_le_bytes([f[2], f[3]]);
-            let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
-            let bits = u16::from_le_bytes([f[14], f[15]]);
-            format = Some((tag, channels, rate, bits));
-        } else if id == b"data" {
-            let (1, 1, rate, 16) = format? else {
-                return None;
-            };
-            // Streaming writers leave a placeholder size: take what is there.
-            let end = body.saturating_add(size).min(bytes.len());
-            let data = &bytes[body..end];
-            return Some((rate, &data[..data.len() / 2 * 2]));
-        }
-        pos = body.saturating_add(size + (size & 1));
-    }
-    None
 }
 
 fn samples(data: &[u8], tag: u16, channels: u16, rate: u32, bits: u16) -> Result<Pcm, WavError> {

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bantin::audio::wav;
-use bantin::cache::Cache;
+use bantin::cache::{Cache, Key};
 use bantin::normalize::Normalizer;
 use bantin::pipeline::{self, AudioSettings, RenderOptions};
 use bantin::voice::Voices;
@@ -413,7 +413,7 @@ fn a_failed_backend_call_fails_the_render_cleanly() {
     let cache = Cache::open(&data.join("cache")).unwrap();
     let voices = Voices::load(Some(&data.join("voices"))).unwrap();
     let fingerprint = voices.get("flaky").unwrap().synthesizer().fingerprint();
-    let key = |text: &str| pipeline::cache_key(&fingerprint, text);
+    let key = |text: &str| Key::new(&fingerprint, text);
     let bad_group = bad.parts.iter().find(|p| p.contains("Chỉ thị")).unwrap();
     assert!(cache.get(&key(bad_group)).is_none());
     let entries = files_in(cache.dir());
