@@ -107,8 +107,7 @@ pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, Lo
     let gain_db = target.integrated_lufs - integrated;
     if analysis.true_peak_dbtp() + gain_db <= target.max_true_peak_dbtp {
         let gain = from_db(gain_db);
-        let gain_f32 = gain as f32;
-        pcm.samples.iter_mut().for_each(|s| *s *= gain_f32);
+        apply_gain(&mut pcm.samples, gain as f32);
         return Ok(full_report(&analysis.scaled(gain)));
     }
     // Gain, limit, re-measure: the limiter lowers loudness a little, so a few
@@ -116,7 +115,7 @@ pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, Lo
     let mut ceiling_db = target.max_true_peak_dbtp - 0.3;
     for _ in 0..6 {
         let gain = from_db(target.integrated_lufs - analysis.integrated_lufs()) as f32;
-        pcm.samples.iter_mut().for_each(|s| *s *= gain);
+        apply_gain(&mut pcm.samples, gain);
         limit(pcm, from_db(ceiling_db) as f32);
         analysis = meter::analyse(&pcm.samples, rate, true);
         let loud_ok = (analysis.integrated_lufs() - target.integrated_lufs).abs() < 0.05;
@@ -127,6 +126,23 @@ pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, Lo
         }
     }
     Ok(full_report(&analysis))
+}
+
+/// Multiplies every sample by `gain`, the programme shared out among the
+/// cores (a stretch of at least a million samples each).
+fn apply_gain(samples: &mut [f32], gain: f32) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = samples.len().div_ceil(cores).max(1 << 20);
+    std::thread::scope(|scope| {
+        let mut stretches = samples.chunks_mut(per);
+        let first = stretches.next();
+        for stretch in stretches {
+            scope.spawn(move || stretch.iter_mut().for_each(|s| *s *= gain));
+        }
+        if let Some(first) = first {
+            first.iter_mut().for_each(|s| *s *= gain);
+        }
+    });
 }
 
 fn full_report(analysis: &meter::Analysis) -> LoudnessReport {

@@ -2,7 +2,9 @@
 //! the K-weighted mean square of every 100 ms sub-block, from which
 //! integrated loudness (with both gates), momentary (400 ms) and short-term
 //! (3 s) loudness and the loudness range (EBU Tech 3342) all follow without
-//! another pass; and the true peak by 4× oversampling (BS.1770 annex 2).
+//! another pass; and the true peak by 4× oversampling (BS.1770 annex 2) of
+//! the few stretches loud enough to hold it. The work is shared out among
+//! the cores, and the filters run in AVX2 where the processor has it.
 //!
 //! Levelling only multiplies samples by a constant, which multiplies every
 //! sub-block energy by the gain squared and the true peak by the gain, so an
@@ -32,19 +34,59 @@ pub struct Analysis {
 
 /// Reads `samples` at `rate_hz`. `true_peak` false skips the oversampling
 /// (the costly part) and reports the sample peak instead.
-/// The true peak is read on a second thread while this one K-weights.
+/// The work is shared out among the cores: each K-weights a stretch of the
+/// programme and finds the largest sample of each of its chunks; then each
+/// oversamples a share of the few chunks loud enough to hold the true peak.
 pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
-    let (sub_blocks, peak) = if true_peak {
-        std::thread::scope(|scope| {
-            let peak = scope.spawn(|| self::true_peak(samples, rate_hz));
-            let energies = sub_block_energies(samples, rate_hz);
-            (
-                energies,
-                peak.join().expect("the true-peak reader does not panic"),
-            )
-        })
+    let per = sub_block_len(rate_hz);
+    let blocks = samples.len() / per;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(blocks / MIN_BLOCKS_PER_THREAD).max(1);
+    let coefficients = &KWeighting::new(rate_hz);
+    let oversampler = &Oversampler::new(samples.len(), rate_hz);
+    // LANES lanes per thread; thread t owns lanes t·LANES to (t + 1)·LANES,
+    // and chunks chunk_bounds[t] to chunk_bounds[t + 1].
+    let lanes = threads * LANES;
+    let bounds: Vec<usize> = (0..=lanes).map(|l| blocks * l / lanes).collect();
+    let chunks = oversampler.chunks();
+    let chunk_bounds: Vec<usize> = (0..=threads).map(|t| chunks * t / threads).collect();
+    let mut sub_blocks = vec![0.0; blocks];
+    let mut chunk_peaks = vec![0.0f32; chunks];
+    on_threads(
+        split_at_offsets(
+            &mut sub_blocks,
+            &bounds.iter().step_by(LANES).copied().collect::<Vec<_>>(),
+        )
+        .into_iter()
+        .zip(split_at_offsets(&mut chunk_peaks, &chunk_bounds))
+        .enumerate()
+        .map(|(t, (energies, peaks))| {
+            let lane_bounds: [usize; LANES + 1] = std::array::from_fn(|i| bounds[t * LANES + i]);
+            let first_chunk = chunk_bounds[t];
+            move || {
+                lane_energies(samples, per, coefficients, lane_bounds, energies);
+                oversampler.chunk_peaks(samples, first_chunk, peaks);
+            }
+        }),
+    );
+    let sample_peak = chunk_peaks.iter().fold(0.0f32, |m, &p| m.max(p));
+    let peak = if true_peak {
+        let loudest = oversampler.candidates(&chunk_peaks, sample_peak);
+        let loudest = &loudest;
+        let mut peaks = vec![f64::from(sample_peak); threads];
+        on_threads(peaks.iter_mut().enumerate().map(|(t, peak)| {
+            // Thread t takes every threads-th candidate, loudest first.
+            move || {
+                *peak = oversampler.peak_of(
+                    samples,
+                    loudest.iter().skip(t).step_by(threads).copied(),
+                    *peak,
+                );
+            }
+        }));
+        peaks.into_iter().fold(0.0, f64::max)
     } else {
-        (sub_block_energies(samples, rate_hz), sample_peak(samples))
+        f64::from(sample_peak)
     };
     Analysis {
         sub_blocks,
@@ -52,30 +94,111 @@ pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
     }
 }
 
+/// Runs every job, the last on this thread and the others on threads of
+/// their own, and returns once all are done.
+fn on_threads<F: FnOnce() + Send>(jobs: impl Iterator<Item = F>) {
+    let mut jobs: Vec<F> = jobs.collect();
+    let Some(last) = jobs.pop() else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for job in jobs {
+            scope.spawn(job);
+        }
+        last();
+    });
+}
+
+/// The stretches `at[i]..at[i + 1]` of `slice` (`at` ascending from 0 to
+/// the slice's length).
+fn split_at_offsets<'a, T>(mut slice: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
+    at.windows(2)
+        .map(|w| {
+            let (head, tail) = std::mem::take(&mut slice).split_at_mut(w[1] - w[0]);
+            slice = tail;
+            head
+        })
+        .collect()
+}
+
+/// Fewest sub-blocks (10 s of audio) worth a thread of their own.
+const MIN_BLOCKS_PER_THREAD: usize = 100;
+
 /// Independent stretches of the programme filtered side by side: one
 /// filter's samples depend on each other, so a single stream waits on its
 /// own arithmetic; four streams keep the core busy.
 const LANES: usize = 4;
-/// Each stretch after the first starts its filter this many sub-blocks
-/// early. The K-weighting forgets its past within a few tens of
+/// Each stretch but the programme's first starts its filter this many
+/// sub-blocks early. The K-weighting forgets its past within a few tens of
 /// milliseconds (its slowest pole, the 38 Hz high-pass, decays by e^-100 in
 /// 500 ms at any rate), so the energies equal those of one serial pass to
 /// within rounding.
 const WARM_UP_SUB_BLOCKS: usize = 5;
 
-/// K-weighted mean square of every whole 100 ms sub-block.
+/// K-weighted mean square of every whole 100 ms sub-block, in one thread.
+#[cfg(test)]
 fn sub_block_energies(samples: &[f32], rate_hz: u32) -> Vec<f64> {
     let per = sub_block_len(rate_hz);
     let blocks = samples.len() / per;
     let mut energies = vec![0.0; blocks];
-    let coefficients = KWeighting::new(rate_hz);
-    // Lane `l` owns sub-blocks bounds[l]..bounds[l + 1].
     let bounds: [usize; LANES + 1] = std::array::from_fn(|l| blocks * l / LANES);
+    lane_energies(
+        samples,
+        per,
+        &KWeighting::new(rate_hz),
+        bounds,
+        &mut energies,
+    );
+    energies
+}
+
+/// K-weighted mean square of sub-blocks `bounds[0]` to `bounds[LANES]`
+/// (of `per` samples each) into `energies`, lane `l` taking sub-blocks
+/// `bounds[l]..bounds[l + 1]`; in AVX2 instructions where the processor has
+/// them (the same operations in the same order: the same results).
+fn lane_energies(
+    samples: &[f32],
+    per: usize,
+    coefficients: &KWeighting,
+    bounds: [usize; LANES + 1],
+    energies: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        return unsafe { lane_energies_avx2(samples, per, coefficients, bounds, energies) };
+    }
+    lane_energies_portable(samples, per, coefficients, bounds, energies);
+}
+
+/// [`lane_energies`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lane_energies_avx2(
+    samples: &[f32],
+    per: usize,
+    coefficients: &KWeighting,
+    bounds: [usize; LANES + 1],
+    energies: &mut [f64],
+) {
+    lane_energies_portable(samples, per, coefficients, bounds, energies);
+}
+
+/// [`lane_energies`] for any processor.
+#[inline(always)]
+fn lane_energies_portable(
+    samples: &[f32],
+    per: usize,
+    coefficients: &KWeighting,
+    bounds: [usize; LANES + 1],
+    energies: &mut [f64],
+) {
+    let base = bounds[0];
     let mut filters = [coefficients.state(); LANES];
-    for (l, filter) in filters.iter_mut().enumerate().skip(1) {
+    for (l, filter) in filters.iter_mut().enumerate() {
         let first = bounds[l] * per;
         for &x in &samples[first.saturating_sub(WARM_UP_SUB_BLOCKS * per)..first] {
-            filter.process(&coefficients, f64::from(x));
+            filter.process(coefficients, f64::from(x));
         }
     }
     let common = (0..LANES)
@@ -88,13 +211,13 @@ fn sub_block_energies(samples: &[f32], rate_hz: u32) -> Vec<f64> {
         let starts: [usize; LANES] = std::array::from_fn(|l| (bounds[l] + b) * per);
         for s in 0..per {
             let x = std::array::from_fn(|l| f64::from(samples[starts[l] + s]));
-            let y = lanes.process(&coefficients, x);
+            let y = lanes.process(coefficients, x);
             for l in 0..LANES {
                 sums[l] += y[l] * y[l];
             }
         }
         for l in 0..LANES {
-            energies[bounds[l] + b] = sums[l] / per as f64;
+            energies[bounds[l] + b - base] = sums[l] / per as f64;
         }
     }
     let mut filters = lanes.into_states();
@@ -103,14 +226,13 @@ fn sub_block_energies(samples: &[f32], rate_hz: u32) -> Vec<f64> {
             let sum: f64 = samples[block * per..(block + 1) * per]
                 .iter()
                 .map(|&x| {
-                    let y = filters[l].process(&coefficients, f64::from(x));
+                    let y = filters[l].process(coefficients, f64::from(x));
                     y * y
                 })
                 .sum();
-            energies[block] = sum / per as f64;
+            energies[block - base] = sum / per as f64;
         }
     }
-    energies
 }
 
 impl Analysis {
@@ -362,78 +484,182 @@ impl Biquad {
     }
 }
 
-fn sample_peak(samples: &[f32]) -> f64 {
-    f64::from(samples.iter().fold(0.0f32, |m, s| m.max(s.abs())))
-}
-
 /// Taps of each oversampling phase.
 const TAPS_PER_PHASE: usize = 12;
 /// Output positions interpolated together (fits in L1 with its input).
-const CHUNK: usize = 1024;
+const CHUNK: usize = 128;
 
-/// The true peak: the largest absolute value of the signal oversampled 4×
-/// (2× from 96 kHz, none from 192 kHz) through a 48-tap Hann-windowed sinc,
-/// as BS.1770 annex 2 describes. A chunk whose largest sample, times the
-/// largest possible gain of the interpolator, cannot beat the peak found so
-/// far is not interpolated: the result is exact, and quiet speech is cheap.
-fn true_peak(samples: &[f32], rate_hz: u32) -> f64 {
-    let factor = match rate_hz {
-        0..96_000 => 4,
-        96_000..192_000 => 2,
-        _ => 1,
-    };
-    let mut peak = sample_peak(samples);
-    if factor == 1 || samples.is_empty() {
-        return peak;
+/// The true peak of BS.1770 annex 2: the largest absolute value of the
+/// signal oversampled 4× (2× from 96 kHz, none from 192 kHz) through a
+/// 48-tap Hann-windowed sinc. Output positions go in chunks of [`CHUNK`];
+/// a chunk whose largest input sample, times the largest gain the
+/// interpolator can give, cannot beat the sample peak need not be
+/// oversampled, and the others are oversampled loudest first, until the
+/// same test against the peak found so far rules out the rest. The result
+/// is exact, and only the few loudest stretches of speech are oversampled.
+struct Oversampler {
+    /// The interpolation phases between two input samples (none at 192 kHz).
+    phases: Vec<[f32; TAPS_PER_PHASE]>,
+    /// The largest sum of absolute taps of a phase.
+    gain_bound: f64,
+    /// Input samples.
+    len: usize,
+}
+
+/// Inputs before an output that its window reaches.
+const HISTORY: usize = TAPS_PER_PHASE - 1;
+
+impl Oversampler {
+    fn new(len: usize, rate_hz: u32) -> Self {
+        let factor = match rate_hz {
+            0..96_000 => 4,
+            96_000..192_000 => 2,
+            _ => 1,
+        };
+        let phases = interpolation_phases(factor);
+        let gain_bound = phases
+            .iter()
+            .map(|taps| taps.iter().map(|t| f64::from(t.abs())).sum::<f64>())
+            .fold(0.0, f64::max);
+        Oversampler {
+            phases,
+            gain_bound,
+            len,
+        }
     }
-    let phases = interpolation_phases(factor);
-    let bound = phases
-        .iter()
-        .map(|taps| taps.iter().map(|t| f64::from(t.abs())).sum::<f64>())
-        .fold(0.0, f64::max);
-    // The input with TAPS_PER_PHASE − 1 zeros of history before the start
-    // and after the end, so every output sees a full window.
-    let history = TAPS_PER_PHASE - 1;
-    let mut padded = Vec::new();
-    let mut acc = [0.0f32; CHUNK];
-    let outputs = samples.len() + history;
-    let mut start = 0;
-    while start < outputs {
-        let len = CHUNK.min(outputs - start);
-        // Input window [start − history, start + len) in signal positions.
-        let lo = start.saturating_sub(history);
-        let hi = (start + len).min(samples.len());
-        let window_peak = f64::from(
-            samples[lo..hi.max(lo)]
+
+    /// Output positions: the input with HISTORY zeros before the start and
+    /// after the end, so every output sees a full window.
+    fn outputs(&self) -> usize {
+        if self.len == 0 { 0 } else { self.len + HISTORY }
+    }
+
+    fn chunks(&self) -> usize {
+        self.outputs().div_ceil(CHUNK)
+    }
+
+    /// Chunk c's outputs, `start..start + len`; they read inputs
+    /// `start − HISTORY..start + len`.
+    fn chunk(&self, chunk: usize) -> (usize, usize) {
+        let start = chunk * CHUNK;
+        (start, CHUNK.min(self.outputs() - start))
+    }
+
+    /// The largest absolute input sample each chunk reads, for the chunks
+    /// from `first` on, one per element of `peaks`.
+    fn chunk_peaks(&self, samples: &[f32], first: usize, peaks: &mut [f32]) {
+        for (i, peak) in peaks.iter_mut().enumerate() {
+            let (start, len) = self.chunk(first + i);
+            let lo = start.saturating_sub(HISTORY);
+            let hi = (start + len).min(samples.len());
+            *peak = samples[lo..hi.max(lo)]
                 .iter()
-                .fold(0.0f32, |m, s| m.max(s.abs())),
-        );
-        if window_peak * bound > peak {
-            let window: &[f32] = if start >= history && start + len <= samples.len() {
-                &samples[start - history..start + len]
+                .fold(0.0f32, |m, s| m.max(s.abs()));
+        }
+    }
+
+    /// The chunks that could hold a peak above `sample_peak`, loudest first.
+    fn candidates(&self, chunk_peaks: &[f32], sample_peak: f32) -> Vec<(f32, usize)> {
+        if self.phases.is_empty() {
+            return Vec::new();
+        }
+        let mut loud: Vec<(f32, usize)> = chunk_peaks
+            .iter()
+            .enumerate()
+            .filter(|&(_, &p)| f64::from(p) * self.gain_bound > f64::from(sample_peak))
+            .map(|(c, &p)| (p, c))
+            .collect();
+        loud.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        loud
+    }
+
+    /// The largest of `peak` and the oversampled values of `chunks` (given
+    /// loudest first with their largest input sample), stopping at the
+    /// first chunk that cannot beat the peak found so far.
+    fn peak_of(
+        &self,
+        samples: &[f32],
+        chunks: impl Iterator<Item = (f32, usize)>,
+        mut peak: f64,
+    ) -> f64 {
+        let mut padded = Vec::new();
+        let mut acc = [0.0f32; CHUNK];
+        for (chunk_peak, chunk) in chunks {
+            if f64::from(chunk_peak) * self.gain_bound <= peak {
+                break;
+            }
+            let (start, len) = self.chunk(chunk);
+            let window: &[f32] = if start >= HISTORY && start + len <= samples.len() {
+                &samples[start - HISTORY..start + len]
             } else {
                 padded.clear();
-                padded.extend((0..len + history).map(|i| {
-                    let at = (start + i).wrapping_sub(history);
+                padded.extend((0..len + HISTORY).map(|i| {
+                    let at = (start + i).wrapping_sub(HISTORY);
                     samples.get(at).copied().unwrap_or(0.0)
                 }));
                 &padded
             };
-            for taps in &phases {
-                let acc = &mut acc[..len];
-                acc.fill(0.0);
-                for (k, &tap) in taps.iter().enumerate() {
-                    // Output j sums tap k times input j − k (window offset history − k).
-                    let src = &window[history - k..history - k + len];
-                    for (a, &s) in acc.iter_mut().zip(src) {
-                        *a += tap * s;
-                    }
-                }
-                let chunk_peak = acc.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-                peak = peak.max(f64::from(chunk_peak));
+            let found = interpolated_peak(window, &self.phases, &mut acc[..len]);
+            peak = peak.max(f64::from(found));
+        }
+        peak
+    }
+}
+
+/// [`Oversampler`]'s true peak of `samples`, on this thread alone.
+#[cfg(test)]
+fn true_peak(samples: &[f32], rate_hz: u32) -> f64 {
+    let oversampler = Oversampler::new(samples.len(), rate_hz);
+    let mut chunk_peaks = vec![0.0; oversampler.chunks()];
+    oversampler.chunk_peaks(samples, 0, &mut chunk_peaks);
+    let sample_peak = chunk_peaks.iter().fold(0.0f32, |m, &p| m.max(p));
+    let loudest = oversampler.candidates(&chunk_peaks, sample_peak);
+    oversampler.peak_of(samples, loudest.into_iter(), f64::from(sample_peak))
+}
+
+/// The largest absolute value `phases` interpolate between the samples of
+/// `window` (`TAPS_PER_PHASE − 1` samples of history, then one per output
+/// in `acc`); in AVX2 instructions where the processor has them.
+fn interpolated_peak(window: &[f32], phases: &[[f32; TAPS_PER_PHASE]], acc: &mut [f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        return unsafe { interpolated_peak_avx2(window, phases, acc) };
+    }
+    interpolated_peak_portable(window, phases, acc)
+}
+
+/// [`interpolated_peak`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn interpolated_peak_avx2(
+    window: &[f32],
+    phases: &[[f32; TAPS_PER_PHASE]],
+    acc: &mut [f32],
+) -> f32 {
+    interpolated_peak_portable(window, phases, acc)
+}
+
+/// [`interpolated_peak`] for any processor.
+#[inline(always)]
+fn interpolated_peak_portable(
+    window: &[f32],
+    phases: &[[f32; TAPS_PER_PHASE]],
+    acc: &mut [f32],
+) -> f32 {
+    let history = HISTORY;
+    let len = acc.len();
+    let mut peak = 0.0f32;
+    for taps in phases {
+        acc.fill(0.0);
+        for (k, &tap) in taps.iter().enumerate() {
+            // Output j sums tap k times input j − k (window offset history − k).
+            let src = &window[history - k..history - k + len];
+            for (a, &s) in acc.iter_mut().zip(src) {
+                *a += tap * s;
             }
         }
-        start += len;
+        peak = acc.iter().fold(peak, |m, s| m.max(s.abs()));
     }
     peak
 }
@@ -542,9 +768,9 @@ mod tests {
         out
     }
 
-    #[test]
-    fn side_by_side_lanes_equal_one_serial_pass() {
-        let samples = bursts(7, 48_000, 9.37);
+    /// Asserts that `energies` are those of one serial K-weighting pass
+    /// over `samples` at 48 kHz, to within rounding.
+    fn assert_serial_energies(samples: &[f32], energies: &[f64]) {
         let k = KWeighting::new(48_000);
         let mut state = k.state();
         let per = sub_block_len(48_000);
@@ -557,11 +783,66 @@ mod tests {
                     / per as f64
             })
             .collect();
-        let lanes = sub_block_energies(&samples, 48_000);
-        assert_eq!(serial.len(), lanes.len());
-        for (a, b) in serial.iter().zip(&lanes) {
+        assert_eq!(serial.len(), energies.len());
+        for (a, b) in serial.iter().zip(energies) {
             assert!((a - b).abs() <= 1e-12 + 1e-9 * a.abs(), "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn side_by_side_lanes_equal_one_serial_pass() {
+        let samples = bursts(7, 48_000, 9.37);
+        assert_serial_energies(&samples, &sub_block_energies(&samples, 48_000));
+    }
+
+    #[test]
+    fn stretches_on_every_core_equal_one_serial_pass() {
+        // Long enough for a thread per core on any machine with two or more.
+        let samples = bursts(11, 48_000, 61.3);
+        assert_serial_energies(&samples, &analyse(&samples, 48_000, false).sub_blocks);
+    }
+
+    fn sample_peak(samples: &[f32]) -> f64 {
+        f64::from(samples.iter().fold(0.0f32, |m, s| m.max(s.abs())))
+    }
+
+    /// The true peak by interpolating every output, nothing skipped.
+    fn exhaustive_true_peak(samples: &[f32]) -> f64 {
+        let phases = interpolation_phases(4);
+        let history = TAPS_PER_PHASE - 1;
+        let at = |i: usize| {
+            i.checked_sub(history)
+                .and_then(|i| samples.get(i))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let mut peak = sample_peak(samples);
+        for j in 0..samples.len() + history {
+            for taps in &phases {
+                let mut acc = 0.0f32;
+                for (k, &tap) in taps.iter().enumerate() {
+                    acc += tap * at(j + history - k);
+                }
+                peak = peak.max(f64::from(acc.abs()));
+            }
+        }
+        peak
+    }
+
+    #[test]
+    fn loudest_first_finds_the_same_true_peak_as_reading_everything() {
+        for seed in [3, 5, 8] {
+            let mut samples = bursts(seed, 48_000, 4.0);
+            // An inter-sample peak in a quiet stretch, away from the loudest samples.
+            samples.extend(tone(48_000, 0.05, 12_000.0, 0.3, PI / 4.0));
+            samples.extend(bursts(seed + 1, 48_000, 2.0));
+            assert_eq!(true_peak(&samples, 48_000), exhaustive_true_peak(&samples));
+        }
+        let quiet_wave = tone(48_000, 0.5, 12_000.0, 0.9, PI / 4.0);
+        assert_eq!(
+            true_peak(&quiet_wave, 48_000),
+            exhaustive_true_peak(&quiet_wave)
+        );
     }
 
     proptest::proptest! {
