@@ -69,12 +69,16 @@ pub fn encode(pcm: &Pcm, depth: BitDepth) -> Result<Vec<u8>, WavError> {
 }
 
 /// A sample in [-1, 1] as an integer of `full_scale` (2^(bits − 1)),
-/// rounded half away from zero. Adding ±0.5 and truncating is what
-/// `f32::round` does, without its library call on every sample.
+/// rounded half away from zero; beyond ±1 it is clipped, and NaN is
+/// silence. Written so the compiler converts many samples per instruction.
 #[inline]
 fn to_integer(sample: f32, full_scale: f32) -> i32 {
+    let sample = if sample.is_nan() { 0.0 } else { sample };
     let v = sample.clamp(-1.0, 1.0) * (full_scale - 1.0);
-    (v + 0.5f32.copysign(v)) as i32
+    let rounded = v + 0.5f32.copysign(v);
+    // SAFETY: `rounded` is finite and at most full_scale − 0.5 ≤ 2^23 in
+    // size, so it truncates to an i32 without overflow.
+    unsafe { rounded.to_int_unchecked::<i32>() }
 }
 
 /// Broadcast metadata for the `bext` chunk (EBU Tech 3285 version 2). Text
@@ -245,19 +249,22 @@ pub fn write_bwf(
     let riff = (head.len() - 8 + data_len + pad) as u32;
     head[4..8].copy_from_slice(&riff.to_le_bytes());
     out.write_all(&head)?;
-    const BLOCK: usize = 16 * 1024;
-    let mut block = vec![0u8; BLOCK * width];
+    // 256 KiB of 16-bit samples: as large as the buffer of an atomic write,
+    // so a buffered writer passes each block straight through.
+    const BLOCK: usize = 128 * 1024;
+    let mut block = vec![0u8; BLOCK.min(pcm.samples.len()) * width];
     for samples in pcm.samples.chunks(BLOCK) {
         let bytes = &mut block[..samples.len() * width];
         match depth {
             BitDepth::Sixteen => {
-                for (b, &s) in bytes.chunks_exact_mut(2).zip(samples) {
-                    b.copy_from_slice(&(to_integer(s, 32_768.0) as i16).to_le_bytes());
+                for (b, &s) in bytes.as_chunks_mut::<2>().0.iter_mut().zip(samples) {
+                    *b = (to_integer(s, 32_768.0) as i16).to_le_bytes();
                 }
             }
             BitDepth::TwentyFour => {
-                for (b, &s) in bytes.chunks_exact_mut(3).zip(samples) {
-                    b.copy_from_slice(&to_integer(s, 8_388_608.0).to_le_bytes()[..3]);
+                for (b, &s) in bytes.as_chunks_mut::<3>().0.iter_mut().zip(samples) {
+                    let [low, middle, high, _] = to_integer(s, 8_388_608.0).to_le_bytes();
+                    *b = [low, middle, high];
                 }
             }
         }
@@ -455,6 +462,29 @@ pub fn write_to(pcm: &Pcm, depth: BitDepth, mut out: impl Write) -> Result<(), W
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn samples_become_integers_rounded_clipped_and_nan_silent() {
+        let cases = [
+            (0.0, 0),
+            (1.0, 32_767),
+            (-1.0, -32_767),
+            (1.5, 32_767),
+            (-7.0, -32_767),
+            (f32::INFINITY, 32_767),
+            (f32::NEG_INFINITY, -32_767),
+            (f32::NAN, 0),
+            (0.5 / 32_767.0, 1),
+            (-0.5 / 32_767.0, -1),
+            (0.49 / 32_767.0, 0),
+        ];
+        for (sample, expected) in cases {
+            assert_eq!(to_integer(sample, 32_768.0), expected, "{sample}");
+        }
+        assert_eq!(to_integer(1.0, 8_388_608.0), 8_388_607);
+        assert_eq!(to_integer(-2.0, 8_388_608.0), -8_388_607);
+        assert_eq!(to_integer(f32::NAN, 8_388_608.0), 0);
+    }
 
     #[test]
     fn round_trips_16_and_24_bit() {
