@@ -455,12 +455,23 @@ fn batches(
     let total: usize = missing.iter().map(|&i| weight(i)).sum();
     let mut out: Vec<Vec<usize>> = Vec::with_capacity(count);
     let mut current = Vec::new();
+    // Text in the groups taken so far, in units of 1/count characters.
     let mut filled = 0;
     for &index in missing {
+        let w = weight(index) * count;
+        // Batch k ends at the group boundary nearest to k + 1 shares of the
+        // text: before this group when that is nearer than after it.
+        let end = total * (out.len() + 1);
+        if !current.is_empty()
+            && filled < end
+            && filled + w > end
+            && end - filled < filled + w - end
+        {
+            out.push(std::mem::take(&mut current));
+        }
         current.push(index);
-        filled += weight(index);
-        // Batch k closes once the groups so far hold k + 1 shares of the text.
-        if current.len() >= batch_size.max(1) || filled * count >= total * (out.len() + 1) {
+        filled += w;
+        if current.len() >= batch_size.max(1) || filled >= total * (out.len() + 1) {
             out.push(std::mem::take(&mut current));
         }
     }
@@ -728,6 +739,22 @@ mod tests {
         }
         assert_eq!(batches(&missing, &groups, 2, 32).len(), 2);
         assert!(batches(&[], &groups, 2, 32).is_empty());
+        // Two workers: the split lands at the group boundary nearest to
+        // half, here before the long group rather than after it.
+        let texts: Vec<String> = [10, 10, 10, 100, 10].map(|n| "a".repeat(n)).to_vec();
+        let groups: Vec<BreathGroup<'_>> = texts
+            .iter()
+            .map(|text| BreathGroup {
+                cue: 0,
+                cue_id: 0,
+                text,
+                key: Key::new("f", text),
+            })
+            .collect();
+        assert_eq!(
+            batches(&[0, 1, 2, 3, 4], &groups, 2, 32),
+            vec![vec![0, 1, 2], vec![3, 4]]
+        );
     }
 
     #[test]
