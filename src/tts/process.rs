@@ -64,9 +64,12 @@ pub fn run(mut command: Command, stdin: &[u8], timeout: Duration) -> Result<Vec<
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || input.write_all(&data));
     let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (output_ended, output_end) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
-        stdout.read_to_end(&mut buf).map(|_| buf)
+        let read = stdout.read_to_end(&mut buf).map(|_| buf);
+        let _ = output_ended.send(());
+        read
     });
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let err_reader = std::thread::spawn(move || {
@@ -75,6 +78,10 @@ pub fn run(mut command: Command, stdin: &[u8], timeout: Duration) -> Result<Vec<
         buf
     });
     let deadline = Instant::now() + timeout;
+    // A program's output ends when it exits (or closes its stdout): wait
+    // for that without polling, so a finished run is noticed at once; then
+    // for the exit itself, which follows within moments.
+    let _ = output_end.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     let status = loop {
         if let Some(status) = child.try_wait().map_err(io)? {
             break status;
@@ -84,7 +91,7 @@ pub fn run(mut command: Command, stdin: &[u8], timeout: Duration) -> Result<Vec<
             let _ = child.wait();
             return Err(ProcessError::Timeout { program, timeout });
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_micros(500));
     };
     // A program may exit without reading its input; that is not our error.
     let _ = writer.join();
@@ -134,6 +141,16 @@ mod tests {
         let started = Instant::now();
         let err = run(cmd, b"", Duration::from_millis(200)).unwrap_err();
         assert!(matches!(err, ProcessError::Timeout { .. }));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn kills_a_program_that_hangs_after_closing_its_output() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "printf RIFF; exec >&-; sleep 30"]);
+        let started = Instant::now();
+        let err = run(cmd, b"", Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
