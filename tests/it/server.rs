@@ -262,6 +262,8 @@ fn upload_review_script_render_with_espeak_then_restart_keeps_everything() {
     );
     assert_eq!(audio.status, 200);
     assert_eq!(audio.header("content-type"), Some("audio/wav"));
+    assert_eq!(audio.header("x-bantin-revision"), Some("1"));
+    assert_eq!(audio.header("x-bantin-current-revision"), Some("1"));
     let (rate, channels, bits, seconds) = wav_facts(&audio.body);
     assert_eq!((rate, channels, bits), (48_000, 1, 16));
     let measured = request(
@@ -396,6 +398,9 @@ fn upload_review_script_render_with_espeak_then_restart_keeps_everything() {
     );
     assert_eq!(audio_after.header("etag"), Some(etag.as_str()));
     assert_eq!(audio_after.body, audio.body);
+    // Rendered from revision 1; the article has moved on to revision 2.
+    assert_eq!(audio_after.header("x-bantin-revision"), Some("1"));
+    assert_eq!(audio_after.header("x-bantin-current-revision"), Some("2"));
     server.stop();
     assert_no_half_files(data);
 }

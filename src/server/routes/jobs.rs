@@ -165,6 +165,9 @@ pub async fn cancel(
 }
 
 /// The newest rendered audio of an article (WAV; Range, HEAD, ETag).
+/// `X-Bantin-Revision` names the revision it was rendered from and
+/// `X-Bantin-Current-Revision` the article's newest: when they differ, the
+/// article was edited after this audio was made.
 #[utoipa::path(get, path = "/api/articles/{id}/audio", tag = "jobs",
     params(("id" = i64, Path, description = "Article id")),
     responses(
@@ -183,17 +186,17 @@ pub async fn article_audio(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = id("article", &raw)?;
-    let (job, entry) = state
+    let (job, entry, current) = state
         .blocking(move |s| {
-            s.store.article(id)?;
+            let article = s.store.article(id)?;
             let job = s.store.latest_done_job(id)?.ok_or_else(|| {
                 ApiError::NotFound(format!("article {id} has no rendered audio yet"))
             })?;
             let entry = audio_of(s, &job)?;
-            Ok((job, entry))
+            Ok((job, entry, article.latest_revision))
         })
         .await?;
-    send_audio(&state, &method, &headers, &job, &entry).await
+    send_audio(&state, &method, &headers, &job, &entry, current).await
 }
 
 /// The audio of one job (WAV; Range, HEAD, ETag).
@@ -215,7 +218,7 @@ pub async fn job_audio(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = id("job", &raw)?;
-    let (job, entry) = state
+    let (job, entry, current) = state
         .blocking(move |s| {
             let job = s.store.job(id)?;
             if job.state != JobState::Done {
@@ -225,10 +228,11 @@ pub async fn job_audio(
                 )));
             }
             let entry = audio_of(s, &job)?;
-            Ok((job, entry))
+            let current = s.store.article(job.article_id)?.latest_revision;
+            Ok((job, entry, current))
         })
         .await?;
-    send_audio(&state, &method, &headers, &job, &entry).await
+    send_audio(&state, &method, &headers, &job, &entry, current).await
 }
 
 /// The script of a done job with the times measured in its audio (JSON).
@@ -317,12 +321,15 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
     Ok(Some((start, end)))
 }
 
+/// Sends a job's audio, naming the job, the revision it was rendered from
+/// and the article's `current_revision`.
 async fn send_audio(
     state: &AppState,
     method: &Method,
     headers: &HeaderMap,
     job: &Job,
     entry: &AudioEntry,
+    current_revision: i64,
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", entry.file_sha256);
     let path = state
@@ -350,6 +357,10 @@ async fn send_audio(
     put(
         header::HeaderName::from_static("x-bantin-revision"),
         &job.revision.to_string(),
+    );
+    put(
+        header::HeaderName::from_static("x-bantin-current-revision"),
+        &current_revision.to_string(),
     );
     send_file(method, headers, &path, &etag, common).await
 }
