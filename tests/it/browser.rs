@@ -2,7 +2,8 @@
 //! `chromium-driver`), driven over WebDriver against the real `bantin serve`
 //! binary with a temporary data directory and the real espeak-ng: sign in,
 //! paste the example article, see and correct a reading, render and find the
-//! player, approve for a bulletin and open it; markup in an article stays
+//! player (which says so once the article is edited after the render),
+//! approve for a bulletin and open it; markup in an article stays
 //! text; the page works at 360 px. Screenshots go to
 //! `target/screenshots/` for people to look at.
 
@@ -248,6 +249,25 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     screenshot(client, "review.png").await;
+
+    // The article edited after the render: the player says its audio is
+    // from the older revision.
+    let page = client.current_url().await.map_err(|e| e.to_string())?;
+    let id = page
+        .fragment()
+        .and_then(|f| f.strip_prefix("/article/"))
+        .ok_or_else(|| format!("not an article page: {page}"))?
+        .to_string();
+    let edited = crate::util::request(
+        "PUT",
+        &format!("{base}/api/articles/{id}"),
+        Some(token),
+        &[("Content-Type", "text/plain")],
+        Some(article.replace("Hưng Yên", "Hải Dương").as_bytes()),
+    );
+    assert_eq!(edited.status, 201);
+    client.refresh().await.map_err(|e| e.to_string())?;
+    wait_text(client, "#audio-stale", "bản sửa 1").await;
 
     // Approve for a bulletin date and open that bulletin.
     set_value(client, "approve-date", "2021-07-29").await;

@@ -107,10 +107,15 @@ async function api(method, path, body, contentType) {
   return response.text();
 }
 
-async function blobUrl(path) {
+/// A file of the API as an object URL, with the answer's headers.
+async function fetchBlob(path) {
   const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
   if (!response.ok) throw new ApiError(response.status, STATUS_TEXT[response.status] || `Lỗi ${response.status}`);
-  return URL.createObjectURL(await response.blob());
+  return { url: URL.createObjectURL(await response.blob()), headers: response.headers };
+}
+
+async function blobUrl(path) {
+  return (await fetchBlob(path)).url;
 }
 
 function guard(task) {
@@ -408,7 +413,13 @@ async function followJob(jobId, progress, status) {
 
 /// The audio player with the cue being heard highlighted in the review.
 async function showPlayer(id, container) {
-  const url = await blobUrl(`/api/articles/${id}/audio`);
+  const { url, headers } = await fetchBlob(`/api/articles/${id}/audio`);
+  // Audio older than the text: say so, so nobody airs the old version.
+  const made = headers.get("X-Bantin-Revision");
+  const current = headers.get("X-Bantin-Current-Revision");
+  const stale = made && current && made !== current
+    ? [el("p", { class: "muted", id: "audio-stale" }, `Âm thanh này đọc từ bản sửa ${made}; bài đã được sửa thành bản ${current}. Bấm “Đọc thành âm thanh” để đọc lại.`)]
+    : [];
   const script = await api("GET", `/api/articles/${id}/script?format=json`);
   const audio = el("audio", { controls: true, id: "audio", src: url });
   const cues = script.cues || [];
@@ -420,6 +431,7 @@ async function showPlayer(id, container) {
   });
   container.replaceChildren(
     audio,
+    ...stale,
     el("p", { class: "row" },
       downloadButton("Tải WAV", `/api/articles/${id}/audio`, `bai-${id}.wav`),
       downloadButton("Tải kịch bản (txt)", `/api/articles/${id}/script?format=txt`, `bai-${id}.txt`),
