@@ -131,18 +131,12 @@ pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, Lo
 /// Multiplies every sample by `gain`, the programme shared out among the
 /// cores (a stretch of at least a million samples each).
 fn apply_gain(samples: &mut [f32], gain: f32) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = samples.len().div_ceil(cores).max(1 << 20);
-    std::thread::scope(|scope| {
-        let mut stretches = samples.chunks_mut(per);
-        let first = stretches.next();
-        for stretch in stretches {
-            scope.spawn(move || stretch.iter_mut().for_each(|s| *s *= gain));
-        }
-        if let Some(first) = first {
-            first.iter_mut().for_each(|s| *s *= gain);
-        }
-    });
+    let per = samples.len().div_ceil(super::cores()).max(1 << 20);
+    super::on_threads(
+        samples
+            .chunks_mut(per)
+            .map(|stretch| move || stretch.iter_mut().for_each(|s| *s *= gain)),
+    );
 }
 
 fn full_report(analysis: &meter::Analysis) -> LoudnessReport {

@@ -14,6 +14,8 @@
 
 use std::f64::consts::PI;
 
+use super::on_threads;
+
 /// BS.1770: the loudness of a block is −0.691 + 10·log10(mean square).
 const OFFSET_DB: f64 = -0.691;
 /// Absolute gate for integrated loudness and loudness range, LUFS.
@@ -40,8 +42,7 @@ pub struct Analysis {
 pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
     let per = sub_block_len(rate_hz);
     let blocks = samples.len() / per;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(blocks / MIN_BLOCKS_PER_THREAD).max(1);
+    let threads = super::cores().min(blocks / MIN_BLOCKS_PER_THREAD).max(1);
     let coefficients = &KWeighting::new(rate_hz);
     let oversampler = &Oversampler::new(samples.len(), rate_hz);
     // LANES lanes per thread; thread t owns lanes t·LANES to (t + 1)·LANES,
@@ -92,21 +93,6 @@ pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
         sub_blocks,
         true_peak: peak,
     }
-}
-
-/// Runs every job, the last on this thread and the others on threads of
-/// their own, and returns once all are done.
-fn on_threads<F: FnOnce() + Send>(jobs: impl Iterator<Item = F>) {
-    let mut jobs: Vec<F> = jobs.collect();
-    let Some(last) = jobs.pop() else {
-        return;
-    };
-    std::thread::scope(|scope| {
-        for job in jobs {
-            scope.spawn(job);
-        }
-        last();
-    });
 }
 
 /// The stretches `at[i]..at[i + 1]` of `slice` (`at` ascending from 0 to

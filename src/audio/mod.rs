@@ -80,3 +80,23 @@ fn sound_bounds(samples: &[f32]) -> std::ops::Range<usize> {
 pub fn samples_for(rate: u32, duration: Duration) -> usize {
     (duration.as_secs_f64() * f64::from(rate)).round() as usize
 }
+
+/// The cores this process may use (1 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs every job, the last on this thread and the others on threads of
+/// their own, and returns once all are done.
+fn on_threads<F: FnOnce() + Send>(jobs: impl Iterator<Item = F>) {
+    let mut jobs: Vec<F> = jobs.collect();
+    let Some(last) = jobs.pop() else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for job in jobs {
+            scope.spawn(job);
+        }
+        last();
+    });
+}

@@ -193,7 +193,7 @@ pub async fn article_audio(
                 ApiError::NotFound(format!("article {id} has no rendered audio yet"))
             })?;
             let entry = audio_of(s, &job)?;
-            Ok((job, entry, article.latest_revision))
+            Ok((job, entry, Some(article.latest_revision)))
         })
         .await?;
     send_audio(&state, &method, &headers, &job, &entry, current).await
@@ -228,7 +228,12 @@ pub async fn job_audio(
                 )));
             }
             let entry = audio_of(s, &job)?;
-            let current = s.store.article(job.article_id)?.latest_revision;
+            // A deleted article's jobs keep their audio, without a current revision.
+            let current = s
+                .store
+                .article(job.article_id)
+                .ok()
+                .map(|a| a.latest_revision);
             Ok((job, entry, current))
         })
         .await?;
@@ -322,14 +327,14 @@ fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
 }
 
 /// Sends a job's audio, naming the job, the revision it was rendered from
-/// and the article's `current_revision`.
+/// and the article's `current_revision` (none once the article is deleted).
 async fn send_audio(
     state: &AppState,
     method: &Method,
     headers: &HeaderMap,
     job: &Job,
     entry: &AudioEntry,
-    current_revision: i64,
+    current_revision: Option<i64>,
 ) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", entry.file_sha256);
     let path = state
@@ -358,10 +363,12 @@ async fn send_audio(
         header::HeaderName::from_static("x-bantin-revision"),
         &job.revision.to_string(),
     );
-    put(
-        header::HeaderName::from_static("x-bantin-current-revision"),
-        &current_revision.to_string(),
-    );
+    if let Some(current) = current_revision {
+        put(
+            header::HeaderName::from_static("x-bantin-current-revision"),
+            &current.to_string(),
+        );
+    }
     send_file(method, headers, &path, &etag, common).await
 }
 
