@@ -537,7 +537,7 @@ fn script(
     .with_context(|| format!("cannot read the article {}", article.display()))?;
     let text = format.render(&script);
     match output {
-        Some(path) => pipeline::write_atomic(path, text.as_bytes())
+        Some(path) => bantin::output::write_with(path, |out| out.write_all(text.as_bytes()))
             .with_context(|| format!("cannot write {}", path.display())),
         None => Ok(std::io::stdout().write_all(text.as_bytes())?),
     }
@@ -576,7 +576,17 @@ fn render(
         )
         .with_extension("wav"),
     };
-    let script_path = script_path.unwrap_or_else(|| output.with_extension("json"));
+    // With the WAV on standard output there is no file to name the script
+    // after: it is written only where --script says.
+    let to_stdout = output == Path::new(bantin::output::STDOUT);
+    let script_path = match script_path {
+        Some(p) => Some(p),
+        None if to_stdout => None,
+        None => Some(output.with_extension("json")),
+    };
+    if to_stdout && script_path.as_deref() == Some(Path::new(bantin::output::STDOUT)) {
+        bail!("-o - and --script - would both write to standard output: name one of them");
+    }
     let (bytes, name) = read_input(Some(article))?;
     let (_, script) = pipeline::prepare(
         &bytes,
@@ -616,26 +626,30 @@ fn render(
     })?;
     let now = jiff::ZonedDateTime::now().datetime();
     pipeline::write_broadcast_wav(&output, &rendered, &settings, &audio_args.originator, now)?;
-    let script_format = match script_path.extension().and_then(|e| e.to_str()) {
-        Some("txt") => Format::Txt,
-        Some("srt") => Format::Srt,
-        Some("vtt") => Format::Vtt,
-        _ => Format::Json,
-    };
-    pipeline::write_atomic(
-        &script_path,
-        script_format.render(&rendered.script).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", script_path.display()))?;
+    if let Some(script_path) = &script_path {
+        let script_format = match script_path.extension().and_then(|e| e.to_str()) {
+            Some("txt") => Format::Txt,
+            Some("srt") => Format::Srt,
+            Some("vtt") => Format::Vtt,
+            _ => Format::Json,
+        };
+        let text = script_format.render(&rendered.script);
+        bantin::output::write_with(script_path, |out| out.write_all(text.as_bytes()))
+            .with_context(|| format!("cannot write {}", script_path.display()))?;
+    }
     eprintln!(
-        "wrote {} ({}, {:.1} LUFS, true peak {:.1} dBTP; {} of {} cues from the cache) and {}",
-        output.display(),
+        "wrote {} ({}, {:.1} LUFS, true peak {:.1} dBTP; {} of {} cues from the cache){}",
+        if to_stdout {
+            "the WAV to standard output".to_string()
+        } else {
+            output.display().to_string()
+        },
         bantin::script::clock(rendered.script.total),
         rendered.loudness.integrated_lufs,
         rendered.loudness.true_peak_dbtp,
         rendered.stats.cached,
         rendered.stats.cues,
-        script_path.display()
+        script_path.map_or_else(String::new, |p| format!(" and {}", p.display()))
     );
     Ok(())
 }
@@ -754,7 +768,7 @@ fn bulletin(
     articles: &[PathBuf],
     cache_args: &CacheArgs,
 ) -> Result<()> {
-    use bantin::bulletin::{BulletinConfig, BulletinItem, assemble};
+    use bantin::bulletin::{BulletinItem, assemble};
     use sha2::Digest as _;
     let cache = cache_args.open(data)?;
     // Without articles and a store there is nothing to read: the assembly
@@ -762,7 +776,8 @@ fn bulletin(
     if articles.is_empty() && data.is_some() {
         return bulletin_from_store(data, date, slot, config_path, cache);
     }
-    let config = BulletinConfig::load(config_path)?;
+    let service = station_config(config_path, data)?;
+    let config = service.bulletin()?;
     let date = bulletin_date(date, &config)?;
     let slots = match slot {
         Some(name) => vec![config.slot(name)?],
@@ -847,6 +862,22 @@ fn bulletin(
     Ok(())
 }
 
+/// The station's settings for `bantin bulletin`, read the way `serve` reads
+/// them: the file (the default `bantin.toml` may be absent: the built-in
+/// bulletin settings apply), then `BANTIN_*` variables, then `--data`.
+fn station_config(config_path: &Path, data: Option<&Path>) -> Result<Config> {
+    let file =
+        (config_path.exists() || config_path != Path::new("bantin.toml")).then_some(config_path);
+    Ok(Config::load(
+        file,
+        |name| std::env::var(name).ok(),
+        &Overrides {
+            data_dir: data.map(Path::to_path_buf),
+            addr: None,
+        },
+    )?)
+}
+
 /// `--date` as a date, or today in the station's time zone.
 fn bulletin_date(
     date: Option<&str>,
@@ -876,17 +907,7 @@ fn bulletin_from_store(
     use bantin::server::bulletin::BulletinJob;
     use std::sync::Arc;
     let data = data.context("name the data directory with --data DIR (or BANTIN_DATA)")?;
-    // The default bantin.toml may be absent: the built-in bulletin settings apply.
-    let file =
-        (config_path.exists() || config_path != Path::new("bantin.toml")).then_some(config_path);
-    let service = Config::load(
-        file,
-        |name| std::env::var(name).ok(),
-        &Overrides {
-            data_dir: Some(data.to_path_buf()),
-            addr: None,
-        },
-    )?;
+    let service = station_config(config_path, Some(data))?;
     let config = Arc::new(service.bulletin()?);
     let date = bulletin_date(date, &config)?;
     let slots: Vec<String> = match slot {

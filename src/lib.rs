@@ -24,6 +24,7 @@ pub mod config;
 pub mod ingest;
 pub mod memory;
 pub mod normalize;
+pub mod output;
 pub mod pipeline;
 pub mod script;
 pub mod segment;

@@ -2,9 +2,9 @@
 //! timed script (`prepare`), a script to levelled audio with measured times
 //! (`render`), the speech of cues (`speak_cues`: synthesized in parallel up
 //! to a bound, each looked up in and added to the cue cache; article renders
-//! and bulletins both speak through it), and atomic file output.
+//! and bulletins both speak through it). Files are written by
+//! [`crate::output`] (re-exported here for the callers that write renders).
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +19,8 @@ use crate::normalize::Normalizer;
 use crate::script::{self, Cue, Pauses, Script, Timing};
 use crate::tts::{SynthError, Synthesizer};
 use crate::voice::Voice;
+
+pub use crate::output::{write_atomic, write_atomic_with};
 
 /// Output audio settings (station settings).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -549,7 +551,7 @@ pub fn write_broadcast_wav(
 ) -> Result<(), RenderError> {
     let bext = bext(rendered, settings, originator, at);
     audio::wav::check_bwf(&rendered.pcm, settings.bit_depth)?;
-    write_atomic_with(path, |out| {
+    crate::output::write_with(path, |out| {
         audio::wav::write_bwf(&rendered.pcm, settings.bit_depth, &bext, out)
     })
     .map_err(|source| {
@@ -589,97 +591,6 @@ pub fn bext(
             env!("CARGO_PKG_VERSION"),
             rendered.script.voice
         ),
-    }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// synced, then renamed over the target. A crash leaves the old file or none.
-///
-/// # Errors
-/// I/O errors creating, writing or renaming.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_with(path, |out| out.write_all(bytes))
-}
-
-/// Writes to `path` atomically what `fill` writes (buffered): a temporary
-/// file in the same folder, synced, then renamed over the target, with the
-/// permissions a new file gets (0666 less the umask). A crash,
-/// or an error from `fill`, leaves the old file or none, and no temporary.
-///
-/// # Errors
-/// I/O errors creating, writing (`fill`'s included) or renaming.
-pub fn write_atomic_with(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".bantin-").suffix(".part");
-    // Readable by the station's other programs (playout, a web server) as
-    // any file the user makes is, not private like a temporary file.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temp = builder.tempfile_in(dir)?;
-    let mut out = std::io::BufWriter::with_capacity(
-        256 * 1024,
-        EarlyWriteback {
-            file: temp,
-            written: 0,
-            handed: 0,
-        },
-    );
-    fill(&mut out)?;
-    let temp = out.into_inner().map_err(|e| e.into_error())?.file;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// A file being written that hands what it has been given to the disk
-/// every [`WRITEBACK_STEP`] bytes (Linux `sync_file_range`, which starts
-/// the write and does not wait), so the closing `fsync` of a long WAV file
-/// waits for its last stretch only, not for the whole file.
-struct EarlyWriteback {
-    file: tempfile::NamedTempFile,
-    /// Bytes written so far…
-    written: u64,
-    /// …and how many of them have been handed to the disk.
-    handed: u64,
-}
-
-/// How much is written before it is handed to the disk.
-const WRITEBACK_STEP: u64 = 2 << 20;
-
-impl Write for EarlyWriteback {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.written += n as u64;
-        if self.written - self.handed >= WRITEBACK_STEP {
-            #[cfg(target_os = "linux")]
-            {
-                use std::os::fd::AsRawFd;
-                // SAFETY: a plain system call on a file descriptor we own;
-                // it only schedules writeback of bytes already written.
-                // Its failure costs nothing but the head start: ignored.
-                unsafe {
-                    libc::sync_file_range(
-                        self.file.as_file().as_raw_fd(),
-                        self.handed as libc::off64_t,
-                        (self.written - self.handed) as libc::off64_t,
-                        libc::SYNC_FILE_RANGE_WRITE,
-                    );
-                }
-            }
-            self.handed = self.written;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
     }
 }
 

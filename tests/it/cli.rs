@@ -189,3 +189,89 @@ fn missing_espeak_is_named() {
         "apt-get install espeak-ng",
     );
 }
+
+/// `-o` names where the script goes; what is there decides how it is
+/// written (regression: `-o /dev/null` run as root replaced the device with
+/// a file, and a symbolic link was replaced instead of written through).
+#[test]
+fn output_paths_are_written_through_never_replaced() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let script = |target: &Path| {
+        bantin()
+            .arg("script")
+            .arg(example_article())
+            .arg("--format")
+            .arg("txt")
+            .arg("-o")
+            .arg(target)
+            .output()
+            .unwrap()
+    };
+
+    // The null device stays a device.
+    let output = script(Path::new("/dev/null"));
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // A link is written through; the file it names keeps its permissions.
+    let real = dir.path().join("real.txt");
+    std::fs::write(&real, "old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("today.txt");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    assert!(script(&link).status.success());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(text.contains("Ban Thường vụ"), "{text}");
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+
+    // A folder is refused with a clear message, and stays a folder.
+    let output = script(dir.path());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(dir.path().is_dir());
+
+    // `-o -` is standard output.
+    let output = script(Path::new("-"));
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Ban Thường vụ"));
+}
+
+#[test]
+fn render_writes_the_wav_to_standard_output_with_o_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.json");
+    let output = run_ok(
+        bantin()
+            .env("BANTIN_CACHE", dir.path().join("cache"))
+            .arg("render")
+            .arg(example_article())
+            .arg("-o")
+            .arg("-")
+            .arg("--script")
+            .arg(&script),
+    );
+    let reader = hound::WavReader::new(std::io::Cursor::new(output.stdout)).unwrap();
+    assert_eq!(reader.spec().sample_rate, 48_000);
+    assert!(reader.duration() > 48_000 * 10);
+    let script: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&script).unwrap()).unwrap();
+    assert_eq!(script["measured"], true);
+    // Nothing was left beside the working folder's files.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
