@@ -195,12 +195,20 @@ impl Config {
                     source,
                 })?;
                 let mut config = Config::parse(&path.display().to_string(), &text)?;
-                config.config_dir = Some(
-                    path.parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."))
-                        .to_path_buf(),
-                );
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf();
+                // A relative data_dir in the file means beside the file, as
+                // its jingles and drop folder do, wherever bantin is started.
+                let named_in_file = text
+                    .parse::<toml::Table>()
+                    .is_ok_and(|table| table.contains_key("data_dir"));
+                if named_in_file && config.data_dir.is_relative() {
+                    config.data_dir = dir.join(&config.data_dir);
+                }
+                config.config_dir = Some(dir);
                 config
             }
             None => Config::default(),
@@ -374,6 +382,19 @@ mod tests {
                 .find(|(name, _)| *name == k)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn a_relative_data_dir_in_the_file_is_beside_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bantin.toml");
+        std::fs::write(&path, "data_dir = \"station-data\"\n").unwrap();
+        let config = Config::load(Some(&path), |_| None, &Overrides::default()).unwrap();
+        assert_eq!(config.data_dir, dir.path().join("station-data"));
+        // Not named in the file: the default stays where bantin runs.
+        std::fs::write(&path, "station = \"Đài\"\n").unwrap();
+        let config = Config::load(Some(&path), |_| None, &Overrides::default()).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("data"));
     }
 
     #[test]

@@ -870,6 +870,9 @@ pub fn deliver(
         (names.manifest.as_str(), manifest_json),
         (names.wav.as_str(), wav_bytes),
     ];
+    // A drop folder that is not there yet (a new install, a new month's
+    // folder in the pattern) is made, as the playout system expects to find it.
+    std::fs::create_dir_all(folder).map_err(write_err)?;
     // Stage everything: this is where a full disk or a read-only folder fails.
     let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in &files {

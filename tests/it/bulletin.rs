@@ -512,3 +512,35 @@ fn a_read_only_drop_folder_is_a_clear_failure() {
         "Permission denied",
     );
 }
+
+/// `bantin bulletin --article …` with no bantin.toml reads the built-in
+/// bulletin settings as the store path and `serve` do, and makes the drop
+/// folder (`DATA/drop`) that is not there yet.
+#[test]
+fn articles_without_a_configuration_use_the_built_in_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut command = bantin();
+    command
+        .current_dir(dir.path())
+        .env("BANTIN_CACHE", dir.path().join("cache"))
+        .args([
+            "bulletin",
+            "--date",
+            "2021-07-29",
+            "--slot",
+            "sang",
+            "--data",
+        ])
+        .arg(&data);
+    for article in &ARTICLES[..1] {
+        command.arg("--article").arg(fixture(article));
+    }
+    run_ok(&mut command);
+    let delivered: Vec<String> = std::fs::read_dir(data.join("drop"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".wav"))
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+}
