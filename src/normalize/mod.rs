@@ -46,7 +46,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use lexicon::{
-    CONTEXT_WINDOW_WORDS, Entry, Lexicon, LexiconError, Source, validate_key, validate_spoken,
+    CONTEXT_WINDOW_WORDS, Entry, Lexicon, LexiconError, MAX_COMMENT_CHARS, MAX_CONTEXT_CHARS,
+    MAX_KEY_CHARS, MAX_SPOKEN_CHARS, Source, validate_key, validate_spoken,
 };
 pub use number::NumberStyle;
 
