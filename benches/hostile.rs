@@ -23,7 +23,18 @@ const ROUNDS: usize = 2;
 /// `size` bytes (about) of each hostile text.
 fn cases(size: usize) -> Vec<(&'static str, String)> {
     const WORDS: [&str; 12] = [
-        "người", "dân", "thành", "phố", "đã", "tham", "gia", "bảo", "vệ", "môi", "trường", "và",
+        "người",
+        "dân",
+        "thành",
+        "phố",
+        "đã",
+        "tham",
+        "gia",
+        "bảo",
+        "vệ",
+        "môi",
+        "trường",
+        "và",
     ];
     let mut words = String::with_capacity(size + 16);
     let mut i = 0usize;
@@ -36,7 +47,10 @@ fn cases(size: usize) -> Vec<(&'static str, String)> {
     vec![
         ("no punctuation", format!("Tin\n\n{words}")),
         ("digits", format!("Tin\n\n{}", "1".repeat(size))),
-        ("BTV repeated", format!("Tin\n\n{}", "BTV ".repeat(size / 4))),
+        (
+            "BTV repeated",
+            format!("Tin\n\n{}", "BTV ".repeat(size / 4)),
+        ),
     ]
 }
 
@@ -49,7 +63,10 @@ fn main() {
     let voice = voices.get("vi").expect("built-in voice");
     let normalizer = voice.normalizer(&Normalizer::builtin().expect("built-in lexicon"));
     let timing = pipeline::timing(voice, &AudioSettings::default());
-    println!("{:<16} {:>8} {:>10} {:>8} {:>8}", "case", "MB", "time", "MB/s", "cues");
+    println!(
+        "{:<16} {:>8} {:>10} {:>8} {:>8}",
+        "case", "MB", "time", "MB/s", "cues"
+    );
     for &mb in &sizes {
         let size = (mb * 1_000_000.0) as usize;
         for (name, text) in cases(size) {

@@ -241,7 +241,10 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("127000 more than the limit of 1000 (word_chars)"));
         assert!(message.contains("at byte 10: \"1111"), "{message}");
-        assert!(message.len() < 300, "the message echoes the input: {message}");
+        assert!(
+            message.len() < 300,
+            "the message echoes the input: {message}"
+        );
 
         let limits = Limits {
             sentence_words: 5,
@@ -251,8 +254,14 @@ mod tests {
             .check(&article("Tin\n\nMột hai ba. Một hai ba bốn năm sáu bảy."))
             .unwrap_err();
         assert_eq!(err.limit(), Limit::SentenceWords);
-        assert!(err.to_string().contains("a sentence has 7 words, 2 more"), "{err}");
-        assert!(err.to_string().contains("in paragraph 2 at byte 19"), "{err}");
+        assert!(
+            err.to_string().contains("a sentence has 7 words, 2 more"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("in paragraph 2 at byte 19"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -678,7 +678,10 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
     .assert_error(422, "not UTF-8");
     // Beyond an article limit: refused at upload, naming the limit and the excess.
     for (body, limit) in [
-        (format!("Tin\n\nSố {} là", "1".repeat(128_000)), "word_chars"),
+        (
+            format!("Tin\n\nSố {} là", "1".repeat(128_000)),
+            "word_chars",
+        ),
         ("Tin mới. ".repeat(30_000), "article_chars"),
     ] {
         let answer = request(
