@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use bantin::audio::wav::BitDepth;
 use bantin::cache::Cache;
 use bantin::config::{Config, Overrides};
+use bantin::limits::Limits;
 use bantin::normalize::Normalizer;
 use bantin::pipeline::{self, AudioSettings, Progress, RenderOptions};
 use bantin::script::format::Format;
@@ -527,12 +528,13 @@ fn script(
     let voice = voices.get(voice)?;
     let (bytes, name) = read_input(Some(article))?;
     let settings = AudioSettings::default();
-    let (_, script) = pipeline::prepare(
+    let (_, script) = pipeline::prepare_within(
         &bytes,
         name.as_deref(),
         &normalizer(data)?,
         voice,
         &settings,
+        &Limits::default(),
     )
     .with_context(|| format!("cannot read the article {}", article.display()))?;
     let text = format.render(&script);
@@ -588,12 +590,13 @@ fn render(
         bail!("-o - and --script - would both write to standard output: name one of them");
     }
     let (bytes, name) = read_input(Some(article))?;
-    let (_, script) = pipeline::prepare(
+    let (_, script) = pipeline::prepare_within(
         &bytes,
         name.as_deref(),
         &normalizer(data)?,
         voice,
         &settings,
+        &Limits::default(),
     )
     .with_context(|| format!("cannot read the article {}", article.display()))?;
     let bar = indicatif::ProgressBar::new(script.cues.len() as u64).with_style(

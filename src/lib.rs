@@ -22,6 +22,7 @@ pub mod bulletin;
 pub mod cache;
 pub mod config;
 pub mod ingest;
+pub mod limits;
 pub mod memory;
 pub mod normalize;
 pub mod output;

@@ -1,9 +1,12 @@
 //! Chains the stages the way the CLI and the service use them: bytes to a
-//! timed script (`prepare`), a script to levelled audio with measured times
+//! timed script (`prepare`, or `prepare_within` the article limits), a script to levelled audio with measured times
 //! (`render`), the speech of cues (`speak_cues`: synthesized in parallel up
 //! to a bound, each looked up in and added to the cue cache; article renders
 //! and bulletins both speak through it). Files are written by
 //! [`crate::output`] (re-exported here for the callers that write renders).
+//!
+//! Preparing a script is linear in the article (each stage is); rendering is
+//! linear in the cues and the audio.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -15,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::audio::{self, LoudnessReport, LoudnessTarget, Pcm, Segment, wav::BitDepth};
 use crate::cache::{Cache, Key};
 use crate::ingest::{self, Article, IngestError};
+use crate::limits::{LimitError, Limits};
 use crate::normalize::Normalizer;
 use crate::script::{self, Cue, Pauses, Script, Timing};
 use crate::tts::{SynthError, Synthesizer};
@@ -67,6 +71,35 @@ pub fn prepare(
     let normalizer = voice.normalizer(normalizer);
     let script = script::build(&article, &normalizer, &voice.name, &timing(voice, settings));
     Ok((article, script))
+}
+
+/// Reads an upload within `limits` and builds its estimated script: the
+/// entry point of the CLI's `script` and `render`.
+///
+/// # Errors
+/// [`PrepareError::Ingest`] for input that is not an article,
+/// [`PrepareError::Limit`] for an article beyond a limit.
+pub fn prepare_within(
+    bytes: &[u8],
+    name: Option<&str>,
+    normalizer: &Normalizer,
+    voice: &Voice,
+    settings: &AudioSettings,
+    limits: &Limits,
+) -> Result<(Article, Script), PrepareError> {
+    let article = ingest::read(bytes, name)?;
+    limits.check(&article)?;
+    let normalizer = voice.normalizer(normalizer);
+    let script = script::build(&article, &normalizer, &voice.name, &timing(voice, settings));
+    Ok((article, script))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,8 @@
 //! (`key<TAB>spoken<TAB>context<TAB>comment`), validated row by row, with
 //! readings chosen by the words around a key. Station entries go through the
 //! same parser and replace the built-in readings of the keys they name.
+//! Every field has a length limit and may hold no control character, so a
+//! station entry cannot turn a short article into hours of speech.
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -106,7 +108,9 @@ impl Lexicon {
     /// [`LexiconError::Rows`] with one [`LexiconError::Row`] per bad row:
     /// wrong field count, empty or spaced key, key or spoken form not NFC,
     /// spoken form empty or not Vietnamese words, duplicate key + context,
-    /// more than one default reading for a key.
+    /// more than one default reading for a key, a field longer than its
+    /// limit ([`MAX_KEY_CHARS`], [`MAX_SPOKEN_CHARS`], [`MAX_CONTEXT_CHARS`],
+    /// [`MAX_COMMENT_CHARS`]), a control or bidi character in any field.
     pub fn parse(file: &str, text: &str, source: Source) -> Result<Self, LexiconError> {
         let mut lexicon = Lexicon::default();
         let mut errors = Vec::new();
@@ -276,6 +280,13 @@ fn parse_row(file: &str, line: usize, row: &str, source: Source) -> Result<Entry
     };
     validate_key(key)?;
     validate_spoken(spoken)?;
+    for (field, value, max) in [
+        ("context", context, MAX_CONTEXT_CHARS),
+        ("comment", comment, MAX_COMMENT_CHARS),
+    ] {
+        check_length(field, value, max)?;
+        check_controls(field, value)?;
+    }
     let context: Vec<String> = context
         .split('|')
         .map(|t| {
@@ -297,7 +308,60 @@ fn parse_row(file: &str, line: usize, row: &str, source: Source) -> Result<Entry
     })
 }
 
-/// Checks a written key: non-empty, no white space, NFC.
+/// The longest key, in characters: 40 (the longest shipped key has 9; a
+/// document code such as `QĐ-UBND` fits many times over).
+pub const MAX_KEY_CHARS: usize = 40;
+/// The longest spoken form, in characters: 300 (some 60 words; the longest
+/// shipped reading has 56 characters).
+pub const MAX_SPOKEN_CHARS: usize = 300;
+/// The longest context (trigger phrases joined by `|`), in characters.
+pub const MAX_CONTEXT_CHARS: usize = 500;
+/// The longest comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 500;
+
+/// Refuses a field longer than `max` characters, saying by how much; the
+/// value itself is not echoed (it may be a megabyte).
+fn check_length(field: &str, value: &str, max: usize) -> Result<(), String> {
+    // Bytes bound characters from above: counting is needed only past `max` bytes.
+    if value.len() <= max {
+        return Ok(());
+    }
+    let chars = value.chars().count();
+    if chars <= max {
+        return Ok(());
+    }
+    Err(format!(
+        "the {field} has {chars} characters, {} more than the limit of {max}",
+        chars - max
+    ))
+}
+
+/// Refuses control characters (C0, C1, DEL) and the invisible marks that
+/// reorder or hide text (bidi overrides and isolates, zero-width marks).
+fn check_controls(field: &str, value: &str) -> Result<(), String> {
+    let bad = value.chars().find(|&c| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    });
+    match bad {
+        Some(c) => Err(format!(
+            "the {field} contains the control character U+{:04X}",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+/// At most 40 characters of `text`, quoted, for messages.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{:?}…", &text[..at]),
+        None => format!("{text:?}"),
+    }
+}
+
+/// Checks a written key: non-empty, at most [`MAX_KEY_CHARS`], no white
+/// space or control character, NFC.
 ///
 /// # Errors
 /// A reason in words.
@@ -305,6 +369,8 @@ pub fn validate_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("the key is empty".into());
     }
+    check_length("key", key, MAX_KEY_CHARS)?;
+    check_controls("key", key)?;
     if key.chars().any(char::is_whitespace) {
         return Err(format!("the key {key:?} contains white space"));
     }
@@ -314,8 +380,8 @@ pub fn validate_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a spoken form: Vietnamese words (letters, single spaces, hyphens
-/// inside a word), NFC, nothing else.
+/// Checks a spoken form: at most [`MAX_SPOKEN_CHARS`], Vietnamese words
+/// (letters, single spaces, hyphens inside a word), NFC, nothing else.
 ///
 /// # Errors
 /// A reason in words.
@@ -323,8 +389,13 @@ pub fn validate_spoken(spoken: &str) -> Result<(), String> {
     if spoken.trim().is_empty() {
         return Err("the spoken form is empty".into());
     }
+    check_length("spoken form", spoken, MAX_SPOKEN_CHARS)?;
+    check_controls("spoken form", spoken)?;
     if crate::text::nfc(spoken) != spoken {
-        return Err(format!("the spoken form {spoken:?} is not in Unicode NFC"));
+        return Err(format!(
+            "the spoken form {} is not in Unicode NFC",
+            excerpt(spoken)
+        ));
     }
     if spoken != spoken.trim() || spoken.contains("  ") {
         return Err(format!("the spoken form {spoken:?} has extra spaces"));
@@ -347,6 +418,57 @@ mod tests {
     use super::*;
 
     const TABLE: &str = "# test\nBTV\tBan Thường vụ\t\tparty\nBTV\tbiên tập viên\tĐài|bản tin\tnewsroom\nHCM\tHồ Chí Minh\t\t\n";
+
+    #[test]
+    fn refuses_control_characters_and_overlong_fields() {
+        let row = |key: &str, spoken: &str, context: &str| {
+            let text = format!("{key}\t{spoken}\t{context}\t\n");
+            match Lexicon::parse("station.tsv", &text, Source::Station) {
+                Err(LexiconError::Rows(rows)) => match &rows[..] {
+                    [LexiconError::Row { file, line, reason }] => {
+                        assert_eq!((file.as_str(), *line), ("station.tsv", 1));
+                        reason.clone()
+                    }
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            row("B\u{7}TV", "Ban Thường vụ", ""),
+            "the key contains the control character U+0007"
+        );
+        assert_eq!(
+            row("BTV\u{202E}", "Ban Thường vụ", ""),
+            "the key contains the control character U+202E"
+        );
+        assert_eq!(
+            row(&"K".repeat(100_000), "ca", ""),
+            "the key has 100000 characters, 99960 more than the limit of 40"
+        );
+        let huge = vec!["một"; 250_000].join(" ");
+        assert_eq!(
+            row("HY", &huge, ""),
+            "the spoken form has 999999 characters, 999699 more than the limit of 300"
+        );
+        assert_eq!(
+            row("HY", "Hưng Yên", &"đài ".repeat(200)),
+            "the context has 800 characters, 300 more than the limit of 500"
+        );
+        assert_eq!(
+            row("HY", "Hưng\u{85}Yên", ""),
+            "the spoken form contains the control character U+0085"
+        );
+        // At the limits, accepted.
+        let spoken = vec!["ba"; 100].join(" ");
+        assert_eq!(spoken.chars().count(), 299);
+        Lexicon::parse(
+            "t.tsv",
+            &format!("{}\t{spoken}\t\t\n", "K".repeat(40)),
+            Source::Station,
+        )
+        .unwrap();
+    }
 
     #[test]
     fn chooses_readings_by_context() {

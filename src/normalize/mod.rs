@@ -5,12 +5,19 @@
 //! and reported in [`Expansion::warnings`]. `expand` never fails.
 //! Knows nothing of sentences (the caller passes spans) or of audio.
 //!
+//! Cost: linear in the length of the span. Words are split once; each rule
+//! looks at its own word and a bounded window of neighbours
+//! ([`CONTEXT_WINDOW_WORDS`], trigger phrases of a few words); nothing
+//! recurses on the input or rescans the text before a word.
+//!
 //! Rule ids (they appear at the code, in golden rows and in warnings):
 //! - `W-WORD` an ordinary word, read as written; `W-CAPS` a capitalised
 //!   syllable of a headline (ĐẦU TƯ), a word and not an acronym.
 //! - `P-PAUSE` punctuation: a pause, never a word.
 //! - `N-CARD` cardinal number; `N-DEC` decimal; `N-NEG` negative;
 //!   `N-DIGITS` a number with a leading zero, read digit by digit (Chỉ thị 05);
+//!   `N-LONG` a number of more than [`number::MAX_CARDINAL_DIGITS`] digits,
+//!   no quantity but a code or noise: read digit by digit, with a warning;
 //!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
 //!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
@@ -39,7 +46,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use lexicon::{
-    CONTEXT_WINDOW_WORDS, Entry, Lexicon, LexiconError, Source, validate_key, validate_spoken,
+    CONTEXT_WINDOW_WORDS, Entry, Lexicon, LexiconError, MAX_COMMENT_CHARS, MAX_CONTEXT_CHARS,
+    MAX_KEY_CHARS, MAX_SPOKEN_CHARS, Source, validate_key, validate_spoken,
 };
 pub use number::NumberStyle;
 

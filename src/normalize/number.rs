@@ -2,6 +2,12 @@
 //! ordinals, by the rules of Vietnamese (mốt, lăm, tư after mươi; mười vs
 //! mươi; linh/lẻ for an empty tens digit; không trăm inside thousands;
 //! grouping by nghìn, triệu, tỷ). Pure functions over digit strings.
+//!
+//! Every function here is linear in the length of its input and none
+//! recurses: a cardinal is read group by group in one loop. A number of more
+//! than [`MAX_CARDINAL_DIGITS`] significant digits is no quantity anyone
+//! says aloud, and [`cardinal`] reads it digit by digit instead (the rules
+//! mark it `N-LONG` and warn).
 
 use serde::{Deserialize, Serialize};
 
@@ -58,9 +64,35 @@ pub fn digits(text: &str) -> String {
     words.0
 }
 
+/// The most significant digits a number may have to be read as a quantity:
+/// 18, up to 999 999 999 999 999 999 (chín trăm chín mươi chín triệu … tỷ,
+/// one step short of "một tỷ tỷ"). Announcers say "nghìn tỷ" for state
+/// budgets and "triệu tỷ" rarely; beyond that a figure is a code, an
+/// identifier or noise, better read digit by digit than as a string of tỷ.
+pub const MAX_CARDINAL_DIGITS: usize = 18;
+
+/// Number of significant digits of `text` (ASCII digits after leading
+/// zeros; other bytes ignored, as [`cardinal`] does).
+pub fn significant_digits(text: &str) -> usize {
+    text.bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&b| b == b'0')
+        .count()
+}
+
+/// Whether [`cardinal`] reads `text` as a quantity (at most
+/// [`MAX_CARDINAL_DIGITS`] significant digits) rather than digit by digit.
+pub fn is_quantity(text: &str) -> bool {
+    significant_digits(text) <= MAX_CARDINAL_DIGITS
+}
+
 /// Reads an unsigned integer given as ASCII digits (leading zeros ignored).
-/// Non-digit bytes are ignored, so `1.250.000` reads as 1250000.
+/// Non-digit bytes are ignored, so `1.250.000` reads as 1250000. A number
+/// longer than [`MAX_CARDINAL_DIGITS`] is read digit by digit ([`digits`]).
 pub fn cardinal(text: &str, style: &NumberStyle) -> String {
+    if !is_quantity(text) {
+        return digits(text);
+    }
     let digits: Vec<u8> = text
         .bytes()
         .filter(u8::is_ascii_digit)
@@ -71,7 +103,7 @@ pub fn cardinal(text: &str, style: &NumberStyle) -> String {
         return "không".to_string();
     }
     let mut words = Words(String::with_capacity(digits.len() * 12));
-    read_integer(&digits, style, true, &mut words);
+    read_integer(&digits, style, &mut words);
     words.0
 }
 
@@ -80,19 +112,32 @@ pub fn cardinal_value(value: u128, style: &NumberStyle) -> String {
     cardinal(&value.to_string(), style)
 }
 
-/// Reads `digits` (no leading zero when `leading`) into `words`.
-fn read_integer(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Words) {
-    // Above nine digits Vietnamese nests the groups under tỷ:
-    // 1 000 000 000 000 = một nghìn tỷ.
-    if digits.len() > 9 {
-        let (high, low) = digits.split_at(digits.len() - 9);
-        read_integer(high, style, leading, words);
-        words.push("tỷ");
-        if low.iter().any(|&d| d != 0) {
-            read_integer(low, style, false, words);
+/// Reads `digits` (no leading zero) into `words`.
+fn read_integer(digits: &[u8], style: &NumberStyle, words: &mut Words) {
+    // Above nine digits Vietnamese nests the groups under tỷ: each block of
+    // nine digits is read on its own and followed by one "tỷ" per block
+    // after it (1 000 000 000 000 = một nghìn tỷ; 10^18 = một tỷ tỷ). An
+    // empty block still says its tỷ, an empty last block says nothing.
+    let blocks = digits.len().div_ceil(9);
+    let first = digits.len() - (blocks - 1) * 9;
+    for block in 0..blocks {
+        let (from, to) = if block == 0 {
+            (0, first)
+        } else {
+            (first + (block - 1) * 9, first + block * 9)
+        };
+        let part = &digits[from..to];
+        if block == 0 || part.iter().any(|&d| d != 0) {
+            read_block(part, style, block == 0, words);
         }
-        return;
+        if block + 1 < blocks {
+            words.push("tỷ");
+        }
     }
+}
+
+/// Reads at most nine digits (no leading zero when `leading`) into `words`.
+fn read_block(digits: &[u8], style: &NumberStyle, leading: bool, words: &mut Words) {
     let names: [&'static str; 3] = ["triệu", thousand_word(style), ""];
     let mut padded = [0u8; 9];
     padded[9 - digits.len()..].copy_from_slice(digits);
@@ -240,6 +285,45 @@ mod tests {
         assert_eq!(read("1000000000"), "một tỷ");
         assert_eq!(read("1000000000000"), "một nghìn tỷ");
         assert_eq!(read("15000000000"), "mười lăm tỷ");
+        assert_eq!(read("100000000000000000"), "một trăm triệu tỷ");
+    }
+
+    #[test]
+    fn blocks_of_nine_digits_nest_under_ty() {
+        // Beyond the quantity bound, so only through the block reader.
+        let nested = |n: &str| {
+            let digits: Vec<u8> = n.bytes().map(|b| b - b'0').collect();
+            let mut words = Words(String::new());
+            read_integer(&digits, &NumberStyle::default(), &mut words);
+            words.0
+        };
+        assert_eq!(nested("1000000000000000000"), "một tỷ tỷ");
+        assert_eq!(
+            nested("1000000001000000000"),
+            "một tỷ không trăm linh một tỷ"
+        );
+        assert_eq!(
+            nested("1000000000000000001"),
+            "một tỷ tỷ không trăm linh một"
+        );
+    }
+
+    #[test]
+    fn quantities_stop_at_eighteen_digits() {
+        assert_eq!(
+            read("999999999999999999"),
+            "chín trăm chín mươi chín triệu chín trăm chín mươi chín nghìn \
+             chín trăm chín mươi chín tỷ chín trăm chín mươi chín triệu \
+             chín trăm chín mươi chín nghìn chín trăm chín mươi chín"
+        );
+        assert!(is_quantity("000999999999999999999"));
+        assert!(!is_quantity("1000000000000000000"));
+        assert_eq!(read("1234567890123456789"), digits("1234567890123456789"));
+        // Three hundred thousand digits: no recursion, one word per digit.
+        let long = "7".repeat(300_000);
+        let spoken = read(&long);
+        assert_eq!(spoken.split(' ').count(), 300_000);
+        assert!(spoken.split(' ').all(|w| w == "bảy"));
     }
 
     #[test]

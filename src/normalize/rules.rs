@@ -430,6 +430,23 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
                 last_date_word = Some(index);
             }
+            // N-LONG: a figure too long to be a quantity, read digit by digit.
+            for long in out.tokens[start..].iter().filter(|t| t.rule == "N-LONG") {
+                let digits = text[long.span.clone()]
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .count();
+                out.warnings.push(Warning {
+                    span: long.span.clone(),
+                    text: excerpt(&text[long.span.clone()]),
+                    rule: "N-LONG",
+                    message: format!(
+                        "a number of {digits} digits is longer than the {} a quantity may have; \
+                         it is read digit by digit",
+                        number::MAX_CARDINAL_DIGITS
+                    ),
+                });
+            }
             if out.tokens[start..].iter().any(|t| t.rule == "N-DATE-D") {
                 last_first_day = Some(index);
             }
@@ -464,6 +481,15 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         }
     }
     out
+}
+
+/// At most the first 40 characters of `text`, with an ellipsis when cut: a
+/// warning names what it is about without echoing a megabyte back.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// Whether `text` is its own lowercase (`str::to_lowercase` would return it

@@ -3,6 +3,10 @@
 //! estimated from syllables and the voice's speaking rate before rendering,
 //! measured after. Pauses follow punctuation and paragraphs. Writers for
 //! each format live in `format/`. Knows nothing of synthesis.
+//!
+//! Cost: [`build`] is linear in the article. Segmenting and normalizing are
+//! linear (see their modules); breath groups are paired with their tokens in
+//! one walk, and syllables are counted once per cue.
 
 pub mod format;
 
@@ -153,7 +157,8 @@ pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &T
 }
 
 /// Spoken breath groups of one sentence: the sentence's spans split by
-/// `segment::breath_groups`, each rendered from the tokens inside it.
+/// `segment::breath_groups`, each rendered from the tokens inside it. Tokens
+/// and groups are both in text order, so one walk pairs them up.
 fn breath_parts(
     article: &Article,
     sentence: &Sentence,
@@ -161,16 +166,20 @@ fn breath_parts(
     limit: usize,
 ) -> Vec<String> {
     let groups = segment::breath_groups(&article.text, sentence.span.clone(), limit);
+    let tokens = &expansion.tokens;
+    let mut next = 0;
     groups
         .iter()
         .map(|group| {
-            let tokens: Vec<Token> = expansion
-                .tokens
-                .iter()
-                .filter(|t| t.span.start >= group.start && t.span.start < group.end)
-                .cloned()
-                .collect();
-            render(&tokens)
+            // Tokens before this group (between groups) belong to none.
+            while next < tokens.len() && tokens[next].span.start < group.start {
+                next += 1;
+            }
+            let first = next;
+            while next < tokens.len() && tokens[next].span.start < group.end {
+                next += 1;
+            }
+            render(&tokens[first..next])
         })
         .filter(|part| !part.trim().is_empty())
         .collect()

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::ingest::IngestError;
+use crate::limits::LimitError;
 use crate::store::StoreError;
 use crate::voice::VoiceError;
 
@@ -156,6 +157,14 @@ impl From<IngestError> for ApiError {
             | IngestError::MixedEncoding { .. }
             | IngestError::LegacyEncoding { .. }
             | IngestError::NotDocx { .. } => ApiError::Unprocessable(error.to_string()),
+        }
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Exceeded { .. } => ApiError::Unprocessable(error.to_string()),
         }
     }
 }

@@ -108,6 +108,7 @@ fn golden_rows_cover_every_rule_class() {
         "N-DEC",
         "N-NEG",
         "N-DIGITS",
+        "N-LONG",
         "N-ORD",
         "N-FRAC",
         "N-RANGE",
@@ -219,6 +220,76 @@ proptest! {
             prop_assert!(token.span.start >= start, "{token:?} before {start}");
         }
     }
+}
+
+/// Runs of digits of any length, with separators, signs and a unit around
+/// them: the readings of numbers too long to be quantities.
+fn digit_runs() -> impl Strategy<Value = String> {
+    (
+        "(-|−|\\$)?",
+        proptest::collection::vec(("[0-9]{1,400}", "[.,/:]?"), 1..12),
+        "(%|đ|km| đồng| tỷ)?",
+    )
+        .prop_map(|(sign, parts, unit)| {
+            let body: String = parts.into_iter().map(|(d, s)| d + &s).collect();
+            format!("Số {sign}{body}{unit} là")
+        })
+}
+
+/// Words without a single punctuation mark, as an article pasted without
+/// full stops: one sentence of thousands of words.
+fn words_without_punctuation() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        "(BTV|người|dân|và|nhưng|UBND|[a-zđ]{1,6}|[0-9]{1,25}|XIII|Thành ủy)",
+        0..3000,
+    )
+    .prop_map(|words| words.join(" "))
+}
+
+proptest! {
+    #![proptest_config(Config::with_cases(60))]
+
+    /// N-LONG: nothing recurses on the length of a number, and a number
+    /// longer than a quantity is read digit by digit with a warning.
+    #[test]
+    fn expand_reads_long_digit_runs(text in digit_runs()) {
+        let n = normalizer();
+        let expansion = n.expand_str(&text);
+        check_invariants(&text, &expansion)?;
+        for token in expansion.tokens.iter().filter(|t| t.rule == "N-LONG") {
+            prop_assert!(
+                expansion.warnings.iter().any(|w| w.rule == "N-LONG" && w.span == token.span),
+                "no warning for {token:?}"
+            );
+            prop_assert!(!token.spoken.contains("tỷ"), "{token:?}");
+        }
+    }
+
+    #[test]
+    fn expand_reads_text_without_punctuation(text in words_without_punctuation()) {
+        let n = normalizer();
+        check_invariants(&text, &n.expand_str(&text))?;
+    }
+}
+
+/// The crash of a 300 KB run of digits (a stack overflow in the number
+/// reader): read digit by digit, with one warning that does not echo it.
+#[test]
+fn regression_long_digit_run_is_read_digit_by_digit() {
+    let n = normalizer();
+    let text = "1".repeat(300_000);
+    let expansion = n.expand_str(&text);
+    assert_eq!(expansion.tokens.len(), 1);
+    assert_eq!(expansion.tokens[0].rule, "N-LONG");
+    assert_eq!(expansion.tokens[0].spoken.split(' ').count(), 300_000);
+    assert_eq!(
+        expansion.warnings.len(),
+        1,
+        "{:?}",
+        expansion.warnings[0].message
+    );
+    assert!(expansion.warnings[0].text.chars().count() <= 41);
+    assert!(expansion.warnings[0].message.contains("300000 digits"));
 }
 
 /// The long fuzz run, outside CI: random news-like text and arbitrary

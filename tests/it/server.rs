@@ -676,6 +676,29 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
         Some(b"Tin \xff\xfe\xfd kh\xf4ng ph\xe1i UTF-8 \x80\x81"),
     )
     .assert_error(422, "not UTF-8");
+    // Beyond an article limit: refused at upload, naming the limit and the excess.
+    for (body, limit) in [
+        (
+            format!("Tin\n\nSố {} là", "1".repeat(128_000)),
+            "word_chars",
+        ),
+        ("Tin mới. ".repeat(30_000), "article_chars"),
+    ] {
+        let answer = request(
+            "POST",
+            &articles,
+            Some(&editor),
+            &[plain],
+            Some(body.as_bytes()),
+        );
+        answer.assert_error(422, limit);
+        let detail = answer.json()["detail"].as_str().unwrap().to_string();
+        assert!(
+            detail.contains("more than the limit of") && detail.contains(limit),
+            "{detail}"
+        );
+        assert!(detail.len() < 300, "the input is echoed: {detail}");
+    }
 
     // Oversized: refused from Content-Length before the body is read.
     let mut stream = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
@@ -752,15 +775,29 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
             json!({"key": "HY", "spoken": "Hưng Yên", "extra": 1}),
             "unknown field",
         ),
+        (
+            json!({"key": "H\u{7}Y", "spoken": "Hưng Yên"}),
+            "control character in the key",
+        ),
+        (
+            json!({"key": "K".repeat(100_000), "spoken": "Hưng Yên"}),
+            "key of 100 000 characters",
+        ),
+        (
+            json!({"key": "HY", "spoken": vec!["một"; 250_000].join(" ")}),
+            "spoken form of 1 MB",
+        ),
     ] {
-        request(
+        let answer = request(
             "POST",
             &lexicon,
             Some(&editor),
             &[json],
             Some(row.to_string().as_bytes()),
-        )
-        .assert_error(422, what);
+        );
+        answer.assert_error(422, what);
+        let detail = answer.json()["detail"].to_string();
+        assert!(detail.len() < 300, "{what}: the input is echoed: {detail}");
     }
 
     // Unknown ids.

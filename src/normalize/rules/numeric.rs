@@ -885,16 +885,39 @@ pub(super) fn numeric_prefix_len(s: &str) -> usize {
 }
 
 /// A plain number (no unit): cardinal, decimal, negative, leading zero.
+/// N-LONG: more digits than a quantity has ([`number::MAX_CARDINAL_DIGITS`])
+/// are read digit by digit; `expand` warns about the token.
 pub(super) fn read_number(text: &str, style: &NumberStyle) -> (String, &'static str) {
-    if let Some(rest) = text.strip_prefix('-') {
-        let (spoken, _) = read_number(rest, style);
-        return (format!("âm {spoken}"), "N-NEG");
+    // Signs are counted, not recursed into: a run of them is input too.
+    let body = text.trim_start_matches('-');
+    let signs = text.len() - body.len();
+    let (spoken, rule) = read_unsigned(body, style);
+    if signs == 0 {
+        return (spoken, rule);
     }
+    let rule = if rule == "N-LONG" { rule } else { "N-NEG" };
+    (format!("{}{spoken}", "âm ".repeat(signs)), rule)
+}
+
+fn read_unsigned(text: &str, style: &NumberStyle) -> (String, &'static str) {
     if let Some((integer, fraction)) = text.split_once(',') {
-        return (number::decimal(integer, fraction, style), "N-DEC");
+        let rule = if number::is_quantity(integer) {
+            "N-DEC"
+        } else {
+            "N-LONG"
+        };
+        return (number::decimal(integer, fraction, style), rule);
     }
     if text.len() > 1 && text.starts_with('0') && !text.contains('.') {
-        return (number::digits(text), "N-DIGITS");
+        let rule = if text.len() > number::MAX_CARDINAL_DIGITS {
+            "N-LONG"
+        } else {
+            "N-DIGITS"
+        };
+        return (number::digits(text), rule);
+    }
+    if !number::is_quantity(text) {
+        return (number::digits(text), "N-LONG");
     }
     (number::cardinal(text, style), "N-CARD")
 }

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Query, file_name, id, media_type};
 use crate::ingest::{self, Article};
+use crate::limits::Limits;
 use crate::pipeline;
 use crate::script::Script;
 use crate::script::format::Format;
@@ -183,6 +184,8 @@ fn disposition_file_name(headers: &HeaderMap) -> Result<Option<String>, ApiError
 /// Validates an upload as an article and shapes it for the store.
 fn new_revision(upload: Upload, author: &str) -> Result<NewRevision, ApiError> {
     let article = ingest::read(&upload.bytes, upload.file_name.as_deref())?;
+    // Refused here, so no stored revision is beyond what a later read handles.
+    Limits::default().check(&article)?;
     let content_type = match article.format {
         ingest::Format::Text => "text/plain; charset=utf-8",
         ingest::Format::Html => "text/html",
@@ -204,7 +207,7 @@ fn new_revision(upload: Upload, author: &str) -> Result<NewRevision, ApiError> {
         (status = 201, description = "Stored", body = Created),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "Not an article (empty, binary, nothing to read)", body = ErrorBody),
+        (status = 422, description = "Not an article (empty, binary, nothing to read), or beyond a limit of `limits::Limits` (named in the message)", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn create(
