@@ -1,6 +1,7 @@
 //! Text clean-up every format goes through before anything is classified:
 //! Unicode NFC, one tone placement (`hoà` → `hòa`, `thuỷ` → `thủy`),
-//! invisible characters removed, line ends unified.
+//! invisible characters and bidirectional controls removed, line ends
+//! unified. One pass over the text (two when a tone may move).
 //!
 //! Vietnamese has two tone placements in open syllables with the glides
 //! `oa`, `oe`, `uy`: the one newsrooms and dictionaries use today puts the
@@ -19,8 +20,9 @@ use crate::text::nfc;
 const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Cleans decoded text: NFC, one tone placement (CL-TONE), no zero-width or
-/// control characters (CL-INVISIBLE), no bidirectional controls (CL-BIDI), `\r\n` and `\r` as `\n`, no-break and
-/// other Unicode spaces as a plain space (CL-SPACE).
+/// control characters (CL-INVISIBLE), no bidirectional controls (CL-BIDI),
+/// `\r\n` and `\r` as `\n`, no-break and other Unicode spaces as a plain
+/// space (CL-SPACE).
 pub fn clean_text(text: &str) -> String {
     let text = nfc(text);
     let mut out = String::with_capacity(text.len());

@@ -160,6 +160,16 @@ fn check_depth(text: &str) -> Result<(), IngestError> {
         if matches!(name.as_str(), "svg" | "math") {
             foreign += 1;
         }
+        // An `a` (`nobr`, `button`) inside another closes it.
+        if matches!(name.as_str(), "a" | "nobr" | "button")
+            && let Some(at) = open.iter().rposition(|n| *n == name)
+        {
+            foreign -= open[at..]
+                .iter()
+                .filter(|n| matches!(n.as_str(), "svg" | "math"))
+                .count();
+            open.truncate(at);
+        }
         open.push(name);
         if open.len() > MAX_HTML_DEPTH {
             return Err(IngestError::TooDeep {

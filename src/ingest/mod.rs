@@ -8,6 +8,17 @@
 //! stage relies on (NFC, one tone placement; [`clean_text`]), the readers of
 //! each format (`plain`, `html`, `docx`) and the boilerplate rules
 //! (`boilerplate.tsv`). Knows nothing of sentences, readings or audio.
+//!
+//! Cost: every step is linear in the input and none recurses on its shape.
+//! HTML is walked over a flat copy of the parsed page with an explicit stack
+//! (see `html`), and a page nested past [`MAX_HTML_DEPTH`] is refused before
+//! the parser sees it (the parser's own checks grow with the depth); DOCX XML
+//! is read as a stream of events with counters, never a tree; decoding and
+//! clean-up are single passes. What comes out is bounded where it is echoed:
+//! the title ([`MAX_TITLE_CHARS`]), the byline ([`MAX_BYLINE_CHARS`]) and
+//! each dropped line's text ([`MAX_ECHO_CHARS`]). Bidirectional controls
+//! (right-to-left overrides, isolates, marks) are removed with the other
+//! invisible characters and never spoken (CL-BIDI in `clean`).
 
 mod assemble;
 mod boilerplate;
