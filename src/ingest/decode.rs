@@ -59,7 +59,7 @@ pub(crate) fn decode_with(bytes: &[u8], declared: Option<&str>) -> Result<String
 /// mostly not Latin letters, digits and punctuation (8-bit text behind a
 /// stray byte-order mark decodes as CJK ideographs) is not UTF-16 text.
 fn utf16_text(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let (decoded, had_errors) = encoding.decode_without_bom_handling(bytes);
@@ -86,7 +86,7 @@ fn utf16_text(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
 /// NUL in the high byte of most code units: many NULs at odd offsets and
 /// almost none at even ones is little-endian, the reverse big-endian.
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units = bytes.len() / 2;
