@@ -4,8 +4,8 @@
 //! kept block.
 
 use super::{
-    Article, ArticleBuilder, BlockKind, BoilerplateRules, Format, IngestError, collapse_spaces,
-    find_date,
+    Article, ArticleBuilder, BlockKind, BoilerplateRules, Format, IngestError, MAX_TITLE_CHARS,
+    collapse_spaces, find_date, fits,
 };
 
 /// What the reader of a format already knows about a block.
@@ -122,15 +122,22 @@ pub(crate) fn assemble(
         (None, Some(stated)) => article.byline(&stated),
         (None, None) => {}
     }
-    let title_at = kept.iter().position(|b| b.hint == Hint::Title).unwrap_or(0);
-    if title_at > 0 {
-        let title = kept.remove(title_at);
+    // A line too long to be a headline is not one (MAX_TITLE_CHARS).
+    let headline = |b: &SourceBlock| fits(&b.text, MAX_TITLE_CHARS);
+    let title_at = kept
+        .iter()
+        .position(|b| b.hint == Hint::Title && headline(b))
+        .or_else(|| kept.first().filter(|b| headline(b)).map(|_| 0));
+    if let Some(at) = title_at
+        && at > 0
+    {
+        let title = kept.remove(at);
         kept.insert(0, title);
     }
     for (index, block) in kept.iter().enumerate() {
         let kind = match block.hint {
-            _ if index == 0 => BlockKind::Title,
-            Hint::Title | Hint::Heading => BlockKind::Heading,
+            _ if index == 0 && title_at.is_some() => BlockKind::Title,
+            Hint::Title | Hint::Heading if headline(block) => BlockKind::Heading,
             Hint::ListItem => BlockKind::ListItem,
             Hint::TableRow => BlockKind::TableRow,
             Hint::Paragraph => BlockKind::Paragraph,
@@ -138,6 +145,9 @@ pub(crate) fn assemble(
             _ => BlockKind::Paragraph,
         };
         article.keep(kind, &block.text);
+    }
+    if title_at.is_none() {
+        article.untitled();
     }
     article.finish()
 }

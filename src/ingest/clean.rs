@@ -1,6 +1,7 @@
 //! Text clean-up every format goes through before anything is classified:
 //! Unicode NFC, one tone placement (`hoà` → `hòa`, `thuỷ` → `thủy`),
-//! invisible characters removed, line ends unified.
+//! invisible characters and bidirectional controls removed, line ends
+//! unified. One pass over the text (two when a tone may move).
 //!
 //! Vietnamese has two tone placements in open syllables with the glides
 //! `oa`, `oe`, `uy`: the one newsrooms and dictionaries use today puts the
@@ -19,8 +20,9 @@ use crate::text::nfc;
 const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Cleans decoded text: NFC, one tone placement (CL-TONE), no zero-width or
-/// control characters (CL-INVISIBLE), `\r\n` and `\r` as `\n`, no-break and
-/// other Unicode spaces as a plain space (CL-SPACE).
+/// control characters (CL-INVISIBLE), no bidirectional controls (CL-BIDI),
+/// `\r\n` and `\r` as `\n`, no-break and other Unicode spaces as a plain
+/// space (CL-SPACE).
 pub fn clean_text(text: &str) -> String {
     let text = nfc(text);
     let mut out = String::with_capacity(text.len());
@@ -37,6 +39,10 @@ pub fn clean_text(text: &str) -> String {
             // Zero-width characters, BOMs and soft hyphens are invisible in
             // the source and would split words for every later stage.
             '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => {}
+            // CL-BIDI: direction marks, embeddings, overrides and isolates
+            // are never spoken; a right-to-left override in a title would
+            // show staff one text while the voice reads another.
+            c if is_bidi_control(c) => {}
             '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
                 out.push(' ');
             }
@@ -46,6 +52,13 @@ pub fn clean_text(text: &str) -> String {
         }
     }
     place_tones(&out)
+}
+
+/// Bidirectional formatting characters (CL-BIDI): the marks U+200E, U+200F
+/// and U+061C, the embeddings and overrides U+202A–U+202E and the isolates
+/// U+2066–U+2069.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// CL-TONE: moves the tone of an open `oa`/`oe`/`uy` syllable to its first vowel.
@@ -148,6 +161,16 @@ mod tests {
         let nfd: String = "Hoà bình, thuỷ điện".nfd().collect();
         assert_eq!(clean_text(&nfd), clean_text("Hòa bình, thủy điện"));
         assert_eq!(clean_text(&nfd), "Hòa bình, thủy điện");
+    }
+
+    #[test]
+    fn removes_bidi_controls() {
+        assert_eq!(
+            clean_text(
+                "Tin \u{202E}mới\u{202C} \u{2067}x\u{2069}\u{200E}\u{200F}\u{202A}\u{202B}\u{202D}\u{2066}\u{2068}\u{061C}"
+            ),
+            "Tin mới x"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Bytes to clean text: BOMs, UTF-16, Windows-1258 when the bytes show it,
+//! Bytes to clean text: BOMs, UTF-16 (checked, and recognised without a
+//! BOM: D-UTF16), Windows-1258 when the bytes show it,
 //! and a clear refusal of binary files, mixed encodings and the legacy
 //! Vietnamese font encodings (TCVN3/ABC, VNI) that only look like text.
 
@@ -29,12 +30,12 @@ pub(crate) fn decode_with(bytes: &[u8], declared: Option<&str>) -> Result<String
         utf8_or_legacy(rest, 3)?
     } else if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         let (encoding, _) = Encoding::for_bom(bytes).expect("checked a UTF-16 BOM");
-        let (decoded, had_errors) = encoding.decode_with_bom_removal(bytes);
-        if had_errors {
-            return Err(IngestError::BadUtf16);
-        }
+        let decoded = utf16_text(encoding, &bytes[2..]).ok_or(IngestError::BadUtf16)?;
         refuse_controls(&decoded, 2)?;
-        decoded.into_owned()
+        decoded
+    } else if let Some(decoded) = sniff_utf16(bytes).and_then(|enc| utf16_text(enc, bytes)) {
+        refuse_controls(&decoded, 0)?;
+        decoded
     } else {
         match declared.and_then(|label| Encoding::for_label(label.trim().as_bytes())) {
             Some(enc) if enc != UTF_8 && !enc.is_single_byte() => {
@@ -51,6 +52,55 @@ pub(crate) fn decode_with(bytes: &[u8], declared: Option<&str>) -> Result<String
     };
     refuse_font_encodings(&text)?;
     Ok(clean_text(&text))
+}
+
+/// D-UTF16: UTF-16 in `encoding`, checked: an odd number of bytes, a lone
+/// surrogate, a noncharacter (U+FFFE, U+FFFF, U+FDD0–U+FDEF) or text that is
+/// mostly not Latin letters, digits and punctuation (8-bit text behind a
+/// stray byte-order mark decodes as CJK ideographs) is not UTF-16 text.
+fn utf16_text(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let (decoded, had_errors) = encoding.decode_without_bom_handling(bytes);
+    if had_errors {
+        return None;
+    }
+    let mut latin = 0usize;
+    let mut other = 0usize;
+    for c in decoded.chars().filter(|c| !c.is_whitespace()) {
+        if matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{FDD0}'..='\u{FDEF}') {
+            return None;
+        }
+        if matches!(c, '\0'..='\u{024F}' | '\u{0300}'..='\u{036F}' | '\u{1E00}'..='\u{1EFF}' | '\u{2000}'..='\u{206F}' | '\u{20A0}'..='\u{20CF}')
+        {
+            latin += 1;
+        } else {
+            other += 1;
+        }
+    }
+    (latin >= other).then(|| decoded.into_owned())
+}
+
+/// D-UTF16: UTF-16 saved without a byte-order mark. Latin text in it has a
+/// NUL in the high byte of most code units: many NULs at odd offsets and
+/// almost none at even ones is little-endian, the reverse big-endian.
+fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = bytes.len() / 2;
+    let even = bytes.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let mostly = |n: usize| n * 10 >= units * 3;
+    let hardly = |n: usize| n * 50 <= units;
+    if mostly(odd) && hardly(even) {
+        Some(encoding_rs::UTF_16LE)
+    } else if mostly(even) && hardly(odd) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 /// UTF-8, else Windows-1258 when the bytes are Vietnamese in it, else a
@@ -218,6 +268,41 @@ mod tests {
             big.extend_from_slice(&unit.to_be_bytes());
         }
         assert_eq!(decode_text(&big).unwrap(), "Hòa");
+    }
+
+    #[test]
+    fn checks_what_follows_a_utf16_bom() {
+        // Odd length, a lone surrogate, and 8-bit text behind a stray BOM.
+        for bytes in [
+            &b"\xFF\xFEH\0a\0x"[..],
+            &b"\xFF\xFEH\0\x00\xD8a\0"[..],
+            &b"\xFE\xFF\xD8\x00"[..],
+            &b"\xFF\xFETin tuc hom nay o Ha Noi."[..],
+        ] {
+            let err = decode_text(bytes).unwrap_err();
+            assert!(
+                matches!(err, IngestError::BadUtf16 | IngestError::NotUtf8 { .. }),
+                "{bytes:?}: {err}"
+            );
+        }
+        assert!(matches!(
+            decode_text(b"\xFF\xFETin tuc hom nay o Ha Noi."),
+            Err(IngestError::BadUtf16)
+        ));
+    }
+
+    #[test]
+    fn decodes_utf16_without_bom() {
+        let text = "Hà Nội hôm nay trời mưa.\nTin tức.";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode_text(&le).unwrap(), text);
+        assert_eq!(decode_text(&be).unwrap(), text);
+        // NULs in a binary file are still binary.
+        assert!(matches!(
+            decode_text(b"ab\0\0\0\0cd"),
+            Err(IngestError::Binary { .. })
+        ));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!
 //! Zip input is untrusted: the entry count and each part's size are limited,
 //! checking both the size the zip declares and the bytes actually inflated
-//! (a zip bomb lies in its header).
+//! (a zip bomb lies in its header). The XML is read as a stream of events
+//! with depth counters, never built into a tree: linear in the part and
+//! indifferent to how deep its elements nest.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};

@@ -19,7 +19,16 @@
 //! - H-BYLINE: an author element, or a short right-aligned bold paragraph at
 //!   the end (how VnExpress prints its reporters), is the byline.
 //!
+//! - H-DEPTH: a page nesting more than [`MAX_HTML_DEPTH`] elements is refused
+//!   before it is parsed (see [`check_depth`]).
+//!
 //! The boilerplate rules then run over every kept block, as for plain text.
+//!
+//! Cost: linear in the page, whatever its shape. The parsed page is laid out
+//! flat in document order ([`FlatTree`]); the walk keeps its own stack of open
+//! elements and every question about an element's descendants (does it hold
+//! an `h1`, an image, how much text) is answered from one backward pass, so
+//! nothing recurses on the page's depth and nothing is copied per level.
 
 use std::sync::LazyLock;
 
@@ -39,22 +48,144 @@ use super::{Article, BoilerplateRules, Format, IngestError, collapse_spaces, fin
 /// is left.
 pub(crate) fn read(bytes: &[u8], rules: &BoilerplateRules) -> Result<Article, IngestError> {
     let text = decode_with(bytes, declared_charset(bytes).as_deref())?;
+    check_depth(&text)?;
     let document = Html::parse_document(&text);
-    let mut walker = Walker::default();
-    if let Some(body) = document
+    let body = document
         .select(&selector("body"))
         .next()
-        .or(Some(document.root_element()))
-    {
-        walker.walk(body, &Context::default());
-        walker.flush();
-    }
+        .unwrap_or(document.root_element());
+    let tree = FlatTree::new(body);
+    let mut walker = Walker::default();
+    walker.walk(&tree);
+    walker.flush();
     let meta = page_meta(&document);
-    let blocks = article_blocks(walker.blocks, &document);
+    let blocks = article_blocks(walker.blocks, &tree, &document);
     if blocks.iter().all(|b| b.text.is_empty()) {
         return Err(IngestError::Empty);
     }
     assemble(blocks, rules, Format::Html, meta)
+}
+
+/// Most elements a page may hold open at once. News pages nest a few dozen
+/// deep; the HTML parser checks its stack of open elements at every tag, so a
+/// page nested thousands deep would take time in the square of its depth.
+/// Chromium stops nesting at 512; a page past this limit is refused.
+pub const MAX_HTML_DEPTH: usize = 256;
+
+/// H-DEPTH: refuses a page nesting more than [`MAX_HTML_DEPTH`] elements, by
+/// a scan of its tags that mirrors how the parser opens and closes them
+/// (void elements, elements whose end tag is optional, raw text, comments,
+/// self-closing tags inside SVG and MathML). One pass, and each end tag looks
+/// at most [`MAX_HTML_DEPTH`] open elements: linear in the page.
+fn check_depth(text: &str) -> Result<(), IngestError> {
+    const VOID: [&str; 16] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param", "keygen", "frame",
+    ];
+    // Closed by their next sibling or parent: never counted as open.
+    const OPTIONAL_END: [&str; 17] = [
+        "p", "li", "dt", "dd", "option", "optgroup", "rp", "rt", "tr", "td", "th", "tbody",
+        "thead", "tfoot", "colgroup", "html", "body",
+    ];
+    const RAW: [&str; 9] = [
+        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+    ];
+    let bytes = text.as_bytes();
+    let find = |from: usize, needle: &[u8]| -> usize {
+        bytes[from.min(bytes.len())..]
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+            .map_or(bytes.len(), |p| from + p + needle.len())
+    };
+    let mut open: Vec<String> = Vec::new();
+    let mut foreign = 0usize;
+    let mut i = 0;
+    while let Some(lt) = memchr_lt(bytes, i) {
+        i = lt + 1;
+        if bytes[i..].starts_with(b"!--") {
+            i = find(i + 3, b"-->");
+            continue;
+        }
+        let end_tag = bytes.get(i) == Some(&b'/');
+        let name_start = i + usize::from(end_tag);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // `<!doctype`, `<?xml`, or a bare `<` in text.
+            if matches!(bytes.get(i), Some(b'!' | b'?')) {
+                i = find(i, b">");
+            }
+            continue;
+        }
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |p| name_start + p);
+        let name = text[name_start..name_end].to_ascii_lowercase();
+        // The end of the tag, past quoted attribute values.
+        let mut quote = None;
+        let mut j = name_end;
+        while j < bytes.len() {
+            match (quote, bytes[j]) {
+                (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                (Some(q), b) if b == q => quote = None,
+                (None, b'>') => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let self_closing = j > name_end && bytes[j - 1] == b'/';
+        i = (j + 1).min(bytes.len());
+        if end_tag {
+            if let Some(at) = open.iter().rposition(|n| *n == name) {
+                foreign -= open[at..]
+                    .iter()
+                    .filter(|n| matches!(n.as_str(), "svg" | "math"))
+                    .count();
+                open.truncate(at);
+            }
+            continue;
+        }
+        if RAW.contains(&name.as_str()) {
+            if !self_closing || foreign == 0 {
+                i = find(i, format!("</{name}").as_bytes());
+            }
+            continue;
+        }
+        if VOID.contains(&name.as_str())
+            || OPTIONAL_END.contains(&name.as_str())
+            || name == "head"
+            || self_closing && foreign > 0
+        {
+            continue;
+        }
+        if matches!(name.as_str(), "svg" | "math") {
+            foreign += 1;
+        }
+        // An `a` (`nobr`, `button`) inside another closes it.
+        if matches!(name.as_str(), "a" | "nobr" | "button")
+            && let Some(at) = open.iter().rposition(|n| *n == name)
+        {
+            foreign -= open[at..]
+                .iter()
+                .filter(|n| matches!(n.as_str(), "svg" | "math"))
+                .count();
+            open.truncate(at);
+        }
+        open.push(name);
+        if open.len() > MAX_HTML_DEPTH {
+            return Err(IngestError::TooDeep {
+                limit: MAX_HTML_DEPTH,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn memchr_lt(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .iter()
+        .position(|&b| b == b'<')
+        .map(|p| from + p)
 }
 
 /// The charset a page declares in its first bytes (`<meta charset=…>` or the
@@ -85,8 +216,8 @@ enum Tag {
 
 #[derive(Debug)]
 struct RawBlock {
-    /// Ordinals of the elements enclosing the block, outermost first.
-    path: Vec<usize>,
+    /// The element whose text the block is ([`FlatTree`] index).
+    element: usize,
     tag: Tag,
     text: String,
     drop: Option<(&'static str, &'static str)>,
@@ -99,7 +230,8 @@ struct RawBlock {
 
 #[derive(Default, Clone)]
 struct Context {
-    path: Vec<usize>,
+    /// The innermost element read ([`FlatTree`] index).
+    element: usize,
     drop: Option<(&'static str, &'static str)>,
     byline: bool,
     date: bool,
@@ -126,7 +258,6 @@ struct Walker {
     buf: String,
     marked: Marked,
     context: Option<(Context, Tag)>,
-    next_ordinal: usize,
     image_pending: bool,
 }
 
@@ -143,7 +274,7 @@ const COMMENTS: (&str, &str) = ("comments", "readers' comments");
 const TAGS: (&str, &str) = ("tag-list", "keyword tag list");
 const DATE: (&str, &str) = ("date-line", "publication date line");
 
-fn verdict(element: ElementRef<'_>) -> Verdict {
+fn verdict(element: ElementRef<'_>, contains_h1: bool) -> Verdict {
     let el = element.value();
     let name = el.name();
     match name {
@@ -154,7 +285,7 @@ fn verdict(element: ElementRef<'_>) -> Verdict {
         }
         "figure" | "figcaption" => return Verdict::Drop(CAPTION.0, CAPTION.1),
         // A page header or footer; an article's own <header> holds its h1.
-        "header" | "footer" if !contains_h1(element) => return Verdict::Skip,
+        "header" | "footer" if !contains_h1 => return Verdict::Skip,
         _ => {}
     }
     if el.attr("hidden").is_some()
@@ -268,12 +399,6 @@ fn verdict(element: ElementRef<'_>) -> Verdict {
     Verdict::Read
 }
 
-fn contains_h1(element: ElementRef<'_>) -> bool {
-    element
-        .descendent_elements()
-        .any(|e| e.value().name() == "h1")
-}
-
 fn block_tag(name: &str) -> Option<Tag> {
     Some(match name {
         "h1" => Tag::Title,
@@ -287,14 +412,180 @@ fn block_tag(name: &str) -> Option<Tag> {
     })
 }
 
+/// The page below `<body>` as a flat list in document order (pre-order), so
+/// that the walk and every question about an element's descendants is a loop
+/// over an array, never a recursion on the page's depth: a page of 100,000
+/// nested elements costs what 100,000 siblings cost.
+struct FlatTree<'a> {
+    nodes: Vec<FlatNode<'a>>,
+}
+
+struct FlatNode<'a> {
+    kind: FlatKind<'a>,
+    /// Index of the parent, `usize::MAX` for the first node.
+    parent: usize,
+    /// One past the last descendant: the subtree is `index..end`.
+    end: usize,
+    /// Bytes of text in the subtree (scripts and styles included, as
+    /// `ElementRef::text` counts them).
+    text_len: usize,
+    /// An `h1` in the subtree, this element included.
+    has_h1: bool,
+    /// An `img` in the subtree, this element included.
+    has_img: bool,
+    /// A block element below this one (not itself) holding over 80 bytes of
+    /// text: with it a table row is page layout, not data.
+    block_text_below: bool,
+}
+
+enum FlatKind<'a> {
+    Element(ElementRef<'a>),
+    Text(&'a str),
+    Other,
+}
+
+impl<'a> FlatTree<'a> {
+    fn new(root: ElementRef<'a>) -> Self {
+        let mut index = std::collections::HashMap::new();
+        let mut nodes = Vec::new();
+        for node in root.descendants() {
+            let parent = node
+                .parent()
+                .and_then(|p| index.get(&p.id()).copied())
+                .unwrap_or(usize::MAX);
+            index.insert(node.id(), nodes.len());
+            let kind = match node.value() {
+                Node::Element(_) => {
+                    ElementRef::wrap(node).map_or(FlatKind::Other, FlatKind::Element)
+                }
+                Node::Text(text) => FlatKind::Text(text),
+                _ => FlatKind::Other,
+            };
+            let name = match &kind {
+                FlatKind::Element(e) => e.value().name(),
+                _ => "",
+            };
+            nodes.push(FlatNode {
+                text_len: match &kind {
+                    FlatKind::Text(text) => text.len(),
+                    _ => 0,
+                },
+                has_h1: name == "h1",
+                has_img: name == "img",
+                block_text_below: false,
+                kind,
+                parent,
+                end: 0,
+            });
+        }
+        // Children come after their parent: one backward pass folds every
+        // subtree into its parent.
+        for i in (0..nodes.len()).rev() {
+            nodes[i].end = nodes[i].end.max(i + 1);
+            let parent = nodes[i].parent;
+            if parent == usize::MAX {
+                continue;
+            }
+            let child = &nodes[i];
+            let layout_block = matches!(
+                &child.kind,
+                FlatKind::Element(e) if matches!(
+                    e.value().name(),
+                    "table" | "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "article"
+                )
+            ) && child.text_len > 80;
+            let (end, text_len, has_h1, has_img, below) = (
+                child.end,
+                child.text_len,
+                child.has_h1,
+                child.has_img,
+                child.block_text_below || layout_block,
+            );
+            let parent = &mut nodes[parent];
+            parent.end = parent.end.max(end);
+            parent.text_len += text_len;
+            parent.has_h1 |= has_h1;
+            parent.has_img |= has_img;
+            parent.block_text_below |= below;
+        }
+        Self { nodes }
+    }
+
+    /// True when `ancestor` is `node` or encloses it.
+    fn encloses(&self, ancestor: usize, node: usize) -> bool {
+        ancestor <= node && node < self.nodes[ancestor].end
+    }
+
+    fn parent(&self, node: usize) -> Option<usize> {
+        self.nodes
+            .get(node)
+            .map(|n| n.parent)
+            .filter(|&p| p != usize::MAX)
+    }
+}
+
+/// An element being read, until the walk passes its `end`.
+struct Open {
+    end: usize,
+    context: Context,
+    tag: Option<Tag>,
+}
+
 impl Walker {
-    fn walk(&mut self, element: ElementRef<'_>, outer: &Context) {
-        let ordinal = self.next_ordinal;
-        self.next_ordinal += 1;
-        let mut context = outer.clone();
-        context.path.push(ordinal);
-        match verdict(element) {
-            Verdict::Skip => return,
+    /// Reads the blocks of the page in document order with an explicit stack
+    /// of open elements (H-SKIP, H-DROP, H-BYLINE marks): linear in the
+    /// number of nodes, whatever their depth.
+    fn walk(&mut self, tree: &FlatTree<'_>) {
+        let mut open: Vec<Open> = Vec::new();
+        let mut i = 0;
+        while i < tree.nodes.len() {
+            while open.last().is_some_and(|o| i >= o.end) {
+                let closed = open.pop().expect("checked non-empty");
+                self.close(closed.tag);
+            }
+            let node = &tree.nodes[i];
+            match &node.kind {
+                FlatKind::Text(text) => {
+                    if let Some(outer) = open.last() {
+                        self.text(text, &outer.context.clone());
+                    }
+                    i += 1;
+                }
+                FlatKind::Other => i = node.end,
+                FlatKind::Element(element) => {
+                    let outer = open.last().map(|o| o.context.clone()).unwrap_or_default();
+                    match self.open(*element, i, node, outer) {
+                        Some((context, tag)) => {
+                            open.push(Open {
+                                end: node.end,
+                                context,
+                                tag,
+                            });
+                            i += 1;
+                        }
+                        None => i = node.end,
+                    }
+                }
+            }
+        }
+        while let Some(closed) = open.pop() {
+            self.close(closed.tag);
+        }
+    }
+
+    /// Enters an element: its context and block tag when its children are
+    /// to be read, `None` when it is skipped or already read whole.
+    fn open(
+        &mut self,
+        element: ElementRef<'_>,
+        index: usize,
+        node: &FlatNode<'_>,
+        outer: Context,
+    ) -> Option<(Context, Option<Tag>)> {
+        let mut context = outer;
+        context.element = index;
+        match verdict(element, node.has_h1) {
+            Verdict::Skip => return None,
             Verdict::Drop(reason, detail) => {
                 if context.drop.is_none() {
                     context.drop = Some((reason, detail));
@@ -341,15 +632,17 @@ impl Walker {
         match name {
             "br" => {
                 self.flush();
-                return;
+                return None;
             }
             "img" | "picture" => {
                 self.image_pending = true;
-                return;
+                return None;
             }
             _ => {}
         }
-        if name == "tr" && !is_layout_row(element) {
+        if name == "tr" && !is_layout_row(node) {
+            // A data row is read whole from its cells; the walk does not
+            // enter it, so each node is read by at most one row.
             self.flush();
             let cells: Vec<String> = element
                 .child_elements()
@@ -357,55 +650,49 @@ impl Walker {
                 .map(|c| collapse_spaces(&c.text().collect::<String>()))
                 .filter(|t| !t.is_empty())
                 .collect();
-            if element
-                .descendent_elements()
-                .any(|e| e.value().name() == "img")
-            {
+            if node.has_img {
                 self.image_pending = true;
             }
             self.context = Some((context, Tag::Row));
             self.buf = cells.join(", ");
             self.flush();
-            return;
+            return None;
         }
         let tag = block_tag(name);
         if let Some(tag) = tag {
             self.flush();
             self.context = Some((context.clone(), tag));
         }
-        for child in element.children() {
-            match child.value() {
-                Node::Text(text) => {
-                    if self.context.is_none() {
-                        self.context = Some((context.clone(), Tag::Paragraph));
-                    }
-                    let count = text.chars().filter(|c| !c.is_whitespace()).count();
-                    let marked = &mut self.marked;
-                    for (on, total) in [
-                        (context.italic, &mut marked.italic),
-                        (context.bold, &mut marked.bold),
-                        (context.right, &mut marked.right),
-                        (context.date, &mut marked.date),
-                        (context.byline, &mut marked.byline),
-                        (context.drop.is_some(), &mut marked.drop),
-                    ] {
-                        if on {
-                            *total += count;
-                        }
-                    }
-                    if marked.drop_reason.is_none() {
-                        marked.drop_reason = context.drop;
-                    }
-                    self.buf.push_str(text);
-                }
-                Node::Element(_) => {
-                    if let Some(child) = ElementRef::wrap(child) {
-                        self.walk(child, &context);
-                    }
-                }
-                _ => {}
+        Some((context, tag))
+    }
+
+    /// A text node of the element whose context is `context`.
+    fn text(&mut self, text: &str, context: &Context) {
+        if self.context.is_none() {
+            self.context = Some((context.clone(), Tag::Paragraph));
+        }
+        let count = text.chars().filter(|c| !c.is_whitespace()).count();
+        let marked = &mut self.marked;
+        for (on, total) in [
+            (context.italic, &mut marked.italic),
+            (context.bold, &mut marked.bold),
+            (context.right, &mut marked.right),
+            (context.date, &mut marked.date),
+            (context.byline, &mut marked.byline),
+            (context.drop.is_some(), &mut marked.drop),
+        ] {
+            if on {
+                *total += count;
             }
         }
+        if marked.drop_reason.is_none() {
+            marked.drop_reason = context.drop;
+        }
+        self.buf.push_str(text);
+    }
+
+    /// Leaves an element read with [`Walker::open`].
+    fn close(&mut self, tag: Option<Tag>) {
         if tag.is_some() {
             self.flush();
             // Text after a nested block starts a new block of the enclosing
@@ -413,7 +700,6 @@ impl Walker {
             self.context = None;
         }
     }
-
     fn flush(&mut self) {
         let text = collapse_spaces(&clean_text(&self.buf));
         let letters = text.chars().filter(|c| !c.is_whitespace()).count().max(1);
@@ -431,7 +717,7 @@ impl Walker {
                 None
             };
             self.blocks.push(RawBlock {
-                path: context.path.clone(),
+                element: context.element,
                 tag: *tag,
                 text,
                 drop,
@@ -449,13 +735,8 @@ impl Walker {
 
 /// A row of a table used for page layout (old portals lay pages out in
 /// tables) rather than data: it holds other tables, paragraphs or long text.
-fn is_layout_row(row: ElementRef<'_>) -> bool {
-    row.descendent_elements().skip(1).any(|e| {
-        matches!(
-            e.value().name(),
-            "table" | "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "article"
-        ) && e.text().map(str::len).sum::<usize>() > 80
-    }) || row.text().map(str::len).sum::<usize>() > 600
+fn is_layout_row(row: &FlatNode<'_>) -> bool {
+    row.block_text_below || row.text_len > 600
 }
 
 /// Title, date and author the page states in its `<head>` and `<time>`.
@@ -512,27 +793,29 @@ fn head_title(document: &Html) -> Option<String> {
         .filter_map(|e| e.value().attr("content"))
         .map(|t| collapse_spaces(&clean_text(t)))
         .find(|t| !t.is_empty());
-    og.or_else(|| {
-        let title = document.select(&selector("title")).next()?;
-        let text = collapse_spaces(&clean_text(&title.text().collect::<String>()));
-        let cut = [" - ", " | ", " – "]
-            .iter()
-            .filter_map(|sep| text.rfind(sep))
-            .max()
-            .unwrap_or(text.len());
-        Some(text[..cut].trim().to_string()).filter(|t| !t.is_empty())
-    })
+    og.filter(|t| super::fits(t, super::MAX_TITLE_CHARS))
+        .or_else(|| {
+            let title = document.select(&selector("title")).next()?;
+            let text = collapse_spaces(&clean_text(&title.text().collect::<String>()));
+            let cut = [" - ", " | ", " – "]
+                .iter()
+                .filter_map(|sep| text.rfind(sep))
+                .max()
+                .unwrap_or(text.len());
+            Some(text[..cut].trim().to_string())
+                .filter(|t| !t.is_empty() && super::fits(t, super::MAX_TITLE_CHARS))
+        })
 }
 
 /// H-BODY: picks the article's blocks out of every block of the page.
-fn article_blocks(raw: Vec<RawBlock>, document: &Html) -> Vec<SourceBlock> {
+fn article_blocks(raw: Vec<RawBlock>, tree: &FlatTree<'_>, document: &Html) -> Vec<SourceBlock> {
     if raw.is_empty() {
         return head_title(document)
             .map(|title| vec![SourceBlock::new(0, &title, Hint::Title)])
             .unwrap_or_default();
     }
-    let body = body_element(&raw);
-    let in_body = |b: &RawBlock| body.is_some_and(|e| b.path.contains(&e));
+    let body = body_element(&raw, tree);
+    let in_body = |b: &RawBlock| body.is_some_and(|e| tree.encloses(e, b.element));
     let first = raw.iter().position(in_body).unwrap_or(0);
     let last = raw.iter().rposition(in_body).unwrap_or(raw.len() - 1);
     // The headline: the last h1 before the body (a logo may be an h1 too),
@@ -620,7 +903,7 @@ fn has_date_or_time(text: &str) -> bool {
 
 /// The element whose paragraphs hold the most text (H-BODY): each paragraph
 /// scores for its parent and half for its grandparent.
-fn body_element(raw: &[RawBlock]) -> Option<usize> {
+fn body_element(raw: &[RawBlock], tree: &FlatTree<'_>) -> Option<usize> {
     let mut scores: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
     for block in raw {
         if block.drop.is_some() || block.tag != Tag::Paragraph {
@@ -632,10 +915,9 @@ fn body_element(raw: &[RawBlock]) -> Option<usize> {
         }
         let score =
             1.0 + block.text.matches([',', '.']).count() as f64 + (length as f64 / 100.0).min(3.0);
-        let n = block.path.len();
         // The block's own element when it is a paragraph, else its container.
-        let parent = block.path.get(n.wrapping_sub(2)).copied();
-        let grandparent = block.path.get(n.wrapping_sub(3)).copied();
+        let parent = tree.parent(block.element);
+        let grandparent = parent.and_then(|p| tree.parent(p));
         if let Some(p) = parent {
             *scores.entry(p).or_default() += score;
         }

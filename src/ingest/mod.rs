@@ -8,6 +8,17 @@
 //! stage relies on (NFC, one tone placement; [`clean_text`]), the readers of
 //! each format (`plain`, `html`, `docx`) and the boilerplate rules
 //! (`boilerplate.tsv`). Knows nothing of sentences, readings or audio.
+//!
+//! Cost: every step is linear in the input and none recurses on its shape.
+//! HTML is walked over a flat copy of the parsed page with an explicit stack
+//! (see `html`), and a page nested past [`MAX_HTML_DEPTH`] is refused before
+//! the parser sees it (the parser's own checks grow with the depth); DOCX XML
+//! is read as a stream of events with counters, never a tree; decoding and
+//! clean-up are single passes. What comes out is bounded where it is echoed:
+//! the title ([`MAX_TITLE_CHARS`]), the byline ([`MAX_BYLINE_CHARS`]) and
+//! each dropped line's text ([`MAX_ECHO_CHARS`]). Bidirectional controls
+//! (right-to-left overrides, isolates, marks) are removed with the other
+//! invisible characters and never spoken (CL-BIDI in `clean`).
 
 mod assemble;
 mod boilerplate;
@@ -24,15 +35,31 @@ use serde::Serialize;
 pub use boilerplate::{BoilerplateRules, RulesError};
 pub use clean::clean_text;
 pub use docx::{MAX_PART_BYTES, MAX_ZIP_ENTRIES};
+pub use html::MAX_HTML_DEPTH;
 
 /// Largest upload accepted, in bytes. Articles are a few kilobytes (a portal
 /// page with its scripts a few hundred); anything this large is a wrong file,
 /// not news, and parsing it would only tie up the server.
 pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Longest headline, in characters. Vietnamese headlines run 60 to 150
+/// characters; a first line longer than this is a paragraph (or a whole
+/// article pasted as one line), not a title: the article then has no title
+/// block and [`Article::title`] is the start of its first block, cut.
+pub const MAX_TITLE_CHARS: usize = 250;
+
+/// Longest byline kept, in characters; a longer one is cut and marked `…`.
+pub const MAX_BYLINE_CHARS: usize = 200;
+
+/// Most characters of a dropped line echoed back in [`Dropped::text`]; the
+/// rest is cut and marked `…` (the reason still says what the line was).
+pub const MAX_ECHO_CHARS: usize = 200;
+
 /// An article as read on air, plus what was left out and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Article {
+    /// The headline (the first block), at most [`MAX_TITLE_CHARS`]; for an
+    /// article without one, the start of its first block cut to that length.
     pub title: String,
     /// Publication date as `YYYY-MM-DD`, when the source states one.
     pub published: Option<String>,
@@ -98,7 +125,9 @@ pub enum IngestError {
     NotUtf8 { offset: usize, byte: u8 },
     #[error("the input looks binary, not text (control byte at offset {offset})")]
     Binary { offset: usize },
-    #[error("the input has a UTF-16 byte-order mark but is not valid UTF-16")]
+    #[error(
+        "the input starts with a UTF-16 byte-order mark but what follows is not UTF-16 text; save it as UTF-8"
+    )]
     BadUtf16,
     #[error(
         "the input mixes UTF-8 with another encoding (invalid byte 0x{byte:02X} at offset {offset}); save the whole text as UTF-8"
@@ -120,6 +149,10 @@ pub enum IngestError {
         declared: u64,
         limit: u64,
     },
+    #[error(
+        "the page nests its elements more than {limit} deep, which no news page does; save the article's text and send that"
+    )]
+    TooDeep { limit: usize },
     #[error("the input is {format}, which cannot be read; send text, HTML or DOCX")]
     Unsupported { format: &'static str },
 }
@@ -248,7 +281,7 @@ impl ArticleBuilder {
 
     pub(crate) fn drop_line(&mut self, line: usize, text: &str, reason: &str, detail: &str) {
         self.article.dropped.push(Dropped {
-            text: text.trim().to_string(),
+            text: cut(text.trim(), MAX_ECHO_CHARS),
             reason: reason.to_string(),
             detail: detail.to_string(),
             line,
@@ -262,7 +295,15 @@ impl ArticleBuilder {
     }
 
     pub(crate) fn byline(&mut self, byline: &str) {
-        self.article.byline = Some(collapse_spaces(byline));
+        self.article.byline = Some(cut(&collapse_spaces(byline), MAX_BYLINE_CHARS));
+    }
+
+    /// Names an article whose source has no line short enough to be its
+    /// headline after the start of its first block.
+    pub(crate) fn untitled(&mut self) {
+        if let Some(first) = self.article.blocks.first() {
+            self.article.title = cut(&self.article.text[first.span.clone()], MAX_TITLE_CHARS);
+        }
     }
 
     pub(crate) fn finish(self) -> Result<Article, IngestError> {
@@ -283,6 +324,28 @@ impl ArticleBuilder {
         }
         Ok(self.article)
     }
+}
+
+/// True when `text` has at most `max` characters; looks at no more than that.
+pub(crate) fn fits(text: &str, max: usize) -> bool {
+    text.char_indices().nth(max).is_none()
+}
+
+/// `text` cut to at most `max` characters (the cut marked `…`), at a space
+/// when one is near the end.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    let Some((end, _)) = text.char_indices().nth(max.saturating_sub(1)) else {
+        return text.to_string();
+    };
+    if fits(text, max) {
+        return text.to_string();
+    }
+    let head = &text[..end];
+    let head = match head.rfind(' ') {
+        Some(space) if head[space..].chars().count() <= 30 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
 }
 
 /// Collapses runs of white space (including no-break spaces) to one space.

@@ -82,6 +82,38 @@ mod tests {
     }
 
     #[test]
+    fn a_line_too_long_for_a_headline_is_not_the_title() {
+        let long = "chữ ".repeat(2000);
+        let article = read_str(&format!("{long}\n\nĐoạn hai có câu.")).unwrap();
+        assert_eq!(article.blocks[0].kind, crate::ingest::BlockKind::Paragraph);
+        assert!(article.title.chars().count() <= crate::ingest::MAX_TITLE_CHARS);
+        assert!(article.title.starts_with("chữ chữ") && article.title.ends_with('…'));
+        // A short first line still is.
+        let article = read_str(&format!("Tiêu đề\n\n{long}")).unwrap();
+        assert_eq!(article.title, "Tiêu đề");
+    }
+
+    #[test]
+    fn echoes_of_dropped_lines_are_bounded() {
+        let footer = format!("© 2016 Copyright by VNPT {}", "x".repeat(5000));
+        let article = read_str(&format!("Tiêu đề\n\nĐoạn có câu.\n\n{footer}")).unwrap();
+        let echoed = &article.dropped[0].text;
+        assert!(
+            echoed.chars().count() <= crate::ingest::MAX_ECHO_CHARS,
+            "{echoed}"
+        );
+        assert!(echoed.starts_with("© 2016") && echoed.ends_with('…'));
+    }
+
+    #[test]
+    fn bidi_controls_never_reach_the_title() {
+        let text = "Tin \u{202E}mới\u{202C} hôm nay\n\nĐoạn \u{2066}có\u{2069} câu.";
+        let article = crate::ingest::read(text.as_bytes(), None).unwrap();
+        assert_eq!(article.title, "Tin mới hôm nay");
+        assert_eq!(article.text, "Tin mới hôm nay\n\nĐoạn có câu.");
+    }
+
+    #[test]
     fn refuses_empty_and_boilerplate_only() {
         assert!(matches!(read_str(" \n\n \n"), Err(IngestError::Empty)));
         assert!(matches!(

@@ -156,7 +156,8 @@ impl From<IngestError> for ApiError {
             | IngestError::BadUtf16
             | IngestError::MixedEncoding { .. }
             | IngestError::LegacyEncoding { .. }
-            | IngestError::NotDocx { .. } => ApiError::Unprocessable(error.to_string()),
+            | IngestError::NotDocx { .. }
+            | IngestError::TooDeep { .. } => ApiError::Unprocessable(error.to_string()),
         }
     }
 }

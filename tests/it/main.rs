@@ -7,6 +7,7 @@ mod bulletin;
 mod bulletin_server;
 mod cli;
 mod golden;
+mod hostile;
 mod ingest;
 mod normalize;
 mod segment;
