@@ -129,7 +129,7 @@ while read -r line; do
         case $live in *" $g "*) live="${live%% $g *} ${live#* $g }" ;; esac ;;
   esac
 done
-for g in $live; do kill -9 -- "-$g" 2>/dev/null; done
+for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
 "#;
 
 /// The pipe to the watchdog, started with the first program; `None` when

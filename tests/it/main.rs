@@ -9,6 +9,7 @@ mod cli;
 mod golden;
 mod ingest;
 mod normalize;
+mod pressure;
 mod segment;
 mod server;
 mod tts;
