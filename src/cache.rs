@@ -229,16 +229,25 @@ impl Cache {
             match std::fs::remove_file(&oldest) {
                 Ok(()) => evicted += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path = %oldest.display(), "cannot evict a cache entry: {e}"),
+                Err(e) => {
+                    tracing::warn!(path = %oldest.display(), "cannot evict a cache entry: {e}")
+                }
             }
         }
-        tracing::info!(evicted, bytes = index.total_bytes, cap = self.max_bytes, "cue cache over its cap");
+        tracing::info!(
+            evicted,
+            bytes = index.total_bytes,
+            cap = self.max_bytes,
+            "cue cache over its cap"
+        );
     }
 
     /// Bytes in the entries this process knows of (scanning once if needed).
     pub fn size_bytes(&self) -> u64 {
         let mut index = self.index.lock().expect("never poisoned");
-        index.get_or_insert_with(|| Index::scan(&self.dir)).total_bytes
+        index
+            .get_or_insert_with(|| Index::scan(&self.dir))
+            .total_bytes
     }
 
     /// Where the entry for `key` lives (two-level fan-out keeps folders small).
@@ -472,5 +481,38 @@ mod tests {
         // The same text however its marks are encoded (NFC and NFD).
         assert_eq!(base, Key::new("espeak vi", "mo\u{0302}\u{0323}t"));
         assert_ne!(Key::new("f a", "b"), Key::new("f", "a b"));
+    }
+
+    #[test]
+    fn over_its_cap_the_entries_used_longest_ago_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let pcm = |value: f32| Pcm {
+            sample_rate_hz: 22_050,
+            samples: vec![value; 1000],
+        };
+        let entry_bytes = (HEADER + 4000) as u64;
+        // Room for three entries.
+        let cache = Cache::open(dir.path())
+            .unwrap()
+            .with_max_bytes(entry_bytes * 3 + 10);
+        let keys: Vec<Key> = (0..4)
+            .map(|i| Key::new("fake", &format!("câu {i}")))
+            .collect();
+        for (i, key) in keys.iter().take(3).enumerate() {
+            cache.put(key, &pcm(i as f32 / 10.0)).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Reading the first makes the second the one used longest ago.
+        assert!(cache.get(&keys[0]).is_some());
+        std::thread::sleep(Duration::from_millis(20));
+        cache.put(&keys[3], &pcm(0.3)).unwrap();
+        assert!(cache.size_bytes() <= cache.max_bytes());
+        assert!(cache.get(&keys[1]).is_none(), "the oldest went");
+        for key in [&keys[0], &keys[3]] {
+            assert!(cache.get(key).is_some());
+        }
+        // Another process counts the same entries from the folder.
+        let reopened = Cache::open(dir.path()).unwrap();
+        assert_eq!(reopened.size_bytes(), cache.size_bytes());
     }
 }

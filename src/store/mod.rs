@@ -402,4 +402,28 @@ mod tests {
         drop(Store::open(dir.path()).unwrap());
         assert!(!partial.exists());
     }
+
+    #[test]
+    fn a_write_to_a_database_another_connection_holds_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let holder = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let err = store
+            .write(|tx| Ok(tx.execute("INSERT INTO meta (name, value) VALUES ('x', 'y')", [])?))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+        holder.execute_batch("ROLLBACK").unwrap();
+        store
+            .write(|tx| Ok(tx.execute("INSERT INTO meta (name, value) VALUES ('x', 'y')", [])?))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_is_named() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let err = StoreError::io(Path::new("/data/audio/x.wav"), full);
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(err.to_string().contains("full"), "{err}");
+    }
 }

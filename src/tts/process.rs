@@ -276,10 +276,10 @@ pub fn remove_leftovers(base: &Path) -> usize {
         {
             pid != std::process::id() && !process_alive(pid)
         } else if name.starts_with("bantin-command-") {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age > Duration::from_secs(600)))
+            entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| {
+                now.duration_since(m)
+                    .is_ok_and(|age| age > Duration::from_secs(600))
+            })
         } else {
             false
         };
@@ -470,5 +470,105 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, ProcessError::Spawn { .. }));
+    }
+
+    /// A child of the program (not `exec`ed) is killed with it.
+    fn assert_group_gone(pid_file: &Path) {
+        let pid: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = state.rsplit(')').next().unwrap_or("").trim_start();
+            if state.is_empty() || state.starts_with('Z') {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{pid} outlived its program");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_deadline_kills_what_the_program_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = dir.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("sleep 30 & echo $! > {}; wait", pid.display()),
+        ]);
+        let err = run(cmd, b"", Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        assert_group_gone(&pid);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_interrupt_stops_the_running_program_and_every_later_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = dir.path().join("pid");
+        let interrupt = Interrupt::new();
+        let stopper = {
+            let interrupt = Arc::clone(&interrupt);
+            let pid = pid.clone();
+            std::thread::spawn(move || {
+                while !pid.exists() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                interrupt.stop();
+            })
+        };
+        let started = Instant::now();
+        let err = interrupt
+            .enter(|| {
+                let mut cmd = Command::new("sh");
+                cmd.args([
+                    "-c",
+                    &format!(
+                        "sleep 30 & echo $! > {p}.tmp; mv {p}.tmp {p}; wait",
+                        p = pid.display()
+                    ),
+                ]);
+                run(cmd, b"", Duration::from_secs(60))
+            })
+            .unwrap_err();
+        stopper.join().unwrap();
+        assert!(matches!(err, ProcessError::Interrupted { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert_group_gone(&pid);
+        let again = interrupt.enter(|| run(Command::new("true"), b"", Duration::from_secs(5)));
+        assert!(matches!(again, Err(ProcessError::Interrupted { .. })));
+        // Outside the interrupt, programs run as before.
+        run(Command::new("true"), b"", Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn leftovers_of_processes_that_are_gone_are_removed() {
+        let base = tempfile::tempdir().unwrap();
+        // No process has pid 0x7fff_fff0 (above pid_max); ours is alive.
+        let dead = base.path().join("bantin-2147483632");
+        let ours = base.path().join(format!("bantin-{}", std::process::id()));
+        let other = base.path().join("bantin-notes");
+        for dir in [&dead, &ours, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("command-x.wav"), b"RIFF").unwrap();
+        }
+        let old = base.path().join("bantin-command-abc.wav");
+        let new = base.path().join("bantin-command-def.wav");
+        std::fs::write(&old, b"RIFF").unwrap();
+        std::fs::write(&new, b"RIFF").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(remove_leftovers(base.path()), 2);
+        assert!(!dead.exists() && !old.exists());
+        assert!(ours.exists() && other.exists() && new.exists());
     }
 }

@@ -46,11 +46,7 @@ fn hung_voice(data: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    std::fs::set_permissions(
-        &script,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::create_dir_all(data.join("voices")).unwrap();
     std::fs::write(
         data.join("voices/hung.toml"),
@@ -111,7 +107,14 @@ fn render(url: &str, editor: &str, article: i64, voice: &str) -> crate::util::Re
 }
 
 fn job_state(url: &str, reader: &str, job: i64) -> Value {
-    request("GET", &format!("{url}/api/jobs/{job}"), Some(reader), &[], None).json()
+    request(
+        "GET",
+        &format!("{url}/api/jobs/{job}"),
+        Some(reader),
+        &[],
+        None,
+    )
+    .json()
 }
 
 fn spawn_serve(data: &Path, grace_seconds: u64) -> (Running, String) {
@@ -129,7 +132,12 @@ fn start_hung_render(url: &str, editor: &str, pids: &Path) -> (i64, [i32; 2]) {
     assert_eq!(created.status, 201);
     let article = created.json()["id"].as_i64().unwrap();
     let reply = render(url, editor, article, "hung");
-    assert_eq!(reply.status, 202, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let job = reply.json()["job"]["id"].as_i64().unwrap();
     (job, wait_for_pids(pids))
 }
@@ -151,14 +159,22 @@ fn cancelling_a_job_whose_voice_hangs_ends_it_cancelled_and_kills_the_program() 
         &[],
         None,
     );
-    assert_eq!(cancel.status, 202, "{}", String::from_utf8_lossy(&cancel.body));
+    assert_eq!(
+        cancel.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&cancel.body)
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let ended = loop {
         let state = job_state(&url, &reader, job);
         if state["state"] != "running" && state["state"] != "queued" {
             break state;
         }
-        assert!(Instant::now() < deadline, "still running after cancel: {state}");
+        assert!(
+            Instant::now() < deadline,
+            "still running after cancel: {state}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(ended["state"], "cancelled", "{ended}");
@@ -196,9 +212,14 @@ fn sigterm_requeues_a_hung_render_within_the_grace_and_kill_9_leaves_no_voice_pr
     assert_gone_soon(&running, "after SIGTERM");
     let db = rusqlite::Connection::open(data.join(bantin::store::DATABASE_FILE)).unwrap();
     let state: String = db
-        .query_row("SELECT state FROM render_jobs WHERE id = ?1", [job], |r| r.get(0))
+        .query_row("SELECT state FROM render_jobs WHERE id = ?1", [job], |r| {
+            r.get(0)
+        })
         .unwrap();
-    assert_eq!(state, "queued", "the interrupted job goes back to the queue");
+    assert_eq!(
+        state, "queued",
+        "the interrupted job goes back to the queue"
+    );
     drop(db);
 
     // The restart resumes it (its voice hangs again), then a kill -9.
@@ -236,9 +257,18 @@ fn writes_to_a_database_another_process_holds_get_503_with_retry_after() {
     refused.assert_error(503, "upload while the database is held");
     assert_eq!(refused.header("retry-after"), Some("2"));
     let detail = refused.json()["detail"].as_str().unwrap().to_string();
-    assert!(detail.contains("busy") && detail.contains("try again"), "{detail}");
+    assert!(
+        detail.contains("busy") && detail.contains("try again"),
+        "{detail}"
+    );
     // Readers are not held up (WAL).
-    let list = request("GET", &format!("{url}/api/articles"), Some(&reader), &[], None);
+    let list = request(
+        "GET",
+        &format!("{url}/api/articles"),
+        Some(&reader),
+        &[],
+        None,
+    );
     assert_eq!(list.status, 200);
     holder.execute_batch("ROLLBACK").unwrap();
     assert_eq!(upload(&url, &editor, ARTICLE).status, 201);
@@ -305,13 +335,22 @@ fn uploads_to_a_full_disk_get_507() {
             }
         }
     }
-    let body = format!("Tin dài\n\n{}", "Ủy ban nhân dân xã họp bàn việc làm đường. ".repeat(2000));
+    let body = format!(
+        "Tin dài\n\n{}",
+        "Ủy ban nhân dân xã họp bàn việc làm đường. ".repeat(2000)
+    );
     let refused = upload(&url, &editor, &body);
     refused.assert_error(507, "upload to a full disk");
     let detail = refused.json()["detail"].as_str().unwrap().to_string();
     assert!(detail.contains("full"), "{detail}");
     // Reading still works, and space freed is used again.
-    let list = request("GET", &format!("{url}/api/articles"), Some(&reader), &[], None);
+    let list = request(
+        "GET",
+        &format!("{url}/api/articles"),
+        Some(&reader),
+        &[],
+        None,
+    );
     assert_eq!(list.status, 200);
     std::fs::remove_file(point.join("filler")).unwrap();
     assert_eq!(upload(&url, &editor, &body).status, 201);
@@ -343,7 +382,11 @@ fn healthz_reports_each_voice_and_a_render_for_a_missing_program_is_refused() {
             .find(|v| v["voice"] == name)
             .unwrap_or_else(|| panic!("{name} missing from {body}"))
     };
-    assert_eq!(voice("vi")["available"], true, "espeak-ng is installed here");
+    assert_eq!(
+        voice("vi")["available"],
+        true,
+        "espeak-ng is installed here"
+    );
     assert_eq!(voice("vi")["default"], true);
     assert_eq!(voice("missing")["available"], false);
     assert!(
@@ -354,7 +397,9 @@ fn healthz_reports_each_voice_and_a_render_for_a_missing_program_is_refused() {
         "{body}"
     );
 
-    let article = upload(&url, &editor, ARTICLE).json()["id"].as_i64().unwrap();
+    let article = upload(&url, &editor, ARTICLE).json()["id"]
+        .as_i64()
+        .unwrap();
     let refused = render(&url, &editor, article, "missing");
     refused.assert_error(422, "render with a missing program");
     let detail = refused.json()["detail"].as_str().unwrap().to_string();
