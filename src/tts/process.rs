@@ -235,6 +235,13 @@ fn isolate(command: &mut Command) {
 /// I/O errors making the folder.
 pub fn temp_dir() -> std::io::Result<&'static Path> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
+    static MAKING: Mutex<()> = Mutex::new(());
+    if let Some(dir) = DIR.get() {
+        return Ok(dir);
+    }
+    // One thread makes it: another one's removal of a stale folder with
+    // our number must not remove the folder the first one just made.
+    let _making = MAKING.lock().expect("never poisoned");
     if let Some(dir) = DIR.get() {
         return Ok(dir);
     }
