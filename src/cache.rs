@@ -10,10 +10,20 @@
 //! the backend's checks is stored; an entry that does not read back whole is
 //! treated as absent and removed. Knows nothing of backends beyond their
 //! fingerprint.
+//!
+//! The folder has a size cap ([`DEFAULT_MAX_BYTES`] unless the station sets
+//! `[cache] max_bytes`): after a write takes it over the cap, the entries
+//! used longest ago go first, down to nine tenths of it. Use is recorded in
+//! each entry's modification time (a read touches it), so the order
+//! survives restarts; the folder is scanned once per process, at the first
+//! write, and kept as an index in memory after that. Entries another
+//! process writes meanwhile are counted at this one's next start.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -69,10 +79,61 @@ pub fn folder_in(data: &Path) -> PathBuf {
     data.join("cache")
 }
 
+/// The size cap of a cache folder when the station sets none: 2 GiB, some
+/// 70 hours of speech at espeak-ng's 22.05 kHz (32-bit samples).
+pub const DEFAULT_MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
 /// A folder of cue audio.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    max_bytes: u64,
+    /// Built at the first write; shared by every clone.
+    index: Arc<Mutex<Option<Index>>>,
+}
+
+/// Every entry's size and last use, oldest first in `by_age`.
+#[derive(Debug, Default)]
+struct Index {
+    total_bytes: u64,
+    entries: HashMap<PathBuf, (SystemTime, u64)>,
+    by_age: BTreeSet<(SystemTime, PathBuf)>,
+}
+
+impl Index {
+    fn scan(dir: &Path) -> Index {
+        let mut index = Index::default();
+        for path in walk(dir).filter(|p| p.extension().is_some_and(|x| x == "wav")) {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                index.record(path, used, meta.len());
+            }
+        }
+        index
+    }
+
+    fn record(&mut self, path: PathBuf, used: SystemTime, bytes: u64) {
+        self.forget(&path);
+        self.total_bytes += bytes;
+        self.by_age.insert((used, path.clone()));
+        self.entries.insert(path, (used, bytes));
+    }
+
+    fn forget(&mut self, path: &Path) {
+        if let Some((used, bytes)) = self.entries.remove(path) {
+            self.total_bytes -= bytes;
+            self.by_age.remove(&(used, path.to_path_buf()));
+        }
+    }
+
+    /// The entry used longest ago, taken out of the index.
+    fn pop_oldest(&mut self) -> Option<PathBuf> {
+        let (_, path) = self.by_age.pop_first()?;
+        if let Some((_, bytes)) = self.entries.remove(&path) {
+            self.total_bytes -= bytes;
+        }
+        Some(path)
+    }
 }
 
 impl Cache {
@@ -89,6 +150,8 @@ impl Cache {
         })?;
         let cache = Cache {
             dir: dir.to_path_buf(),
+            max_bytes: DEFAULT_MAX_BYTES,
+            index: Arc::new(Mutex::new(None)),
         };
         let removed = cache.remove_temporaries_older_than(STALE_TEMPORARY);
         if removed > 0 {
@@ -121,8 +184,70 @@ impl Cache {
         removed
     }
 
+    /// The same folder with another size cap.
+    #[must_use]
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Cache {
+        self.max_bytes = max_bytes;
+        self
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Notes that the entry at `path` was just used (its modification
+    /// time, and the index when there is one).
+    fn touch(&self, path: &Path, file: &std::fs::File) {
+        let now = SystemTime::now();
+        let _ = file.set_modified(now);
+        if let Some(index) = self.index.lock().expect("never poisoned").as_mut()
+            && let Some(&(_, bytes)) = index.entries.get(path)
+        {
+            index.record(path.to_path_buf(), now, bytes);
+        }
+    }
+
+    /// Records a new entry and, when that takes the folder over its cap,
+    /// removes the entries used longest ago down to nine tenths of it.
+    fn admit(&self, path: &Path, bytes: u64) {
+        let mut index = self.index.lock().expect("never poisoned");
+        let index = index.get_or_insert_with(|| Index::scan(&self.dir));
+        index.record(path.to_path_buf(), SystemTime::now(), bytes);
+        if index.total_bytes <= self.max_bytes {
+            return;
+        }
+        let low_water = self.max_bytes / 10 * 9;
+        let mut evicted = 0;
+        while index.total_bytes > low_water {
+            let Some(oldest) = index.pop_oldest() else {
+                break;
+            };
+            match std::fs::remove_file(&oldest) {
+                Ok(()) => evicted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %oldest.display(), "cannot evict a cache entry: {e}")
+                }
+            }
+        }
+        tracing::info!(
+            evicted,
+            bytes = index.total_bytes,
+            cap = self.max_bytes,
+            "cue cache over its cap"
+        );
+    }
+
+    /// Bytes in the entries this process knows of (scanning once if needed).
+    pub fn size_bytes(&self) -> u64 {
+        let mut index = self.index.lock().expect("never poisoned");
+        index
+            .get_or_insert_with(|| Index::scan(&self.dir))
+            .total_bytes
     }
 
     /// Where the entry for `key` lives (two-level fan-out keeps folders small).
@@ -134,8 +259,11 @@ impl Cache {
     pub fn get(&self, key: &Key) -> Option<Pcm> {
         let path = self.path(key);
         let file = std::fs::File::open(&path).ok()?;
-        match read_entry(file) {
-            Some(pcm) => Some(pcm),
+        match read_entry(&file) {
+            Some(pcm) => {
+                self.touch(&path, &file);
+                Some(pcm)
+            }
             None => {
                 tracing::warn!(path = %path.display(), "dropping an unreadable cache entry");
                 let _ = std::fs::remove_file(&path);
@@ -168,7 +296,9 @@ impl Cache {
         // reader, and what a power cut might leave (an empty or short file)
         // fails the size checks of `read_entry` and is spoken again. A sync
         // per breath group would cost more than speaking it with espeak-ng.
+        let bytes = temp.as_file().metadata().map_err(io)?.len();
         temp.persist(&path).map_err(|e| io(e.error))?;
+        self.admit(&path, bytes);
         Ok(())
     }
 
@@ -244,7 +374,7 @@ fn write_entry(pcm: &Pcm, mut out: impl Write) -> std::io::Result<()> {
 /// Reads an entry back only when it is one [`write_entry`] wrote and its
 /// sizes say it is whole (a power cut can leave a short file), with every
 /// sample a number.
-fn read_entry(mut file: std::fs::File) -> Option<Pcm> {
+fn read_entry(mut file: &std::fs::File) -> Option<Pcm> {
     use std::io::Read;
     let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
     let mut header = [0u8; HEADER];
@@ -351,5 +481,38 @@ mod tests {
         // The same text however its marks are encoded (NFC and NFD).
         assert_eq!(base, Key::new("espeak vi", "mo\u{0302}\u{0323}t"));
         assert_ne!(Key::new("f a", "b"), Key::new("f", "a b"));
+    }
+
+    #[test]
+    fn over_its_cap_the_entries_used_longest_ago_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let pcm = |value: f32| Pcm {
+            sample_rate_hz: 22_050,
+            samples: vec![value; 1000],
+        };
+        let entry_bytes = (HEADER + 4000) as u64;
+        // Room for three entries.
+        let cache = Cache::open(dir.path())
+            .unwrap()
+            .with_max_bytes(entry_bytes * 3 + 10);
+        let keys: Vec<Key> = (0..4)
+            .map(|i| Key::new("fake", &format!("câu {i}")))
+            .collect();
+        for (i, key) in keys.iter().take(3).enumerate() {
+            cache.put(key, &pcm(i as f32 / 10.0)).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Reading the first makes the second the one used longest ago.
+        assert!(cache.get(&keys[0]).is_some());
+        std::thread::sleep(Duration::from_millis(20));
+        cache.put(&keys[3], &pcm(0.3)).unwrap();
+        assert!(cache.size_bytes() <= cache.max_bytes());
+        assert!(cache.get(&keys[1]).is_none(), "the oldest went");
+        for key in [&keys[0], &keys[3]] {
+            assert!(cache.get(key).is_some());
+        }
+        // Another process counts the same entries from the folder.
+        let reopened = Cache::open(dir.path()).unwrap();
+        assert_eq!(reopened.size_bytes(), cache.size_bytes());
     }
 }

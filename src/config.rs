@@ -18,6 +18,9 @@
 //! concurrency = 2
 //! shutdown_grace = 20         # seconds a running render may take to finish on shutdown
 //!
+//! [cache]
+//! max_bytes = 2147483648      # speech cache cap; the entries used longest ago go first
+//!
 //! [audio]                     # pipeline::AudioSettings
 //! sample_rate_hz = 48000
 //! bit_depth = "16"
@@ -46,6 +49,7 @@ pub struct Config {
     pub default_voice: String,
     pub limits: Limits,
     pub jobs: Jobs,
+    pub cache: CacheSettings,
     pub audio: AudioSettings,
     /// The `[bulletin]` table as written; read with [`Config::bulletin`].
     /// Without it the built-in bulletin settings apply.
@@ -104,6 +108,22 @@ pub struct Jobs {
     pub shutdown_grace: Duration,
 }
 
+/// The speech cache (`DATA/cache`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Size cap in bytes; [`crate::cache::DEFAULT_MAX_BYTES`] by default.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: crate::cache::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -113,6 +133,7 @@ impl Default for Config {
             default_voice: DEFAULT_VOICE.into(),
             limits: Limits::default(),
             jobs: Jobs::default(),
+            cache: CacheSettings::default(),
             audio: AudioSettings::default(),
             bulletin: None,
             config_dir: None,

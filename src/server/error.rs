@@ -39,6 +39,13 @@ pub enum ApiError {
     RangeNotSatisfiable(u64),
     #[error("{0}")]
     Unavailable(String),
+    /// The database is held by another program: answered 503 with
+    /// `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
+    /// The disk is full: 507.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// Logged in full; the client sees a generic message.
     #[error("{0}")]
     Internal(String),
@@ -65,7 +72,8 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +90,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RangeNotSatisfiable(_) => "range_not_satisfiable",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy(_) => "busy",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -113,6 +123,11 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"bantin\""),
                 );
             }
+            ApiError::Busy(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_BUSY));
+            }
             ApiError::RangeNotSatisfiable(length) => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{length}")) {
                     response.headers_mut().insert(header::CONTENT_RANGE, value);
@@ -124,12 +139,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Seconds a client waits before retrying when the database is busy.
+const RETRY_BUSY: &str = "2";
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { .. } => ApiError::NotFound(error.to_string()),
             StoreError::Conflict(detail) => ApiError::Conflict(detail),
             StoreError::Invalid(detail) => ApiError::Unprocessable(detail),
+            StoreError::Busy { .. } => ApiError::Busy(error.to_string()),
+            StoreError::DiskFull { .. } => ApiError::InsufficientStorage(error.to_string()),
             StoreError::Open { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::Migration { .. }

@@ -4,8 +4,10 @@
 //! or cancelled. Identical input + voice reuses cached audio without
 //! rendering; otherwise each cue is looked up in the cue cache
 //! ([`AppState::cache`]), so an edited article re-synthesizes only what changed. On shutdown it takes no new job, lets running ones finish
-//! within the grace period and stops the rest at their next cue, back in the
-//! queue; jobs interrupted by a crash are requeued when `serve` starts.
+//! within the grace period, then stops the rest (their voice programs killed
+//! with their process groups) and puts them back in the queue; jobs
+//! interrupted by a crash are requeued when `serve` starts. A cancelled job
+//! stops the same way at once, whatever its voice program is doing.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +23,7 @@ use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions}
 use crate::script::Script;
 use crate::script::format::Format;
 use crate::store::{Job, JobState, Store, sha256_hex};
+use crate::tts::{Interrupt, Interruptible};
 
 /// How often the runner looks for work it was not told about (jobs added
 /// by another process sharing the database).
@@ -31,7 +34,7 @@ const POLL: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct Queue {
     wake: Notify,
-    running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
+    running: Mutex<HashMap<i64, Running>>,
     /// Set when the shutdown grace is over: running renders stop and requeue.
     abort: AtomicBool,
 }
@@ -42,12 +45,29 @@ impl Queue {
         self.wake.notify_one();
     }
 
-    /// Asks a running job to stop at its next cue (the store records it too).
+    /// Stops a running job now: its voice programs are killed and it ends
+    /// cancelled (the store records the request too).
     pub fn cancel(&self, id: i64) {
-        if let Some(flag) = self.running.lock().expect("never poisoned").get(&id) {
-            flag.store(true, Ordering::SeqCst);
+        if let Some(running) = self.running.lock().expect("never poisoned").get(&id) {
+            running.cancel.store(true, Ordering::SeqCst);
+            running.interrupt.stop();
         }
     }
+
+    /// The grace is over: every running job stops now and goes back to the queue.
+    fn abort_all(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+        for running in self.running.lock().expect("never poisoned").values() {
+            running.interrupt.stop();
+        }
+    }
+}
+
+/// A running job's cancel flag and the interrupt of its voice programs.
+#[derive(Debug)]
+struct Running {
+    cancel: Arc<AtomicBool>,
+    interrupt: Arc<Interrupt>,
 }
 
 /// The key of the audio a script renders to: every spoken part, every pause,
@@ -110,7 +130,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     if finished.is_err() {
         tracing::info!("grace period over: stopping renders and requeueing them");
-        state.jobs.abort.store(true, Ordering::SeqCst);
+        state.jobs.abort_all();
         while tasks.join_next().await.is_some() {}
     }
 }
@@ -126,17 +146,26 @@ enum Outcome {
 async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphorePermit) {
     let started = Instant::now();
     let flag = Arc::new(AtomicBool::new(job.cancel_requested));
-    state
-        .jobs
-        .running
-        .lock()
-        .expect("never poisoned")
-        .insert(job.id, flag.clone());
+    let interrupt = Interrupt::new();
+    {
+        let mut running = state.jobs.running.lock().expect("never poisoned");
+        // Aborted between the claim and here: the job starts stopped.
+        if state.jobs.abort.load(Ordering::SeqCst) {
+            interrupt.stop();
+        }
+        running.insert(
+            job.id,
+            Running {
+                cancel: flag.clone(),
+                interrupt: interrupt.clone(),
+            },
+        );
+    }
     tracing::info!(job = job.id, article = job.article_id, revision = job.revision, voice = %job.voice, "render started");
     let id = job.id;
     let outcome = {
         let state = state.clone();
-        tokio::task::spawn_blocking(move || render(&state, &job, &flag))
+        tokio::task::spawn_blocking(move || render(&state, &job, &flag, interrupt))
             .await
             .unwrap_or_else(|e| Outcome::Failed(format!("the render panicked: {e}")))
     };
@@ -184,6 +213,7 @@ struct JobProgress<'a> {
     state: &'a AppState,
     id: i64,
     flag: &'a AtomicBool,
+    interrupt: &'a Interrupt,
 }
 
 impl Progress for JobProgress<'_> {
@@ -202,6 +232,7 @@ impl Progress for JobProgress<'_> {
             .unwrap_or(false)
         {
             self.flag.store(true, Ordering::SeqCst);
+            self.interrupt.stop();
         }
     }
 
@@ -210,16 +241,14 @@ impl Progress for JobProgress<'_> {
     }
 }
 
-fn render(state: &AppState, job: &Job, flag: &AtomicBool) -> Outcome {
-    match try_render(state, job, flag) {
+fn render(state: &AppState, job: &Job, flag: &AtomicBool, interrupt: Arc<Interrupt>) -> Outcome {
+    match try_render(state, job, flag, interrupt) {
         Ok(key) => Outcome::Done(key),
-        Err(JobError::Render(RenderError::Cancelled)) => {
-            if flag.load(Ordering::SeqCst) {
-                Outcome::Cancelled
-            } else {
-                Outcome::Requeue
-            }
-        }
+        // Whatever error a stopped render ends with (the killed program's,
+        // or the pipeline's own), it was stopped, not at fault.
+        Err(_) if flag.load(Ordering::SeqCst) => Outcome::Cancelled,
+        Err(_) if state.jobs.abort.load(Ordering::SeqCst) => Outcome::Requeue,
+        Err(JobError::Render(RenderError::Cancelled)) => Outcome::Requeue,
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }
@@ -238,12 +267,20 @@ enum JobError {
     Wav(#[from] crate::audio::wav::WavError),
 }
 
-fn try_render(state: &AppState, job: &Job, flag: &AtomicBool) -> Result<String, JobError> {
+fn try_render(
+    state: &AppState,
+    job: &Job,
+    flag: &AtomicBool,
+    interrupt: Arc<Interrupt>,
+) -> Result<String, JobError> {
     let body = state
         .store
         .revision_body(job.article_id, Some(job.revision))?;
     let voice = state.voice(Some(&job.voice))?;
-    let synthesizer = state.synthesizer_for(voice);
+    let synthesizer: Arc<dyn crate::tts::Synthesizer> = Arc::new(Interruptible::new(
+        state.synthesizer_for(voice),
+        Arc::clone(&interrupt),
+    ));
     let settings = state.config.audio;
     let normalizer = state.normalizer()?;
     let (_, script) = pipeline::prepare(
@@ -261,6 +298,7 @@ fn try_render(state: &AppState, job: &Job, flag: &AtomicBool) -> Result<String, 
         state,
         id: job.id,
         flag,
+        interrupt: &interrupt,
     };
     progress.cue_done(0, script.cues.len());
     let options = RenderOptions {

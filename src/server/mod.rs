@@ -79,6 +79,7 @@ impl AppState {
         voices: Voices,
     ) -> Result<AppState, crate::normalize::LexiconError> {
         let cache = Cache::open(&crate::cache::folder_in(&config.data_dir))
+            .map(|c| c.with_max_bytes(config.cache.max_bytes))
             .inspect_err(|e| tracing::error!("renders run without the cue cache: {e}"))
             .ok();
         let mut state = AppState {

@@ -77,10 +77,8 @@ impl Store {
             .audio_path(&hash)
             .expect("a SHA-256 hex digest is a valid file name");
         if !path.is_file() {
-            crate::pipeline::write_atomic(&path, new.wav).map_err(|source| StoreError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            crate::pipeline::write_atomic(&path, new.wav)
+                .map_err(|source| StoreError::io(&path, source))?;
         }
         self.write(|tx| {
             tx.execute(

@@ -81,7 +81,16 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(rusqlite::Error),
+    /// Another program holds the database longer than [`BUSY_TIMEOUT`]:
+    /// worth trying again shortly.
+    #[error(
+        "the database is busy: another program has held it for more than {waited:?}; try again in a moment"
+    )]
+    Busy { waited: Duration },
+    /// The disk holding the data directory is full.
+    #[error("the disk holding the data directory is full ({what}); free some space and try again")]
+    DiskFull { what: String },
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -96,6 +105,44 @@ pub enum StoreError {
     #[error("the store task stopped: {0}")]
     Task(String),
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy {
+                    waited: BUSY_TIMEOUT,
+                }
+            }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull {
+                what: "the database cannot grow".into(),
+            },
+            _ => StoreError::Sql(error),
+        }
+    }
+}
+
+impl StoreError {
+    /// An I/O error on `path`; a full disk becomes [`StoreError::DiskFull`].
+    pub fn io(path: &Path, source: std::io::Error) -> StoreError {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            StoreError::DiskFull {
+                what: format!("writing {}", path.display()),
+            }
+        } else {
+            StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            }
+        }
+    }
+}
+
+/// How long a write waits for another writer before [`StoreError::Busy`].
+/// Our own writes hold the database for milliseconds; waiting longer only
+/// delays the answer when another program (a backup, a manual `sqlite3`
+/// session) holds it.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Handle to the data directory's database and audio files. Cheap to clone;
 /// every clone shares one small connection pool.
@@ -278,7 +325,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // Writers wait for each other instead of failing with SQLITE_BUSY.
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // In WAL mode NORMAL is durable across process crashes (only a power
     // loss can lose the last commits), and much faster than FULL.
@@ -354,5 +401,29 @@ mod tests {
         std::fs::write(&partial, b"half").unwrap();
         drop(Store::open(dir.path()).unwrap());
         assert!(!partial.exists());
+    }
+
+    #[test]
+    fn a_write_to_a_database_another_connection_holds_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let holder = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let err = store
+            .write(|tx| Ok(tx.execute("INSERT INTO meta (name, value) VALUES ('x', 'y')", [])?))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+        holder.execute_batch("ROLLBACK").unwrap();
+        store
+            .write(|tx| Ok(tx.execute("INSERT INTO meta (name, value) VALUES ('x', 'y')", [])?))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_is_named() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let err = StoreError::io(Path::new("/data/audio/x.wav"), full);
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(err.to_string().contains("full"), "{err}");
     }
 }

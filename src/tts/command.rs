@@ -103,6 +103,9 @@ impl CommandVoice {
                 backend: self.backend(),
                 timeout,
             },
+            ProcessError::Interrupted { .. } => SynthError::Interrupted {
+                backend: self.backend(),
+            },
             e => self.failed(e.to_string()),
         }
     }
@@ -119,10 +122,13 @@ impl Synthesizer for CommandVoice {
     fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
         let text = crate::text::nfc(text);
         let temp = |suffix: &str| {
-            tempfile::Builder::new()
-                .prefix("bantin-command-")
-                .suffix(suffix)
-                .tempfile()
+            super::temp_dir()
+                .and_then(|dir| {
+                    tempfile::Builder::new()
+                        .prefix("command-")
+                        .suffix(suffix)
+                        .tempfile_in(dir)
+                })
                 .map_err(|e| self.failed(format!("temporary file: {e}")))
         };
         let output = temp(".wav")?;

@@ -75,6 +75,7 @@ impl Espeak {
                 }
             }
             ProcessError::Timeout { timeout, .. } => SynthError::Timeout { backend, timeout },
+            ProcessError::Interrupted { .. } => SynthError::Interrupted { backend },
             e => SynthError::Failed {
                 backend,
                 reason: e.to_string(),

@@ -17,7 +17,9 @@ pub use command::CommandVoice;
 pub use espeak::Espeak;
 pub use fake::Fake;
 pub use http::{HttpKind, HttpVoice};
-pub use process::{ProcessError, run};
+pub use process::{Interrupt, ProcessError, remove_leftovers, run, temp_dir};
+
+use std::sync::Arc;
 
 use crate::audio::Pcm;
 
@@ -99,4 +101,61 @@ pub enum SynthError {
     Timeout { backend: String, timeout: Duration },
     #[error("{backend} returned audio that cannot be used: {reason}")]
     BadAudio { backend: String, reason: String },
+    /// Stopped by an [`Interrupt`]: the work was cancelled, not at fault.
+    #[error("{backend} was stopped: the render was cancelled")]
+    Interrupted { backend: String },
+}
+
+/// A backend whose programs stop when `interrupt` does: every call runs
+/// under it ([`Interrupt::enter`]) on whichever thread makes it, and none
+/// starts once it has stopped.
+pub struct Interruptible {
+    inner: Arc<dyn Synthesizer>,
+    interrupt: Arc<Interrupt>,
+}
+
+impl Interruptible {
+    pub fn new(inner: Arc<dyn Synthesizer>, interrupt: Arc<Interrupt>) -> Interruptible {
+        Interruptible { inner, interrupt }
+    }
+
+    fn guard<T>(&self, f: impl FnOnce() -> Result<T, SynthError>) -> Result<T, SynthError> {
+        let stopped = || SynthError::Interrupted {
+            backend: self.inner.fingerprint(),
+        };
+        if self.interrupt.is_stopped() {
+            return Err(stopped());
+        }
+        let result = self.interrupt.enter(f);
+        match result {
+            Err(_) if self.interrupt.is_stopped() => Err(stopped()),
+            result => result,
+        }
+    }
+}
+
+impl Synthesizer for Interruptible {
+    fn fingerprint(&self) -> String {
+        self.inner.fingerprint()
+    }
+
+    fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
+        self.guard(|| self.inner.synthesize(text))
+    }
+
+    fn synthesize_batch(&self, texts: &[&str]) -> Result<Vec<Pcm>, SynthError> {
+        self.guard(|| self.inner.synthesize_batch(texts))
+    }
+
+    fn check(&self) -> Result<(), SynthError> {
+        self.inner.check()
+    }
+
+    fn batch_size(&self) -> usize {
+        self.inner.batch_size()
+    }
+
+    fn max_parallel(&self) -> usize {
+        self.inner.max_parallel()
+    }
 }

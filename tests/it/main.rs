@@ -10,6 +10,7 @@ mod golden;
 mod hostile;
 mod ingest;
 mod normalize;
+mod pressure;
 mod segment;
 mod server;
 mod tts;

@@ -75,6 +75,12 @@ pub async fn render(
         .blocking(move |s| {
             let body = s.store.revision_body(id, request.revision)?;
             let voice = s.voice(request.voice.as_deref())?;
+            if let Some(problem) = super::system::voice_problem(s, voice) {
+                return Err(ApiError::Unprocessable(format!(
+                    "voice {} cannot speak on this server ({problem}); choose another voice or ask the technician to install it",
+                    voice.name
+                )));
+            }
             let normalizer = s.normalizer()?;
             let settings = s.config.audio;
             let (_, script) = pipeline::prepare(

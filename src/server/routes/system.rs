@@ -76,25 +76,87 @@ async fn openapi() -> Response {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`; `degraded` when a voice other than the default cannot speak;
+    /// `unavailable` (answered with 503) when the default voice cannot.
     pub status: &'static str,
     pub articles: i64,
+    /// Each voice's backend and whether it can speak here.
+    pub voices: Vec<BackendHealth>,
 }
 
-/// Whether the service and its database answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BackendHealth {
+    pub voice: String,
+    /// `espeak`, `command` or `http`.
+    pub backend: String,
+    pub default: bool,
+    /// espeak-ng or the voice's program found; for `http` voices, that
+    /// one is configured (its server is not called by a health check).
+    pub available: bool,
+    pub problem: Option<String>,
+}
+
+/// Why `voice` cannot speak on this machine, or `None`. Program backends
+/// are looked up on disk (cheap); an `http` voice counts as able when
+/// configured, so a health check or a render request never waits for a
+/// remote server.
+pub(crate) fn voice_problem(state: &AppState, voice: &crate::voice::Voice) -> Option<String> {
+    if state.synthesizer.is_none() && voice.backend_name() == "http" {
+        return None;
+    }
+    state
+        .synthesizer_for(voice)
+        .check()
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// Whether the service, its database and its voices work: 503 when the
+/// database does not answer or the default voice cannot speak.
 #[utoipa::path(get, path = "/healthz", tag = "system",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
-pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
-    let articles = state
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let (articles, voices) = state
         .blocking(|s| {
-            s.store
+            let articles = s
+                .store
                 .article_count()
-                .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))
+                .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))?;
+            let voices = s
+                .voices
+                .all()
+                .iter()
+                .map(|voice| {
+                    let problem = voice_problem(s, voice);
+                    BackendHealth {
+                        voice: voice.name.clone(),
+                        backend: voice.backend_name().to_string(),
+                        default: voice.name == s.config.default_voice,
+                        available: problem.is_none(),
+                        problem,
+                    }
+                })
+                .collect::<Vec<_>>();
+            Ok((articles, voices))
         })
         .await?;
-    Ok(axum::Json(Health {
-        status: "ok",
-        articles,
-    }))
+    let default_speaks = voices.iter().any(|v| v.default && v.available);
+    let (code, status) = if !default_speaks {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    } else if voices.iter().all(|v| v.available) {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::OK, "degraded")
+    };
+    Ok((
+        code,
+        axum::Json(Health {
+            status,
+            articles,
+            voices,
+        }),
+    )
+        .into_response())
 }
 
 /// Prometheus metrics: requests, latencies, job durations, queue depth.
