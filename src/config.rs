@@ -13,6 +13,9 @@
 //! [limits]
 //! max_body_bytes = 10485760
 //! request_timeout = 30        # seconds
+//! prepare_workers = 2         # scripts and reviews prepared at once (default: one per core)
+//! prepare_queue = 32          # requests waiting for a worker; more get 503
+//! prepared_cache_bytes = 67108864  # prepared scripts kept in memory; 0 keeps none
 //!
 //! [jobs]
 //! concurrency = 2
@@ -90,6 +93,12 @@ pub struct Limits {
     /// A request that takes longer is answered with 408.
     #[serde(with = "crate::voice::seconds")]
     pub request_timeout: Duration,
+    /// Scripts and reviews prepared at the same time for requests.
+    pub prepare_workers: usize,
+    /// Requests that may wait for a preparation worker; the next gets 503.
+    pub prepare_queue: usize,
+    /// Memory for prepared scripts and their answers (estimated); 0 keeps none.
+    pub prepared_cache_bytes: usize,
 }
 
 /// Render job settings.
@@ -125,6 +134,9 @@ impl Default for Limits {
         Self {
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            prepare_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            prepare_queue: 32,
+            prepared_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -265,6 +277,15 @@ impl Config {
         if let Some(v) = get("BANTIN_REQUEST_TIMEOUT") {
             self.limits.request_timeout = seconds("BANTIN_REQUEST_TIMEOUT", &v)?;
         }
+        if let Some(v) = get("BANTIN_PREPARE_WORKERS") {
+            self.limits.prepare_workers = parsed("BANTIN_PREPARE_WORKERS", &v)?;
+        }
+        if let Some(v) = get("BANTIN_PREPARE_QUEUE") {
+            self.limits.prepare_queue = parsed("BANTIN_PREPARE_QUEUE", &v)?;
+        }
+        if let Some(v) = get("BANTIN_PREPARED_CACHE_BYTES") {
+            self.limits.prepared_cache_bytes = parsed("BANTIN_PREPARED_CACHE_BYTES", &v)?;
+        }
         if let Some(v) = get("BANTIN_JOB_CONCURRENCY") {
             self.jobs.concurrency = parsed("BANTIN_JOB_CONCURRENCY", &v)?;
         }
@@ -297,6 +318,18 @@ impl Config {
         }
         if self.limits.request_timeout < Duration::from_secs(1) {
             problems.push("limits.request_timeout must be at least 1 second".to_string());
+        }
+        if !(1..=256).contains(&self.limits.prepare_workers) {
+            problems.push(format!(
+                "limits.prepare_workers {} is outside 1–256",
+                self.limits.prepare_workers
+            ));
+        }
+        if self.limits.prepare_queue > 100_000 {
+            problems.push(format!(
+                "limits.prepare_queue {} is above 100000",
+                self.limits.prepare_queue
+            ));
         }
         if !(1..=64).contains(&self.jobs.concurrency) {
             problems.push(format!(

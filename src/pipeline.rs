@@ -61,9 +61,45 @@ pub fn prepare(
     voice: &Voice,
     settings: &AudioSettings,
 ) -> Result<(Article, Script), IngestError> {
+    match prepare_until(bytes, name, normalizer, voice, settings, &|| false) {
+        Ok(prepared) => Ok(prepared),
+        Err(PrepareError::Ingest(e)) => Err(e),
+        Err(PrepareError::Cancelled) => unreachable!("the check always answers false"),
+    }
+}
+
+/// Why [`prepare_until`] gave no script.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// `cancelled` answered true between two sentences.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// [`prepare`] that asks `cancelled` before each sentence and stops as soon
+/// as it answers true (the service stops the work of a request that is gone).
+///
+/// # Errors
+/// [`PrepareError::Ingest`] for input that is not an article,
+/// [`PrepareError::Cancelled`].
+pub fn prepare_until(
+    bytes: &[u8],
+    name: Option<&str>,
+    normalizer: &Normalizer,
+    voice: &Voice,
+    settings: &AudioSettings,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(Article, Script), PrepareError> {
     let article = ingest::read(bytes, name)?;
+    if cancelled() {
+        return Err(PrepareError::Cancelled);
+    }
     let normalizer = voice.normalizer(normalizer);
-    let script = script::build(&article, &normalizer, &voice.name, &timing(voice, settings));
+    let timing = timing(voice, settings);
+    let script = script::build_until(&article, &normalizer, &voice.name, &timing, cancelled)
+        .ok_or(PrepareError::Cancelled)?;
     Ok((article, script))
 }
 

@@ -15,7 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use utoipa::ToSchema;
 
 use super::{id, json_body};
-use crate::pipeline;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::jobs::cache_key;
 use crate::server::{AppState, Editor, Reader};
@@ -73,19 +72,13 @@ pub async fn render(
     };
     let job = state
         .blocking(move |s| {
-            let body = s.store.revision_body(id, request.revision)?;
             let voice = s.voice(request.voice.as_deref())?;
-            let normalizer = s.normalizer()?;
+            let prepared = s
+                .preparer
+                .prepare_blocking(id, request.revision, Some(&voice.name))?;
             let settings = s.config.audio;
-            let (_, script) = pipeline::prepare(
-                &body.body,
-                body.revision.file_name.as_deref(),
-                &normalizer,
-                voice,
-                &settings,
-            )?;
             let key = cache_key(
-                &script,
+                &prepared.script,
                 &voice.name,
                 &s.synthesizer_for(voice).fingerprint(),
                 &settings,
@@ -93,7 +86,7 @@ pub async fn render(
             let cached = s.store.cached_audio(&key)?.map(|_| key);
             Ok(s.store.add_job(
                 id,
-                body.revision.revision,
+                prepared.revision.revision,
                 &voice.name,
                 &token.name,
                 cached.as_deref(),
