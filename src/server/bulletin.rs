@@ -207,7 +207,11 @@ pub fn prepare_item(
         &|| false,
     )
     .map_err(|e| match e {
-        Failure::Ingest(source) => AssembleError::Ingest { item: id.clone(), source }.to_string(),
+        Failure::Ingest(source) => AssembleError::Ingest {
+            item: id.clone(),
+            source,
+        }
+        .to_string(),
         Failure::Store(_) | Failure::Cancelled => format!("article {id}: {e}"),
     })?;
     Ok(BulletinItem {

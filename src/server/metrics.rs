@@ -89,16 +89,59 @@ impl PrepareGauges {
     fn write(&self, out: &mut String) {
         let read = |gauge: &AtomicU64| gauge.load(Ordering::Relaxed);
         for (name, kind, help, value) in [
-            ("bantin_prepare_busy", "gauge", "Script preparations running for requests.", read(&self.busy)),
-            ("bantin_prepare_queued", "gauge", "Script preparations waiting for a worker.", read(&self.queued)),
-            ("bantin_prepare_rejected_total", "counter", "Requests refused (503) because the preparation queue was full.", read(&self.rejected)),
-            ("bantin_prepare_cancelled_total", "counter", "Preparations stopped because their requests were gone.", read(&self.cancelled)),
-            ("bantin_prepared_cache_hits_total", "counter", "Prepared scripts found in the cache.", read(&self.hits)),
-            ("bantin_prepared_cache_misses_total", "counter", "Prepared scripts not in the cache.", read(&self.misses)),
-            ("bantin_prepared_cache_bytes", "gauge", "Estimated bytes held by the prepared-script cache.", read(&self.cache_bytes)),
-            ("bantin_prepared_cache_entries", "gauge", "Prepared scripts in the cache.", read(&self.cache_entries)),
+            (
+                "bantin_prepare_busy",
+                "gauge",
+                "Script preparations running for requests.",
+                read(&self.busy),
+            ),
+            (
+                "bantin_prepare_queued",
+                "gauge",
+                "Script preparations waiting for a worker.",
+                read(&self.queued),
+            ),
+            (
+                "bantin_prepare_rejected_total",
+                "counter",
+                "Requests refused (503) because the preparation queue was full.",
+                read(&self.rejected),
+            ),
+            (
+                "bantin_prepare_cancelled_total",
+                "counter",
+                "Preparations stopped because their requests were gone.",
+                read(&self.cancelled),
+            ),
+            (
+                "bantin_prepared_cache_hits_total",
+                "counter",
+                "Prepared scripts found in the cache.",
+                read(&self.hits),
+            ),
+            (
+                "bantin_prepared_cache_misses_total",
+                "counter",
+                "Prepared scripts not in the cache.",
+                read(&self.misses),
+            ),
+            (
+                "bantin_prepared_cache_bytes",
+                "gauge",
+                "Estimated bytes held by the prepared-script cache.",
+                read(&self.cache_bytes),
+            ),
+            (
+                "bantin_prepared_cache_entries",
+                "gauge",
+                "Prepared scripts in the cache.",
+                read(&self.cache_entries),
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
     }
 }

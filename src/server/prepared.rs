@@ -79,9 +79,10 @@ impl Answer {
     /// RFC 9110 asks for this header; `*` matches any).
     pub fn matches(&self, if_none_match: Option<&str>) -> bool {
         if_none_match.is_some_and(|value| {
-            value.split(',').map(str::trim).any(|tag| {
-                tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag
-            })
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
         })
     }
 }
@@ -466,7 +467,12 @@ impl Preparer {
 
     /// The answer `representation` of `entry`, rendered now when it is not
     /// yet (blocking).
-    fn answer_of(&self, key: &Key, entry: &Arc<Prepared>, representation: Representation) -> Answer {
+    fn answer_of(
+        &self,
+        key: &Key,
+        entry: &Arc<Prepared>,
+        representation: Representation,
+    ) -> Answer {
         let mut answers = entry.answers.lock().expect("never poisoned");
         if let Some((_, answer)) = answers.iter().find(|(n, _)| *n == representation.name) {
             return answer.clone();
@@ -557,7 +563,12 @@ impl Preparer {
 
     /// Runs one admitted preparation: waits for a worker (unless cancelled
     /// first), prepares on it, hands the answer to whoever still waits.
-    async fn run(self: Arc<Self>, flight_key: FlightKey, representation: Representation, flight: Arc<InFlight>) {
+    async fn run(
+        self: Arc<Self>,
+        flight_key: FlightKey,
+        representation: Representation,
+        flight: Arc<InFlight>,
+    ) {
         let queued = Held::new(&self.gauges.queued);
         let permit = tokio::select! {
             permit = Arc::clone(&self.workers).acquire_owned() => permit.ok(),
@@ -613,11 +624,10 @@ struct Waiter {
 
 impl Waiter {
     async fn wait(mut self) -> Result<Answer, ApiError> {
-        let result = self
-            .result
-            .wait_for(Option::is_some)
-            .await
-            .map_err(|_| ApiError::Internal("the preparation ended without an answer".into()))?;
+        let result =
+            self.result.wait_for(Option::is_some).await.map_err(|_| {
+                ApiError::Internal("the preparation ended without an answer".into())
+            })?;
         result
             .clone()
             .expect("wait_for returned only once the result is there")

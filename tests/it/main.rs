@@ -11,5 +11,6 @@ mod ingest;
 mod normalize;
 mod segment;
 mod server;
+mod server_prepared;
 mod tts;
 mod util;

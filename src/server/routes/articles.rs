@@ -504,9 +504,7 @@ fn build_review(prepared: &Prepared) -> Review {
 /// The review as a cached answer.
 const REVIEW: Representation = Representation {
     name: "review",
-    render: |prepared| {
-        serde_json::to_vec(&build_review(prepared)).expect("the review serializes")
-    },
+    render: |prepared| serde_json::to_vec(&build_review(prepared)).expect("the review serializes"),
 };
 
 /// A script format as a cached answer.
