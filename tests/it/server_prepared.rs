@@ -246,10 +246,12 @@ fn a_script_request_answered_408_by_the_timeout_stops_its_work() {
     let dir = tempfile::tempdir().unwrap();
     let token = editor_token(dir.path());
     let mut config = config(dir.path());
-    config.limits.request_timeout = Duration::from_secs(1);
+    config.limits.request_timeout = Duration::from_secs(2);
     let server = TestServer::start(dir.path(), config, None);
     let url = &server.url;
-    let long = upload(url, &token, &long_article(LONG));
+    // Twice as long: its preparation takes well over the timeout even on
+    // a machine busy with other tests, and starts well within it.
+    let long = upload(url, &token, &long_article(2 * LONG));
     let mut client = send_get(url, &format!("/api/articles/{long}/script"), &token);
     let mut answer = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -273,7 +275,11 @@ fn a_script_request_answered_408_by_the_timeout_stops_its_work() {
         "a JSON body: {answer}"
     );
     wait_for_metric(url, "bantin_prepare_busy", 0);
-    assert_eq!(metric(url, "bantin_prepare_cancelled_total"), 1);
+    assert_eq!(
+        metric(url, "bantin_prepare_cancelled_total"),
+        1,
+        "the preparation ran on after the 408"
+    );
 }
 
 #[test]
