@@ -13,6 +13,9 @@
 //! [limits]
 //! max_body_bytes = 10485760
 //! request_timeout = 30        # seconds
+//! prepare_workers = 2         # scripts and reviews prepared at once (default: one per core)
+//! prepare_queue = 32          # requests waiting for a worker; more get 503
+//! prepared_cache_bytes = 67108864  # prepared scripts kept in memory; 0 keeps none
 //!
 //! [jobs]
 //! concurrency = 2
@@ -47,7 +50,7 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Voice used when a request names none.
     pub default_voice: String,
-    pub limits: Limits,
+    pub limits: RequestLimits,
     pub jobs: Jobs,
     pub cache: CacheSettings,
     pub audio: AudioSettings,
@@ -85,15 +88,22 @@ target_minutes = 15
 /// names none of its own (the default `station` is not a spoken name).
 const DEFAULT_SPOKEN_STATION: &str = "Đài truyền thanh";
 
-/// Request limits.
+/// Request limits of the service (`[limits]`); the limits of an article itself
+/// are [`crate::limits::Limits`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Limits {
+pub struct RequestLimits {
     /// Largest request body (uploads included).
     pub max_body_bytes: usize,
     /// A request that takes longer is answered with 408.
     #[serde(with = "crate::voice::seconds")]
     pub request_timeout: Duration,
+    /// Scripts and reviews prepared at the same time for requests.
+    pub prepare_workers: usize,
+    /// Requests that may wait for a preparation worker; the next gets 503.
+    pub prepare_queue: usize,
+    /// Memory for prepared scripts and their answers (estimated); 0 keeps none.
+    pub prepared_cache_bytes: usize,
 }
 
 /// Render job settings.
@@ -131,7 +141,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             default_voice: DEFAULT_VOICE.into(),
-            limits: Limits::default(),
+            limits: RequestLimits::default(),
             jobs: Jobs::default(),
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
@@ -141,11 +151,14 @@ impl Default for Config {
     }
 }
 
-impl Default for Limits {
+impl Default for RequestLimits {
     fn default() -> Self {
         Self {
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            prepare_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            prepare_queue: 32,
+            prepared_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -294,6 +307,15 @@ impl Config {
         if let Some(v) = get("BANTIN_REQUEST_TIMEOUT") {
             self.limits.request_timeout = seconds("BANTIN_REQUEST_TIMEOUT", &v)?;
         }
+        if let Some(v) = get("BANTIN_PREPARE_WORKERS") {
+            self.limits.prepare_workers = parsed("BANTIN_PREPARE_WORKERS", &v)?;
+        }
+        if let Some(v) = get("BANTIN_PREPARE_QUEUE") {
+            self.limits.prepare_queue = parsed("BANTIN_PREPARE_QUEUE", &v)?;
+        }
+        if let Some(v) = get("BANTIN_PREPARED_CACHE_BYTES") {
+            self.limits.prepared_cache_bytes = parsed("BANTIN_PREPARED_CACHE_BYTES", &v)?;
+        }
         if let Some(v) = get("BANTIN_JOB_CONCURRENCY") {
             self.jobs.concurrency = parsed("BANTIN_JOB_CONCURRENCY", &v)?;
         }
@@ -326,6 +348,18 @@ impl Config {
         }
         if self.limits.request_timeout < Duration::from_secs(1) {
             problems.push("limits.request_timeout must be at least 1 second".to_string());
+        }
+        if !(1..=256).contains(&self.limits.prepare_workers) {
+            problems.push(format!(
+                "limits.prepare_workers {} is outside 1–256",
+                self.limits.prepare_workers
+            ));
+        }
+        if self.limits.prepare_queue > 100_000 {
+            problems.push(format!(
+                "limits.prepare_queue {} is above 100000",
+                self.limits.prepare_queue
+            ));
         }
         if !(1..=64).contains(&self.jobs.concurrency) {
             problems.push(format!(

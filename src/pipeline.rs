@@ -56,7 +56,8 @@ pub fn timing(voice: &Voice, settings: &AudioSettings) -> Timing {
     }
 }
 
-/// Reads an upload and builds its estimated script.
+/// Reads an upload and builds its estimated script, without limits (for
+/// articles already checked, and for tests and benchmarks).
 ///
 /// # Errors
 /// [`IngestError`] for input that is not an article.
@@ -73,6 +74,18 @@ pub fn prepare(
     Ok((article, script))
 }
 
+/// Why [`prepare_within`] or [`prepare_until`] gave no script.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// `cancelled` answered true between two sentences.
+    #[error("cancelled")]
+    Cancelled,
+}
+
 /// Reads an upload within `limits` and builds its estimated script: the
 /// entry point of the CLI's `script` and `render`.
 ///
@@ -87,19 +100,35 @@ pub fn prepare_within(
     settings: &AudioSettings,
     limits: &Limits,
 ) -> Result<(Article, Script), PrepareError> {
-    let article = ingest::read(bytes, name)?;
-    limits.check(&article)?;
-    let normalizer = voice.normalizer(normalizer);
-    let script = script::build(&article, &normalizer, &voice.name, &timing(voice, settings));
-    Ok((article, script))
+    prepare_until(bytes, name, normalizer, voice, settings, limits, &|| false)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
-    #[error(transparent)]
-    Limit(#[from] LimitError),
+/// [`prepare_within`] that asks `cancelled` before each sentence and stops
+/// as soon as it answers true (the service stops the work of a request that
+/// is gone).
+///
+/// # Errors
+/// [`PrepareError::Ingest`], [`PrepareError::Limit`],
+/// [`PrepareError::Cancelled`].
+pub fn prepare_until(
+    bytes: &[u8],
+    name: Option<&str>,
+    normalizer: &Normalizer,
+    voice: &Voice,
+    settings: &AudioSettings,
+    limits: &Limits,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(Article, Script), PrepareError> {
+    let article = ingest::read(bytes, name)?;
+    limits.check(&article)?;
+    if cancelled() {
+        return Err(PrepareError::Cancelled);
+    }
+    let normalizer = voice.normalizer(normalizer);
+    let timing = timing(voice, settings);
+    let script = script::build_until(&article, &normalizer, &voice.name, &timing, cancelled)
+        .ok_or(PrepareError::Cancelled)?;
+    Ok((article, script))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -108,9 +108,26 @@ impl Script {
 
 /// Builds the estimated script of an article.
 pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &Timing) -> Script {
+    build_until(article, normalizer, voice, timing, &|| false)
+        .expect("never cancelled: the check always answers false")
+}
+
+/// [`build`] that asks `cancelled` before each sentence and gives up
+/// (`None`) as soon as it answers true: a service stops the work of a
+/// request that is gone.
+pub fn build_until(
+    article: &Article,
+    normalizer: &Normalizer,
+    voice: &str,
+    timing: &Timing,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Script> {
     let sentences = segment::split(article);
     let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
     for (index, sentence) in sentences.iter().enumerate() {
+        if cancelled() {
+            return None;
+        }
         let expansion = normalizer.expand(&article.text, sentence.span.clone());
         let parts = breath_parts(article, sentence, &expansion, timing.breath_group_syllables);
         let spoken = capitalize_first(&render(&expansion.tokens));
@@ -153,7 +170,7 @@ pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &T
         total: Duration::ZERO,
     };
     estimate(&mut script, timing);
-    script
+    Some(script)
 }
 
 /// Spoken breath groups of one sentence: the sentence's spans split by

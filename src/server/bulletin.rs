@@ -9,11 +9,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::bulletin::BulletinConfig;
-use crate::bulletin::assemble::{self, BulletinItem, FileNames, Request};
+use crate::bulletin::assemble::{self, AssembleError, BulletinItem, FileNames, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
 use crate::cache::Cache;
 use crate::normalize::Normalizer;
 use crate::pipeline::{AudioSettings, RenderOptions};
+use crate::server::prepared::{Failure, prepare_revision};
 use crate::store::{ApprovedItem, Store};
 use crate::tts::Synthesizer;
 use crate::voice::Voices;
@@ -183,7 +184,8 @@ impl Job for BulletinJob {
 }
 
 /// An approved item's latest revision, read from the store and made ready
-/// for assembly (its script for `voice`), for builds and estimates alike.
+/// for assembly (its script for `voice`) through the service's one chain
+/// ([`prepare_revision`]).
 ///
 /// # Errors
 /// The reason, in words, naming the article.
@@ -194,17 +196,27 @@ pub fn prepare_item(
     voice: &crate::voice::Voice,
     settings: &AudioSettings,
 ) -> Result<BulletinItem, String> {
-    let body = store
-        .revision_body(item.article_id, Some(item.latest_revision))
-        .map_err(|e| format!("article {}: {e}", item.article_id))?;
-    BulletinItem::prepare(
-        &item.article_id.to_string(),
-        &item.latest_revision.to_string(),
-        &body.body,
-        body.revision.file_name.as_deref(),
+    let id = item.article_id.to_string();
+    let prepared = prepare_revision(
+        store,
+        item.article_id,
+        Some(item.latest_revision),
         normalizer,
         voice,
         settings,
+        &|| false,
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| match e {
+        Failure::Ingest(source) => AssembleError::Ingest {
+            item: id.clone(),
+            source,
+        }
+        .to_string(),
+        Failure::Store(_) | Failure::Limit(_) | Failure::Cancelled => format!("article {id}: {e}"),
+    })?;
+    Ok(BulletinItem {
+        id,
+        revision: item.latest_revision.to_string(),
+        script: prepared.script,
+    })
 }

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -66,10 +67,91 @@ struct Data {
     jobs: BTreeMap<&'static str, Histogram>,
 }
 
+/// The request pool and the prepared-script cache ([`super::prepared`]),
+/// updated by them as they work.
+#[derive(Debug, Default)]
+pub struct PrepareGauges {
+    /// Preparations running on a worker.
+    pub busy: AtomicU64,
+    /// Preparations waiting for a worker.
+    pub queued: AtomicU64,
+    /// Requests refused with 503 because the pool and its queue were full.
+    pub rejected: AtomicU64,
+    /// Preparations stopped because no request waited for them any more.
+    pub cancelled: AtomicU64,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub cache_bytes: AtomicU64,
+    pub cache_entries: AtomicU64,
+}
+
+impl PrepareGauges {
+    fn write(&self, out: &mut String) {
+        let read = |gauge: &AtomicU64| gauge.load(Ordering::Relaxed);
+        for (name, kind, help, value) in [
+            (
+                "bantin_prepare_busy",
+                "gauge",
+                "Script preparations running for requests.",
+                read(&self.busy),
+            ),
+            (
+                "bantin_prepare_queued",
+                "gauge",
+                "Script preparations waiting for a worker.",
+                read(&self.queued),
+            ),
+            (
+                "bantin_prepare_rejected_total",
+                "counter",
+                "Requests refused (503) because the preparation queue was full.",
+                read(&self.rejected),
+            ),
+            (
+                "bantin_prepare_cancelled_total",
+                "counter",
+                "Preparations stopped because their requests were gone.",
+                read(&self.cancelled),
+            ),
+            (
+                "bantin_prepared_cache_hits_total",
+                "counter",
+                "Prepared scripts found in the cache.",
+                read(&self.hits),
+            ),
+            (
+                "bantin_prepared_cache_misses_total",
+                "counter",
+                "Prepared scripts not in the cache.",
+                read(&self.misses),
+            ),
+            (
+                "bantin_prepared_cache_bytes",
+                "gauge",
+                "Estimated bytes held by the prepared-script cache.",
+                read(&self.cache_bytes),
+            ),
+            (
+                "bantin_prepared_cache_entries",
+                "gauge",
+                "Prepared scripts in the cache.",
+                read(&self.cache_entries),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    }
+}
+
 /// The process's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
     data: Mutex<Data>,
+    /// Shared with the preparer, which updates it.
+    pub prepare: Arc<PrepareGauges>,
 }
 
 impl Metrics {
@@ -146,6 +228,7 @@ impl Metrics {
         out.push_str("# HELP bantin_render_queue_depth Render jobs waiting to run.\n");
         out.push_str("# TYPE bantin_render_queue_depth gauge\n");
         let _ = writeln!(out, "bantin_render_queue_depth {queued}");
+        self.prepare.write(&mut out);
         out
     }
 }
@@ -195,5 +278,8 @@ mod tests {
             text.contains("bantin_render_job_duration_seconds_bucket{state=\"done\",le=\"10\"} 1")
         );
         assert!(text.contains("bantin_render_queue_depth 4"));
+        metrics.prepare.busy.fetch_add(2, Ordering::Relaxed);
+        let text = metrics.render(&[]);
+        assert!(text.contains("# TYPE bantin_prepare_busy gauge\nbantin_prepare_busy 2\n"));
     }
 }

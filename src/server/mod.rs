@@ -1,8 +1,9 @@
 //! The newsroom HTTP service: uploads, revisions, review, scripts, render
 //! jobs, audio, the station lexicon and voices, behind bearer tokens.
 //!
-//! Owns routing, auth, limits, errors as JSON, metrics, the OpenAPI document
-//! and the render job runner ([`jobs`]). Everything persistent goes through
+//! Owns routing, auth, limits, errors as JSON, metrics, the OpenAPI document,
+//! prepared scripts with their cache and request pool ([`prepared`]) and the
+//! render job runner ([`jobs`]). Everything persistent goes through
 //! [`Store`]; the pipeline does the work. `serve` is handed a bound listener
 //! and a shutdown future (the caller decides the address and the signal).
 //!
@@ -10,18 +11,20 @@
 //! and handlers annotated with `#[utoipa::path]`, merge it in [`app`] and list
 //! the handlers and schemas in [`ApiDoc`]. Handlers take [`Reader`] or
 //! [`Editor`] to require a token, return `Result<_, ApiError>`, and run store
-//! and pipeline work through [`AppState::blocking`].
+//! work through [`AppState::blocking`]; a revision's script comes from
+//! [`AppState::preparer`], never from the pipeline directly.
 
 mod auth;
 pub mod bulletin;
 mod error;
 pub mod jobs;
 mod metrics;
+pub mod prepared;
 mod routes;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +47,7 @@ use crate::normalize::Normalizer;
 use crate::store::Store;
 use crate::tts::Synthesizer;
 use crate::voice::{Voice, Voices};
+use prepared::Preparer;
 
 /// What every handler and the job runner share. Cheap to clone.
 #[derive(Clone)]
@@ -60,14 +64,8 @@ pub struct AppState {
     /// Cue audio cache in `DATA/cache` for renders and bulletins; `None`
     /// when it cannot be opened (then every cue is synthesized).
     pub cache: Option<Cache>,
-    normalizer: Arc<NormalizerCache>,
-}
-
-/// The built-in tables parsed once, and the normalizer with the station
-/// entries of the lexicon version it was built for.
-struct NormalizerCache {
-    builtin: Normalizer,
-    current: Mutex<Option<(i64, Arc<Normalizer>)>>,
+    /// Stored revisions to scripts: the cache and the request pool.
+    pub preparer: Arc<Preparer>,
 }
 
 impl AppState {
@@ -82,19 +80,26 @@ impl AppState {
             .map(|c| c.with_max_bytes(config.cache.max_bytes))
             .inspect_err(|e| tracing::error!("renders run without the cue cache: {e}"))
             .ok();
+        let voices = Arc::new(voices);
+        let metrics = Arc::new(Metrics::default());
+        let preparer = Arc::new(Preparer::new(
+            store.clone(),
+            Arc::clone(&voices),
+            config.default_voice.clone(),
+            config.audio,
+            &config.limits,
+            Arc::clone(&metrics.prepare),
+        )?);
         let mut state = AppState {
             store,
             config: Arc::new(config),
-            voices: Arc::new(voices),
+            voices,
             synthesizer: None,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             jobs: Arc::new(jobs::Queue::default()),
             bulletins: Err("not configured".into()),
             cache,
-            normalizer: Arc::new(NormalizerCache {
-                builtin: Normalizer::builtin()?,
-                current: Mutex::new(None),
-            }),
+            preparer,
         };
         state.bulletins = state.make_bulletins();
         Ok(state)
@@ -149,17 +154,7 @@ impl AppState {
     /// # Errors
     /// Store errors.
     pub fn normalizer(&self) -> Result<Arc<Normalizer>, ApiError> {
-        let version = self.store.lexicon_version()?;
-        let cache = &self.normalizer;
-        if let Some((v, n)) = &*cache.current.lock().expect("never poisoned")
-            && *v == version
-        {
-            return Ok(n.clone());
-        }
-        let station = self.store.station_lexicon()?;
-        let built = Arc::new(cache.builtin.clone().with_station(&station));
-        *cache.current.lock().expect("never poisoned") = Some((version, built.clone()));
-        Ok(built)
+        Ok(self.preparer.normalizer()?.1)
     }
 
     /// A voice by name, or the station default.
@@ -167,9 +162,7 @@ impl AppState {
     /// # Errors
     /// [`ApiError::Unprocessable`] for an unknown voice.
     pub fn voice(&self, name: Option<&str>) -> Result<&Voice, ApiError> {
-        Ok(self
-            .voices
-            .get(name.unwrap_or(&self.config.default_voice))?)
+        self.preparer.voice(name)
     }
 
     /// The backend that speaks `voice`.
@@ -307,6 +300,9 @@ pub fn app(state: AppState) -> Router {
             request_id,
             CountingRequestId::default(),
         ))
+        // Outermost: also the 408 of the timeout and the 413 of the body
+        // limit get a JSON body.
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 

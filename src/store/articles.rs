@@ -232,6 +232,30 @@ impl Store {
         })
     }
 
+    /// The number of a revision that exists (the latest when `revision` is
+    /// `None`), without its bytes: what a cached script is looked up by.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown article or revision; SQL errors.
+    pub fn revision_number(&self, id: i64, revision: Option<i64>) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT revision FROM article_revisions \
+                 WHERE article_id = ?1 AND revision = coalesce(?2, \
+                   (SELECT latest_revision FROM articles WHERE id = ?1))",
+            )?
+            .query_row(params![id, revision], |row| row.get(0))
+            .optional()?
+            .ok_or_else(|| match revision {
+                Some(r) => StoreError::NotFound {
+                    what: "revision",
+                    id: format!("{r} of article {id}"),
+                },
+                None => not_found(id),
+            })
+        })
+    }
+
     /// A revision with its bytes; the latest when `revision` is `None`.
     ///
     /// # Errors

@@ -296,6 +296,15 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
         json!(0),
         "markup from the article became elements"
     );
+    // Parts of the page left out (no dropped lines here) leave no text behind.
+    let stray = client
+        .execute(
+            "return Array.from(document.getElementById('main').childNodes).filter((n) => n.nodeType === 3 && n.textContent.trim() === 'null').length;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(stray, json!(0), "the review page shows a literal null");
 
     // The list shows each article's render state, length and approvals.
     client

@@ -13,5 +13,6 @@ mod normalize;
 mod pressure;
 mod segment;
 mod server;
+mod server_prepared;
 mod tts;
 mod util;

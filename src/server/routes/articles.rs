@@ -13,12 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Query, file_name, id, media_type};
-use crate::ingest::{self, Article};
+use crate::ingest;
 use crate::limits::Limits;
-use crate::pipeline;
-use crate::script::Script;
 use crate::script::format::Format;
 use crate::server::error::{ApiError, ErrorBody};
+use crate::server::prepared::{Answer, Prepared, Representation};
 use crate::server::{AppState, Editor, Reader};
 use crate::store::{ArticleSummary, Job, NewRevision, Revision};
 
@@ -367,26 +366,6 @@ pub async fn source(
         .into_response())
 }
 
-/// Reads a stored revision and builds its estimated script.
-fn prepare(
-    state: &AppState,
-    id: i64,
-    revision: Option<i64>,
-    voice: Option<&str>,
-) -> Result<(Revision, Article, Script), ApiError> {
-    let body = state.store.revision_body(id, revision)?;
-    let voice = state.voice(voice)?;
-    let normalizer = state.normalizer()?;
-    let (article, script) = pipeline::prepare(
-        &body.body,
-        body.revision.file_name.as_deref(),
-        &normalizer,
-        voice,
-        &state.config.audio,
-    )?;
-    Ok((body.revision, article, script))
-}
-
 /// Every sentence as it will be spoken.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Review {
@@ -459,7 +438,8 @@ fn kind_name(kind: crate::normalize::Kind) -> String {
         .unwrap_or_default()
 }
 
-fn build_review(id: i64, revision: &Revision, article: &Article, script: &Script) -> Review {
+fn build_review(prepared: &Prepared) -> Review {
+    let (revision, article, script) = (&prepared.revision, &prepared.article, &prepared.script);
     let text = &article.text;
     let slice = |span: &std::ops::Range<usize>| text.get(span.clone()).unwrap_or("").to_string();
     let sentences = script
@@ -502,7 +482,7 @@ fn build_review(id: i64, revision: &Revision, article: &Article, script: &Script
         })
         .collect();
     Review {
-        article_id: id,
+        article_id: revision.article_id,
         revision: revision.revision,
         title: article.title.clone(),
         published: article.published.clone(),
@@ -524,59 +504,123 @@ fn build_review(id: i64, revision: &Revision, article: &Article, script: &Script
     }
 }
 
+/// The review as a cached answer.
+const REVIEW: Representation = Representation {
+    name: "review",
+    render: |prepared| serde_json::to_vec(&build_review(prepared)).expect("the review serializes"),
+};
+
+/// A script format as a cached answer.
+fn script_answer(format: Format) -> Representation {
+    fn render(format: Format, prepared: &Prepared) -> Vec<u8> {
+        format.render(&prepared.script).into_bytes()
+    }
+    match format {
+        Format::Json => Representation {
+            name: "script.json",
+            render: |p| render(Format::Json, p),
+        },
+        Format::Txt => Representation {
+            name: "script.txt",
+            render: |p| render(Format::Txt, p),
+        },
+        Format::Srt => Representation {
+            name: "script.srt",
+            render: |p| render(Format::Srt, p),
+        },
+        Format::Vtt => Representation {
+            name: "script.vtt",
+            render: |p| render(Format::Vtt, p),
+        },
+    }
+}
+
+/// A cached answer as a response: 304 when `If-None-Match` names it.
+/// `no-cache`: a client revalidates each time, since the answer changes
+/// with the station lexicon.
+fn cached_response(headers: &HeaderMap, answer: Answer, content_type: &str) -> Response {
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let not_modified = answer.matches(if_none_match);
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, content_type.to_string())],
+            Body::from(answer.body),
+        )
+            .into_response()
+    };
+    let out = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&answer.etag) {
+        out.insert(header::ETAG, etag);
+    }
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
 /// The review: sentences as spoken, expansions with their rules, dropped lines, warnings.
 #[utoipa::path(get, path = "/api/articles/{id}/review", tag = "articles",
-    params(("id" = i64, Path, description = "Article id"), RevisionQuery),
-    responses((status = 200, body = Review), (status = 404, body = ErrorBody),
-        (status = 422, description = "Unknown voice", body = ErrorBody)),
+    params(("id" = i64, Path, description = "Article id"), RevisionQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer: 304 when it still holds")),
+    responses((status = 200, body = Review, headers(("ETag" = String, description = "Strong validator of the answer"))),
+        (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Unknown voice", body = ErrorBody),
+        (status = 503, description = "Busy: try again after Retry-After seconds", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn review(
     State(state): State<AppState>,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<RevisionQuery>,
-) -> Result<axum::Json<Review>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let id = id("article", &raw)?;
-    let review = state
-        .blocking(move |s| {
-            let (revision, article, script) =
-                prepare(s, id, query.revision, query.voice.as_deref())?;
-            Ok(build_review(id, &revision, &article, &script))
-        })
+    let (_, answer) = state
+        .preparer
+        .answer(id, query.revision, query.voice, REVIEW)
         .await?;
-    Ok(axum::Json(review))
+    Ok(cached_response(&headers, answer, "application/json"))
 }
 
 /// The estimated script in any format.
 #[utoipa::path(get, path = "/api/articles/{id}/script", tag = "articles",
-    params(("id" = i64, Path, description = "Article id"), ScriptQuery),
-    responses((status = 200, description = "The script (JSON, announcer text, SRT or WebVTT)"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    params(("id" = i64, Path, description = "Article id"), ScriptQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer: 304 when it still holds")),
+    responses((status = 200, description = "The script (JSON, announcer text, SRT or WebVTT)",
+            headers(("ETag" = String, description = "Strong validator of the answer"))),
+        (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, description = "Busy: try again after Retry-After seconds", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn script(
     State(state): State<AppState>,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<ScriptQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = id("article", &raw)?;
     let format = query.format.unwrap_or(Format::Json);
-    let (revision, text) = state
-        .blocking(move |s| {
-            let (revision, _, script) = prepare(s, id, query.revision, query.voice.as_deref())?;
-            Ok((revision.revision, format.render(&script)))
-        })
+    let (key, answer) = state
+        .preparer
+        .answer(id, query.revision, query.voice, script_answer(format))
         .await?;
+    let mut response = cached_response(&headers, answer, format.content_type());
     let disposition = format!(
-        "inline; filename=\"article-{id}-r{revision}.{}\"",
+        "inline; filename=\"article-{id}-r{}.{}\"",
+        key.revision,
         format.extension()
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        text,
-    )
-        .into_response())
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

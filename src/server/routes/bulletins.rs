@@ -16,7 +16,6 @@ use utoipa::ToSchema;
 use super::{Query, json_body};
 use crate::bulletin::assemble::FileNames;
 use crate::bulletin::schedule::{Outcome, RunKey, RunRecord, Trigger};
-use crate::server::bulletin::prepare_item;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::{AppState, Editor, Reader};
 
@@ -151,7 +150,6 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
         .slot(&key.slot)
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let approved = state.store.approved_items(key.date, &key.slot)?;
-    let normalizer = state.normalizer()?;
     let voice = state.voices.get(&slot.voice).ok();
     let mut items = Vec::with_capacity(approved.len());
     for item in &approved {
@@ -159,9 +157,16 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
         // fails the build with its reason.
         let estimated_duration_ms = voice
             .and_then(|voice| {
-                prepare_item(&state.store, item, &normalizer, voice, &state.config.audio).ok()
+                state
+                    .preparer
+                    .prepare_blocking(
+                        item.article_id,
+                        Some(item.latest_revision),
+                        Some(&voice.name),
+                    )
+                    .ok()
             })
-            .map_or(0, |i| i.script.total.as_millis() as u64);
+            .map_or(0, |p| p.script.total.as_millis() as u64);
         items.push(ItemView {
             article_id: item.article_id,
             title: item.title.clone(),

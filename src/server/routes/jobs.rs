@@ -15,7 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use utoipa::ToSchema;
 
 use super::{id, json_body};
-use crate::pipeline;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::jobs::cache_key;
 use crate::server::{AppState, Editor, Reader};
@@ -73,7 +72,6 @@ pub async fn render(
     };
     let job = state
         .blocking(move |s| {
-            let body = s.store.revision_body(id, request.revision)?;
             let voice = s.voice(request.voice.as_deref())?;
             if let Some(problem) = super::system::voice_problem(s, voice) {
                 return Err(ApiError::Unprocessable(format!(
@@ -81,17 +79,12 @@ pub async fn render(
                     voice.name
                 )));
             }
-            let normalizer = s.normalizer()?;
+            let prepared = s
+                .preparer
+                .prepare_blocking(id, request.revision, Some(&voice.name))?;
             let settings = s.config.audio;
-            let (_, script) = pipeline::prepare(
-                &body.body,
-                body.revision.file_name.as_deref(),
-                &normalizer,
-                voice,
-                &settings,
-            )?;
             let key = cache_key(
-                &script,
+                &prepared.script,
                 &voice.name,
                 &s.synthesizer_for(voice).fingerprint(),
                 &settings,
@@ -99,7 +92,7 @@ pub async fn render(
             let cached = s.store.cached_audio(&key)?.map(|_| key);
             Ok(s.store.add_job(
                 id,
-                body.revision.revision,
+                prepared.revision.revision,
                 &voice.name,
                 &token.name,
                 cached.as_deref(),

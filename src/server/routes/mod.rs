@@ -10,14 +10,14 @@ pub mod system;
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{ApiError, excerpt};
 
 /// A numeric id from a path segment; anything else names nothing (404).
 pub fn id(what: &str, text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::NotFound(format!("no {what} {text:?}")))
+        .ok_or_else(|| ApiError::NotFound(format!("no {what} {:?}", excerpt(text))))
 }
 
 /// The media type of a request without parameters, lower-case.
@@ -69,7 +69,8 @@ pub fn file_name(name: &str) -> Result<String, ApiError> {
         || name.chars().any(char::is_control);
     if bad {
         return Err(ApiError::BadRequest(format!(
-            "the file name {name:?} must be a plain name without a path"
+            "the file name {:?} must be a plain name without a path",
+            excerpt(name)
         )));
     }
     Ok(name.to_string())

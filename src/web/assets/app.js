@@ -29,7 +29,8 @@ function el(tag, attrs, ...children) {
 }
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  // Parts left out (`cond ? node : null`) are skipped, never shown as "null".
+  main.replaceChildren(...nodes.filter((node) => node !== null && node !== undefined && node !== false));
 }
 
 function say(message, ok) {
