@@ -924,6 +924,7 @@ fn bulletin_from_store(
         voices: Arc::new(voices(Some(data))?),
         synthesizer: None,
         settings: service.audio,
+        article_limits: service.limits.article,
         cache,
     };
     let scheduler = Scheduler::new(&config, job, store, Arc::new(SystemClock));

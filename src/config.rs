@@ -104,6 +104,9 @@ pub struct RequestLimits {
     pub prepare_queue: usize,
     /// Memory for prepared scripts and their answers (estimated); 0 keeps none.
     pub prepared_cache_bytes: usize,
+    /// What one article may hold (`[limits.article]`): checked on upload,
+    /// and again when a stored revision is read.
+    pub article: crate::limits::Limits,
 }
 
 /// Render job settings.
@@ -159,6 +162,7 @@ impl Default for RequestLimits {
             prepare_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             prepare_queue: 32,
             prepared_cache_bytes: 64 * 1024 * 1024,
+            article: crate::limits::Limits::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::bulletin::BulletinConfig;
 use crate::bulletin::assemble::{self, AssembleError, BulletinItem, FileNames, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
 use crate::cache::Cache;
+use crate::limits::Limits;
 use crate::normalize::Normalizer;
 use crate::pipeline::{AudioSettings, RenderOptions};
 use crate::server::prepared::{Failure, prepare_revision};
@@ -53,6 +54,8 @@ pub struct BulletinJob {
     /// Replaces every voice's own backend (tests).
     pub synthesizer: Option<Arc<dyn Synthesizer>>,
     pub settings: AudioSettings,
+    /// What an item's article may hold (the service's `[limits.article]`).
+    pub article_limits: Limits,
     /// Cue audio cache (the service's `DATA/cache`); `None` speaks every cue.
     pub cache: Option<Cache>,
 }
@@ -124,6 +127,7 @@ impl BulletinJob {
                 &normalizer,
                 voice,
                 &self.settings,
+                &self.article_limits,
             )?);
         }
         let request = Request {
@@ -195,6 +199,7 @@ pub fn prepare_item(
     normalizer: &Normalizer,
     voice: &crate::voice::Voice,
     settings: &AudioSettings,
+    limits: &Limits,
 ) -> Result<BulletinItem, String> {
     let id = item.article_id.to_string();
     let prepared = prepare_revision(
@@ -204,6 +209,7 @@ pub fn prepare_item(
         normalizer,
         voice,
         settings,
+        limits,
         &|| false,
     )
     .map_err(|e| match e {

@@ -130,6 +130,7 @@ impl AppState {
             voices: Arc::clone(&self.voices),
             synthesizer: self.synthesizer.clone(),
             settings: self.config.audio,
+            article_limits: self.config.limits.article,
             cache: self.cache.clone(),
         };
         Ok(Arc::new(bulletin::Bulletins::new(

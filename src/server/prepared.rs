@@ -21,7 +21,6 @@
 //! (they are bounded by the job runner), sharing the cache. Knows nothing of
 //! HTTP beyond the error it returns and the ETag it computes.
 
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -141,6 +140,7 @@ pub fn prepare_revision(
     normalizer: &Normalizer,
     voice: &Voice,
     settings: &AudioSettings,
+    limits: &Limits,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Prepared, Failure> {
     let body = store.revision_body(article, revision)?;
@@ -150,7 +150,7 @@ pub fn prepare_revision(
         normalizer,
         voice,
         settings,
-        &Limits::default(),
+        limits,
         cancelled,
     )
     .map_err(|e| match e {
@@ -289,6 +289,8 @@ pub struct Preparer {
     voices: Arc<Voices>,
     default_voice: String,
     settings: AudioSettings,
+    /// What an article may hold, checked again when a revision is read.
+    article_limits: Limits,
     normalizers: Normalizers,
     cache: Mutex<Lru>,
     capacity_bytes: usize,
@@ -333,6 +335,7 @@ impl Preparer {
             voices,
             default_voice,
             settings,
+            article_limits: limits.article,
             normalizers: Normalizers {
                 builtin: Normalizer::builtin()?,
                 current: Mutex::new(None),
@@ -440,6 +443,7 @@ impl Preparer {
             &normalizer,
             voice,
             &self.settings,
+            &self.article_limits,
             cancelled,
         )
         .inspect_err(|e| {
@@ -551,8 +555,7 @@ impl Preparer {
         if self.admitted.load(Ordering::Relaxed) >= self.admit_limit {
             self.gauges.rejected.fetch_add(1, Ordering::Relaxed);
             return Err(ApiError::Busy {
-                detail: "the server is busy preparing other scripts; try again in a moment"
-                    .into(),
+                detail: "the server is busy preparing other scripts; try again in a moment".into(),
                 retry_after: RETRY_AFTER_SECONDS,
             });
         }

@@ -18,18 +18,6 @@ use bantin::ingest;
 
 use crate::util::{bantin, repo};
 
-/// Cases that today hang or abort in the stages after ingest (normalize,
-/// segment, script), which are being made linear elsewhere: built and named
-/// here, run once those stages are. Remove a name to enable its case.
-const NEEDS_LINEAR_STAGES: &[&str] = &[
-    "digits-128k.txt",
-    "digits-1m.txt",
-    "no-punctuation-1m.txt",
-    "btv-800k.txt",
-    "one-line-1m.txt",
-    "many-short-lines.txt",
-];
-
 #[derive(Debug, Clone, Copy)]
 enum Expect {
     /// Exit 0 with a script on stdout.
@@ -116,6 +104,7 @@ fn article(body: &str) -> Vec<u8> {
 fn built_cases() -> Vec<Case> {
     use Expect::*;
     let deep = "nests its elements";
+    let limit = "more than the limit";
     let mut cases = vec![
         // Nesting.
         case("deep-div-5000.html", nested("<div>", "</div>", 5_000), Refused(deep)),
@@ -144,14 +133,19 @@ fn built_cases() -> Vec<Case> {
         case("zip-huge-entry.docx", zip(&[("word/document.xml".to_string(), vec![b' '; 20 * 1024 * 1024])], true), Refused("zip bomb")),
         case("zip-document-binary.docx", zip(&[("word/document.xml".to_string(), vec![0xFF; 1000])], true), Refused("not a valid DOCX")),
         // Long runs and huge tokens.
-        case("digits-128k.txt", article(&"1".repeat(128 * 1024)), Either),
-        case("digits-1m.txt", article(&"9".repeat(1024 * 1024)), Either),
-        case("no-punctuation-1m.txt", article(&"tin tức hôm nay ".repeat(1024 * 1024 / 20)), Either),
-        case("btv-800k.txt", article(&"BTV ".repeat(200_000)), Either),
-        case("one-line-1m.txt", "chữ ".repeat(1024 * 1024 / 6).into_bytes(), Either),
+        case("digits-128k.txt", article(&"1".repeat(128 * 1024)), Refused(limit)),
+        case("digits-1m.txt", article(&"9".repeat(1024 * 1024)), Refused(limit)),
+        case("no-punctuation-1m.txt", article(&"tin tức hôm nay ".repeat(1024 * 1024 / 20)), Refused(limit)),
+        case("btv-800k.txt", article(&"BTV ".repeat(200_000)), Refused(limit)),
+        case("one-line-1m.txt", "chữ ".repeat(1024 * 1024 / 6).into_bytes(), Refused(limit)),
         case("huge-token-500k.txt", article(&"a".repeat(500_000)), Either),
         case("huge-token-vietnamese-500k.txt", article(&"ờ".repeat(160_000)), Either),
-        case("many-short-lines.txt", article(&"Câu.\n".repeat(150_000)), Either),
+        case("many-short-lines.txt", article(&"Câu.\n".repeat(150_000)), Refused(limit)),
+        // Just under the limits, every stage must stay linear.
+        case("digits-under-limit.txt", article(&format!("{} ", "1".repeat(999)).repeat(150)), Read),
+        case("no-punctuation-under-limit.txt", article(&format!("{}\n", "tin tức hôm nay ".repeat(2_400)).repeat(5)), Read),
+        case("btv-under-limit.txt", article(&format!("{}\n", "BTV ".repeat(9_000)).repeat(5)), Read),
+        case("many-short-lines-under-limit.txt", article(&"Câu.\n".repeat(4_900)), Read),
         case("many-blank-lines.txt", article(&format!("{}{PARAGRAPH}", "\n \n".repeat(300_000))), Read),
         case("many-dropped-lines.txt", article(&format!("{PARAGRAPH}\n{}", "© 2016 Copyright by VNPT.\n".repeat(30_000))), Read),
     ];
@@ -255,14 +249,13 @@ fn is_bidi(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Runs every case not waiting for linear stages; `HOSTILE_ONLY=name,…`
-/// runs just those (waiting or not), and each case's time is printed (seen
+/// Runs every case; `HOSTILE_ONLY=name,…` runs just those, and each case's time is printed (seen
 /// with `--nocapture`; speed is measured, never asserted).
 fn run_all(cases: Vec<Case>) {
     let only = std::env::var("HOSTILE_ONLY").ok();
     let chosen = |name: &str| match &only {
         Some(list) => list.split(',').any(|n| n == name),
-        None => !NEEDS_LINEAR_STAGES.contains(&name),
+        None => true,
     };
     let dir = tempfile::tempdir().unwrap();
     let failures: Vec<String> = cases

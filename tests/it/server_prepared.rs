@@ -213,6 +213,8 @@ fn a_script_request_dropped_by_its_client_stops_its_work_and_a_full_pool_answers
     let mut config = config(dir.path());
     config.limits.prepare_workers = 1;
     config.limits.prepare_queue = 0;
+    // The station allows the long article this test needs.
+    config.limits.article.article_chars = 2_000_000;
     let server = TestServer::start(dir.path(), config, None);
     let url = &server.url;
     let long = upload(url, &token, &long_article(LONG));
@@ -247,6 +249,7 @@ fn a_script_request_answered_408_by_the_timeout_stops_its_work() {
     let token = editor_token(dir.path());
     let mut config = config(dir.path());
     config.limits.request_timeout = Duration::from_secs(2);
+    config.limits.article.article_chars = 2_000_000;
     let server = TestServer::start(dir.path(), config, None);
     let url = &server.url;
     // Twice as long: its preparation takes well over the timeout even on

@@ -181,10 +181,10 @@ fn disposition_file_name(headers: &HeaderMap) -> Result<Option<String>, ApiError
 }
 
 /// Validates an upload as an article and shapes it for the store.
-fn new_revision(upload: Upload, author: &str) -> Result<NewRevision, ApiError> {
+fn new_revision(upload: Upload, author: &str, limits: &Limits) -> Result<NewRevision, ApiError> {
     let article = ingest::read(&upload.bytes, upload.file_name.as_deref())?;
     // Refused here, so no stored revision is beyond what a later read handles.
-    Limits::default().check(&article)?;
+    limits.check(&article)?;
     let content_type = match article.format {
         ingest::Format::Text => "text/plain; charset=utf-8",
         ingest::Format::Html => "text/html",
@@ -217,7 +217,7 @@ pub async fn create(
     let upload = read_upload(&state, request).await?;
     let (id, revision, title) = state
         .blocking(move |s| {
-            let new = new_revision(upload, &token.name)?;
+            let new = new_revision(upload, &token.name, &s.config.limits.article)?;
             let (id, revision) = s.store.create_article(&new)?;
             Ok((id, revision, new.title))
         })
@@ -259,7 +259,7 @@ pub async fn revise(
     let upload = read_upload(&state, request).await?;
     let created = state
         .blocking(move |s| {
-            let new = new_revision(upload, &token.name)?;
+            let new = new_revision(upload, &token.name, &s.config.limits.article)?;
             let revision = s.store.add_revision(id, &new)?;
             Ok(Created {
                 id,
