@@ -105,41 +105,13 @@ impl Script {
 /// Builds the estimated script of an article.
 pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &Timing) -> Script {
     let sentences = segment::split(article);
-    let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
-    for (index, sentence) in sentences.iter().enumerate() {
-        let expansion = normalizer.expand(&article.text, sentence.span.clone());
-        let parts = breath_parts(article, sentence, &expansion, timing.breath_group_syllables);
-        let spoken = capitalize_first(&render(&expansion.tokens));
-        if spoken.trim().is_empty() {
-            continue;
-        }
-        let last_of_paragraph = sentences
-            .get(index + 1)
-            .is_none_or(|next| next.paragraph != sentence.paragraph);
-        let pause_after = if !last_of_paragraph {
-            timing.pauses.after_sentence
-        } else if article.blocks[sentence.paragraph].kind == BlockKind::Title {
+    let cues = cues(&article.text, &sentences, normalizer, timing, |paragraph| {
+        if article.blocks[paragraph].kind == BlockKind::Title {
             timing.pauses.after_title
         } else {
             timing.pauses.after_paragraph
-        };
-        cues.push(Cue {
-            id: cues.len() + 1,
-            paragraph: sentence.paragraph,
-            span: sentence.span.clone(),
-            text: article.text[sentence.span.clone()].to_string(),
-            spoken,
-            parts,
-            tokens: expansion.tokens,
-            warnings: expansion.warnings,
-            start: Duration::ZERO,
-            end: Duration::ZERO,
-            pause_after,
-        });
-    }
-    if let Some(last) = cues.last_mut() {
-        last.pause_after = Duration::ZERO;
-    }
+        }
+    });
     let mut script = Script {
         title: article.title.clone(),
         published: article.published.clone(),
@@ -152,15 +124,74 @@ pub fn build(article: &Article, normalizer: &Normalizer, voice: &str, timing: &T
     script
 }
 
+/// The cues of a text that is no article (a bulletin's greeting or
+/// sign-off): one paragraph, its sentences made into cues as an article's
+/// are. Times are left at zero.
+pub fn text_cues(text: &str, normalizer: &Normalizer, timing: &Timing) -> Vec<Cue> {
+    let sentences: Vec<Sentence> = segment::sentences(text, 0..text.len())
+        .into_iter()
+        .map(|span| Sentence { span, paragraph: 0 })
+        .collect();
+    cues(text, &sentences, normalizer, timing, |_| {
+        timing.pauses.after_paragraph
+    })
+}
+
+/// One cue per sentence of `text` that has something to speak, numbered
+/// from 1: the pause after a sentence, the paragraph's (`after_paragraph`
+/// of its index) after a paragraph's last, none after the last cue.
+fn cues(
+    text: &str,
+    sentences: &[Sentence],
+    normalizer: &Normalizer,
+    timing: &Timing,
+    after_paragraph: impl Fn(usize) -> Duration,
+) -> Vec<Cue> {
+    let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
+    for (index, sentence) in sentences.iter().enumerate() {
+        let expansion = normalizer.expand(text, sentence.span.clone());
+        let parts = breath_parts(text, sentence, &expansion, timing.breath_group_syllables);
+        let spoken = capitalize_first(&render(&expansion.tokens));
+        if spoken.trim().is_empty() {
+            continue;
+        }
+        let last_of_paragraph = sentences
+            .get(index + 1)
+            .is_none_or(|next| next.paragraph != sentence.paragraph);
+        let pause_after = if last_of_paragraph {
+            after_paragraph(sentence.paragraph)
+        } else {
+            timing.pauses.after_sentence
+        };
+        cues.push(Cue {
+            id: cues.len() + 1,
+            paragraph: sentence.paragraph,
+            span: sentence.span.clone(),
+            text: text[sentence.span.clone()].to_string(),
+            spoken,
+            parts,
+            tokens: expansion.tokens,
+            warnings: expansion.warnings,
+            start: Duration::ZERO,
+            end: Duration::ZERO,
+            pause_after,
+        });
+    }
+    if let Some(last) = cues.last_mut() {
+        last.pause_after = Duration::ZERO;
+    }
+    cues
+}
+
 /// Spoken breath groups of one sentence: the sentence's spans split by
 /// `segment::breath_groups`, each rendered from the tokens inside it.
 fn breath_parts(
-    article: &Article,
+    text: &str,
     sentence: &Sentence,
     expansion: &Expansion,
     limit: usize,
 ) -> Vec<String> {
-    let groups = segment::breath_groups(&article.text, sentence.span.clone(), limit);
+    let groups = segment::breath_groups(text, sentence.span.clone(), limit);
     groups
         .iter()
         .map(|group| {
