@@ -254,10 +254,13 @@ fn folder_of(path: &Path) -> &Path {
     }
 }
 
+/// What writes a file's bytes.
+type Filler<'a> = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + 'a>;
+
 /// One file of a [`publish`]ed set: its name in the folder and what fills it.
 pub struct Entry<'a> {
     name: String,
-    fill: Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + 'a>,
+    fill: Filler<'a>,
 }
 
 impl<'a> Entry<'a> {
@@ -525,5 +528,56 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("not a regular file"), "{err}");
         assert!(!std::fs::metadata("/dev/zero").unwrap().is_file());
+    }
+
+    #[test]
+    fn publishes_every_file_in_order_into_a_new_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("drop");
+        let written = publish(
+            &folder,
+            vec![
+                Entry::bytes("a.json", b"{}"),
+                Entry::new("a.wav", |out| out.write_all(b"RIFF")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(written, [folder.join("a.json"), folder.join("a.wav")]);
+        assert_eq!(std::fs::read(folder.join("a.wav")).unwrap(), b"RIFF");
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_failing_file_publishes_none_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), b"old").unwrap();
+        let err = publish(
+            dir.path(),
+            vec![
+                Entry::bytes("a.json", b"new"),
+                Entry::new("a.wav", |out| {
+                    out.write_all(b"half")?;
+                    Err(io::Error::other("disk full"))
+                }),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read(dir.path().join("a.json")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_published_file_keeps_the_mode_of_the_one_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wav");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        publish(dir.path(), vec![Entry::bytes("a.wav", b"new")]).unwrap();
+        assert_eq!(mode(&path), 0o640);
+        let err = publish(dir.path(), vec![Entry::bytes("", b"x")]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

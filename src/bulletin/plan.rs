@@ -31,19 +31,11 @@ pub(super) struct Plan {
 /// jingle that cannot be read, [`AssembleError::Silent`] for an item with
 /// nothing to speak.
 pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
-    let Request {
-        config,
-        slot,
-        date,
-        items,
-        voice,
-        normalizer,
-        settings,
-        ..
-    } = request;
+    let (config, slot, items) = (request.config, request.slot, &request.items);
+    let (voice, settings) = (request.voice, request.settings);
     if items.is_empty() {
         return Err(AssembleError::Empty {
-            date: *date,
+            date: request.date,
             slot: slot.name.clone(),
         });
     }
@@ -56,10 +48,10 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
 
     // The greeting and sign-off are read as the items are: with the voice's
     // own lexicon on top of the station's.
-    let normalizer = voice.normalizer(normalizer);
+    let normalizer = voice.normalizer(request.normalizer);
     let timing = pipeline::timing(voice, settings);
     let values = TemplateValues {
-        date: *date,
+        date: request.date,
         station: &config.station,
         slot: &slot.label,
         style: normalizer.style(),

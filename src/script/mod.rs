@@ -239,3 +239,30 @@ pub fn clock(d: Duration) -> String {
     let secs = d.as_secs();
     format!("{}:{:02}", secs / 60, secs % 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cues_read_one_paragraph_as_an_article_reads_it() {
+        let timing = Timing {
+            syllables_per_minute: 240.0,
+            breath_group_syllables: 12,
+            pauses: Pauses::default(),
+        };
+        let normalizer = Normalizer::builtin().unwrap();
+        let cues = text_cues("Xin chào. 3 giờ chiều nay.", &normalizer, &timing);
+        assert_eq!(cues.len(), 2);
+        assert_eq!((cues[0].id, cues[1].id), (1, 2));
+        assert!(cues.iter().all(|c| c.paragraph == 0));
+        assert_eq!(cues[0].pause_after, timing.pauses.after_sentence);
+        assert_eq!(cues[1].pause_after, Duration::ZERO);
+        // A sentence starting with a number starts with a capital, as in articles.
+        assert!(cues[1].spoken.starts_with("Ba giờ"), "{}", cues[1].spoken);
+        assert_eq!(
+            cues[1].parts.concat().to_lowercase(),
+            cues[1].spoken.to_lowercase()
+        );
+    }
+}
