@@ -771,7 +771,7 @@ fn bulletin(
     articles: &[PathBuf],
     cache_args: &CacheArgs,
 ) -> Result<()> {
-    use bantin::bulletin::{BulletinItem, assemble};
+    use bantin::bulletin::{BulletinItem, assemble, deliver};
     use sha2::Digest as _;
     let cache = cache_args.open(data)?;
     // Without articles and a store there is nothing to read: the assembly
@@ -834,7 +834,7 @@ fn bulletin(
         let assembled = assemble::assemble(&request, synthesizer.as_ref(), &Bar(bar.clone()));
         bar.finish_and_clear();
         let assembled = assembled?;
-        let delivered = assemble::deliver(&assembled, &config, &settings)?;
+        let delivered = deliver(&assembled, &config, &settings)?;
         let left_out = &assembled.manifest.left_out;
         eprintln!(
             "wrote {} ({}, {}; {:.1} LUFS, true peak {:.1} dBTP; {} items{}; {} of {} cues from the cache; speech {:.1} s of {:.1} s)",

@@ -17,6 +17,10 @@
 //!
 //! The CLI's `-` (standard output) goes through [`write_with`].
 //!
+//! A set of files that belong together (a bulletin's WAV and its sidecars)
+//! is put in a folder with [`publish`]: all written first, then renamed in
+//! the order given, so a watcher waiting for the last one sees all or none.
+//!
 //! Knows nothing of what is written: callers pass bytes or a filler.
 
 use std::fs::{File, Metadata};
@@ -198,10 +202,20 @@ fn replace(
     existing: Option<&Metadata>,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    stage(path, existing, fill)?
+        .persist(path)
+        .map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes what `fill` writes to a temporary file beside `path` (buffered,
+/// handed to the disk as it grows, synced) with the mode and owner the
+/// file at `path` is to have; renaming it over `path` is the caller's.
+fn stage(
+    path: &Path,
+    existing: Option<&Metadata>,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
@@ -213,7 +227,7 @@ fn replace(
         let mode = existing.map_or(0o666, |m| m.permissions().mode() & 0o7777);
         builder.permissions(std::fs::Permissions::from_mode(mode));
     }
-    let temp = builder.tempfile_in(dir)?;
+    let temp = builder.tempfile_in(folder_of(path))?;
     #[cfg(unix)]
     if let Some(meta) = existing {
         keep_owner(temp.as_file(), meta);
@@ -229,8 +243,101 @@ fn replace(
     fill(&mut out)?;
     let temp = out.into_inner().map_err(|e| e.into_error())?.file;
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(temp)
+}
+
+/// The folder a file is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// What writes a file's bytes.
+type Filler<'a> = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + 'a>;
+
+/// One file of a [`publish`]ed set: its name in the folder and what fills it.
+pub struct Entry<'a> {
+    name: String,
+    fill: Filler<'a>,
+}
+
+impl<'a> Entry<'a> {
+    /// The file `name`, filled by what `fill` writes.
+    pub fn new(
+        name: impl Into<String>,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()> + 'a,
+    ) -> Entry<'a> {
+        Entry {
+            name: name.into(),
+            fill: Box::new(fill),
+        }
+    }
+
+    /// The file `name`, holding `bytes`.
+    pub fn bytes(name: impl Into<String>, bytes: &'a [u8]) -> Entry<'a> {
+        Entry::new(name, move |out| out.write_all(bytes))
+    }
+}
+
+/// Puts several files into `folder` as one: every file is first written in
+/// full as a temporary file beside its target (as [`write_atomic_with`]
+/// does, with the same modes: a replaced file keeps its own, a new one gets
+/// 0666 less the umask), and only when all are written are they renamed
+/// into place, in the order given: a program that watches the folder for
+/// the last one (a playout system waiting for the WAV) finds the others
+/// there with it. If a file cannot be written, none is renamed; if a
+/// rename fails, the files this publication already renamed are removed
+/// again. The folder is made if it is missing, and synced at the end so
+/// the renames survive a crash. Returns the paths written, in order.
+///
+/// # Errors
+/// I/O errors making the folder, writing (a filler's included), syncing or
+/// renaming; `InvalidInput` for a name that is a folder, a device or a pipe
+/// in `folder`: a publication only replaces regular files.
+pub fn publish(folder: &Path, entries: Vec<Entry<'_>>) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(folder)?;
+    // Stage everything: this is where a full disk or a read-only folder fails.
+    let mut staged = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let path = folder.join(&entry.name);
+        let (real, existing) = match Target::of(&path)? {
+            Target::File { path, existing } => (path, existing),
+            Target::Stream => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is not a regular file: a publication only replaces regular files",
+                        path.display()
+                    ),
+                ));
+            }
+        };
+        let temp = stage(&real, existing.as_ref(), entry.fill)?;
+        staged.push((path, real, temp));
+    }
+    // Renamed: the path asked for and the file written (another, through a link).
+    let mut published: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(staged.len());
+    for (path, real, temp) in staged {
+        if let Err(e) = temp.persist(&real) {
+            for (_, done) in &published {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e.error);
+        }
+        published.push((path, real));
+    }
+    let mut folders: Vec<&Path> = published.iter().map(|(_, real)| folder_of(real)).collect();
+    folders.dedup();
+    for dir in folders {
+        // The renames' durability; a folder that cannot be opened for it
+        // (some network file systems) has its files all the same.
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(published.into_iter().map(|(path, _)| path).collect())
 }
 
 /// Gives the new file the replaced one's owner and group. Only root may
@@ -421,5 +528,56 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("not a regular file"), "{err}");
         assert!(!std::fs::metadata("/dev/zero").unwrap().is_file());
+    }
+
+    #[test]
+    fn publishes_every_file_in_order_into_a_new_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("drop");
+        let written = publish(
+            &folder,
+            vec![
+                Entry::bytes("a.json", b"{}"),
+                Entry::new("a.wav", |out| out.write_all(b"RIFF")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(written, [folder.join("a.json"), folder.join("a.wav")]);
+        assert_eq!(std::fs::read(folder.join("a.wav")).unwrap(), b"RIFF");
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_failing_file_publishes_none_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), b"old").unwrap();
+        let err = publish(
+            dir.path(),
+            vec![
+                Entry::bytes("a.json", b"new"),
+                Entry::new("a.wav", |out| {
+                    out.write_all(b"half")?;
+                    Err(io::Error::other("disk full"))
+                }),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read(dir.path().join("a.json")).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_published_file_keeps_the_mode_of_the_one_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wav");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        publish(dir.path(), vec![Entry::bytes("a.wav", b"new")]).unwrap();
+        assert_eq!(mode(&path), 0o640);
+        let err = publish(dir.path(), vec![Entry::bytes("", b"x")]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

@@ -624,36 +624,28 @@ pub fn write_broadcast_wav(
     })
 }
 
-/// The `bext` chunk of a render: the title folded to ASCII, the
-/// originator, the origination date and time `at`, and the loudness of the
-/// final samples.
+/// The `bext` chunk of a render ([`audio::wav::Bext::of`]): the title,
+/// the originator, the voice as reference, the origination date and time
+/// `at`, and the loudness of the final samples.
 pub fn bext(
     rendered: &Rendered,
     settings: &AudioSettings,
     originator: &str,
     at: jiff::civil::DateTime,
 ) -> audio::wav::Bext {
-    let report = rendered.loudness;
-    let finite = |v: f64| v.is_finite().then_some(v);
-    audio::wav::Bext {
-        description: rendered.script.title.clone(),
-        originator: originator.to_string(),
-        originator_reference: format!("bantin {}", rendered.script.voice),
-        origination_date: at.strftime("%Y-%m-%d").to_string(),
-        origination_time: at.strftime("%H:%M:%S").to_string(),
-        loudness_lufs: finite(report.integrated_lufs),
-        loudness_range_lu: finite(report.range_lu),
-        max_true_peak_dbtp: finite(report.true_peak_dbtp),
-        max_momentary_lufs: finite(report.max_momentary_lufs),
-        max_short_term_lufs: finite(report.max_short_term_lufs),
-        coding_history: format!(
-            "A=PCM,F={},W={},M=mono,T=bantin {} voice {}",
-            rendered.pcm.sample_rate_hz,
-            settings.bit_depth.bits(),
-            env!("CARGO_PKG_VERSION"),
-            rendered.script.voice
-        ),
-    }
+    let voice = &rendered.script.voice;
+    audio::wav::Bext::of(
+        &audio::wav::Origin {
+            title: &rendered.script.title,
+            originator,
+            reference: &format!("bantin {voice}"),
+            at,
+            software: &format!("bantin {} voice {voice}", env!("CARGO_PKG_VERSION")),
+        },
+        &rendered.loudness,
+        rendered.pcm.sample_rate_hz,
+        settings.bit_depth,
+    )
 }
 
 /// A duration in whole milliseconds, for logs.

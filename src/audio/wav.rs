@@ -107,6 +107,53 @@ pub struct Bext {
     pub coding_history: String,
 }
 
+/// Where a programme bantin made comes from, for its `bext` chunk.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The programme's title (folded to ASCII when written).
+    pub title: &'a str,
+    /// Who made it: the station.
+    pub originator: &'a str,
+    /// The originator's own reference (`bantin vi`, `2021-07-29_sang`).
+    pub reference: &'a str,
+    /// When it was made, in the station's local time.
+    pub at: jiff::civil::DateTime,
+    /// What made it, after `T=` in the coding history (`bantin 0.1.0`).
+    pub software: &'a str,
+}
+
+impl Bext {
+    /// The `bext` chunk of a programme bantin made: its origin, the loudness
+    /// of its final samples (unmeasured figures left unset) and a coding
+    /// history line for mono PCM at `sample_rate_hz` and `depth`. Article
+    /// renders and bulletins both describe their WAV files here.
+    pub fn of(
+        origin: &Origin<'_>,
+        loudness: &super::LoudnessReport,
+        sample_rate_hz: u32,
+        depth: BitDepth,
+    ) -> Bext {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        Bext {
+            description: origin.title.to_string(),
+            originator: origin.originator.to_string(),
+            originator_reference: origin.reference.to_string(),
+            origination_date: origin.at.strftime("%Y-%m-%d").to_string(),
+            origination_time: origin.at.strftime("%H:%M:%S").to_string(),
+            loudness_lufs: finite(loudness.integrated_lufs),
+            loudness_range_lu: finite(loudness.range_lu),
+            max_true_peak_dbtp: finite(loudness.true_peak_dbtp),
+            max_momentary_lufs: finite(loudness.max_momentary_lufs),
+            max_short_term_lufs: finite(loudness.max_short_term_lufs),
+            coding_history: format!(
+                "A=PCM,F={sample_rate_hz},W={},M=mono,T={}",
+                depth.bits(),
+                origin.software
+            ),
+        }
+    }
+}
+
 /// Size of the fixed part of a version 2 `bext` chunk.
 const BEXT_FIXED: usize = 602;
 /// A loudness field that was not measured (Tech 3285 v2).

@@ -1,38 +1,33 @@
-//! Assembling one bulletin and delivering it to the drop folder.
+//! Assembling one bulletin: the chain plan → speak → fit → lay out, each
+//! step in its own file, and what goes in and comes out of it.
 //!
-//! The programme is: intro jingle (fading out), greeting with the spoken
-//! date, each item (its title read as the lead, then its text) with a pause
-//! between items, sign-off, outro jingle (fading in). Speech and jingles are
-//! first brought to the same loudness, then the whole is levelled to the R128
-//! target with `audio::normalize`, so the bulletin meets it as one programme.
-//! The speech of every part comes from one pass of `pipeline::speak_cues`,
-//! the same loop article renders use: parallel, through the cue cache, with
-//! progress counted over the whole bulletin.
+//! - [`super::plan`]: the jingles, the greeting and sign-off as cues, the
+//!   items' cues, all before anything is spoken;
+//! - [`super::speak`]: the speech of every part in one pass through the
+//!   loop article renders use (cue cache, parallel, progress over the whole
+//!   bulletin);
+//! - [`super::fit`]: which items fit the slot, on the measured speech;
+//! - [`super::layout`] (with [`super::timeline`]): jingles, speech and
+//!   pauses end to end, levelled to the loudness target as one programme;
+//! - [`super::manifest`]: what was made, for the manifest.
 //!
-//! Delivery writes the Broadcast WAV, the script (JSON and announcer text)
-//! and a manifest into the drop folder. Every file is first written in full
-//! to a hidden temporary file in that folder; only when all four exist are
-//! they renamed into place, the WAV last, so a playout system watching for
-//! WAV files never sees a bulletin without its sidecars or a half file.
+//! Delivering the files is [`super::deliver`]'s.
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 
 use super::config::{BulletinConfig, Slot};
-use super::fit::{self, Fit, Verdict};
-use super::spoken_date::{self, TemplateValues};
+use super::fit::{self, Fit};
+use super::layout::{self, Programme};
+use super::manifest::{Made, Manifest, ms};
+use super::{plan, speak};
 use crate::audio::{self, LoudnessReport, Pcm, wav};
 use crate::ingest::IngestError;
-use crate::normalize::{self, Normalizer, Token};
-use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions, RenderStats};
-use crate::script::format::Format;
-use crate::script::{Cue, Script, Timing};
-use crate::segment;
+use crate::normalize::Normalizer;
+use crate::pipeline::{self, AudioSettings, Progress, RenderOptions, RenderStats};
+use crate::script::Script;
 use crate::tts::{SynthError, Synthesizer};
 use crate::voice::Voice;
 
@@ -145,128 +140,6 @@ pub struct Assembled {
     pub elapsed: Duration,
 }
 
-/// The manifest written beside the WAV (`<name>.manifest.json`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
-    pub format: &'static str,
-    pub station: String,
-    pub date: String,
-    pub slot: String,
-    pub slot_label: String,
-    pub files: Files,
-    pub items: Vec<ManifestItem>,
-    /// Items left out to fit the slot (lowest ranked first out).
-    pub left_out: Vec<ManifestItem>,
-    pub parts: Vec<Part>,
-    pub total_ms: u64,
-    pub target_ms: u64,
-    pub tolerance_ms: u64,
-    /// Positive: over the target; negative: under.
-    pub difference_ms: i64,
-    pub verdict: Verdict,
-    pub loudness: ManifestLoudness,
-    pub audio: AudioInfo,
-    pub made: Made,
-    /// Identifies the approved items and their revisions (all of them, left
-    /// out or not): the scheduler rebuilds only when it changes.
-    pub items_fingerprint: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Files {
-    pub wav: String,
-    pub script_json: String,
-    pub script_txt: String,
-    pub manifest: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ManifestItem {
-    /// 1-based editor order.
-    pub rank: usize,
-    pub id: String,
-    pub revision: String,
-    pub title: String,
-    /// Where the item starts in the bulletin (absent for left-out items).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_ms: Option<u64>,
-    pub duration_ms: u64,
-    pub cues: usize,
-}
-
-/// A non-item part of the programme (jingles, greeting, sign-off).
-#[derive(Debug, Clone, Serialize)]
-pub struct Part {
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    pub start_ms: u64,
-    pub duration_ms: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ManifestLoudness {
-    pub integrated_lufs: f64,
-    pub true_peak_dbtp: f64,
-    pub target_lufs: f64,
-    pub max_true_peak_dbtp: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AudioInfo {
-    pub sample_rate_hz: u32,
-    pub bits_per_sample: u16,
-    pub channels: u16,
-    pub samples: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Made {
-    /// UTC, RFC 3339.
-    pub at: String,
-    /// The station's local time.
-    pub at_local: String,
-    pub by: String,
-    pub trigger: String,
-    pub voice: String,
-    pub backend: String,
-    /// Cues spoken, and how many of them came from the cue cache.
-    pub cues: usize,
-    pub cues_from_cache: usize,
-    pub synthesis_ms: u64,
-    pub elapsed_ms: u64,
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Speech of one part of the programme: cues and their audio.
-struct Spoken {
-    cues: Vec<Cue>,
-    audio: Vec<Vec<f32>>,
-}
-
-impl Spoken {
-    /// Length in samples: the cues and the pauses between them.
-    fn samples(&self, rate: u32) -> usize {
-        let last = self.cues.len().saturating_sub(1);
-        self.audio
-            .iter()
-            .zip(&self.cues)
-            .enumerate()
-            .map(|(i, (a, c))| {
-                a.len()
-                    + if i < last {
-                        audio::samples_for(rate, c.pause_after)
-                    } else {
-                        0
-                    }
-            })
-            .sum()
-    }
-}
-
 /// Builds the programme of one bulletin. Progress counts the cues of the
 /// greeting, every item and the sign-off together.
 ///
@@ -286,87 +159,22 @@ pub fn assemble(
         date,
         items,
         voice,
-        normalizer,
         settings,
-        trigger,
         options,
+        ..
     } = request;
-    if items.is_empty() {
-        return Err(AssembleError::Empty {
-            date: *date,
-            slot: slot.name.clone(),
-        });
-    }
-    let rate = settings.sample_rate_hz;
-    // Jingles first: a bad file should fail before minutes of synthesis.
-    let intro = slot
-        .intro_jingle
-        .as_deref()
-        .map(|p| load_jingle(p, rate))
-        .transpose()?;
-    let outro = slot
-        .outro_jingle
-        .as_deref()
-        .map(|p| load_jingle(p, rate))
-        .transpose()?;
+    let plan = plan::plan(request)?;
 
-    let timing = pipeline::timing(voice, settings);
-    let values = TemplateValues {
-        date: *date,
-        station: &config.station,
-        slot: &slot.label,
-        style: normalizer.style(),
-    };
-    let greeting_cues = speech_cues(
-        &spoken_date::render(&slot.greeting, &values),
-        normalizer,
-        &timing,
-    );
-    let sign_off_cues = speech_cues(
-        &spoken_date::render(&slot.sign_off, &values),
-        normalizer,
-        &timing,
-    );
-
-    let mut parts = Vec::with_capacity(items.len() + 2);
-    parts.push(("greeting".to_string(), greeting_cues));
-    for item in items {
-        if item.script.cues.is_empty() {
-            return Err(AssembleError::Silent {
-                item: item.id.clone(),
-            });
-        }
-        parts.push((format!("item {}", item.id), item.script.cues.clone()));
-    }
-    parts.push(("sign-off".to_string(), sign_off_cues));
     let speech_started = Instant::now();
-    let (mut spoken_items, stats) = speak(parts, synthesizer, settings, options, progress)?;
+    let (spoken, stats) = speak::speak(plan.parts, synthesizer, settings, options, progress)?;
     let synthesis = speech_started.elapsed();
-    let sign_off = spoken_items.pop().expect("the sign-off was spoken");
-    let greeting = spoken_items.remove(0);
 
     // Fit to the slot on the measured speech, whole items only.
-    let at = |n: usize| Duration::from_secs_f64(n as f64 / f64::from(rate));
-    let jingle_len = |j: &Option<Pcm>| j.as_ref().map_or(0, |p| p.samples.len());
-    let gap = |j: &Option<Pcm>| {
-        if j.is_some() {
-            audio::samples_for(rate, config.jingle_gap)
-        } else {
-            0
-        }
-    };
-    let between = audio::samples_for(rate, config.pause_between_items);
-    let fixed = jingle_len(&intro)
-        + gap(&intro)
-        + greeting.samples(rate)
-        + 2 * between
-        + sign_off.samples(rate)
-        + gap(&outro)
-        + jingle_len(&outro);
-    let item_lengths: Vec<Duration> = spoken_items.iter().map(|s| at(s.samples(rate))).collect();
+    let programme = Programme::new(plan.intro, spoken, plan.outro, settings.sample_rate_hz);
+    let item_lengths = programme.item_lengths();
     let kept = if slot.fit {
         fit::keep(
-            at(fixed),
+            programme.fixed(config),
             &item_lengths,
             config.pause_between_items,
             slot.target,
@@ -376,86 +184,28 @@ pub fn assemble(
         items.len()
     };
 
-    // Speech and jingles to one loudness before the whole is levelled, so the
-    // balance between them does not depend on how loud the files happen to be.
-    let target = settings.loudness;
-    let speech_gain = {
-        let all: Vec<f32> = std::iter::once(&greeting)
-            .chain(&spoken_items[..kept])
-            .chain(std::iter::once(&sign_off))
-            .flat_map(|s| s.audio.iter().flatten().copied())
-            .collect();
-        gain_to(&Pcm::new(rate, all), target.integrated_lufs)?
+    let laid = layout::lay_out(programme, kept, config, slot, settings.loudness)?;
+    let total = laid.pcm.duration();
+    let fit = Fit {
+        total,
+        target: slot.target,
+        tolerance: slot.tolerance,
     };
-    let jingle_target = target.integrated_lufs + config.jingle_gain_db;
-
-    let mut timeline = Timeline {
-        rate,
-        samples: Vec::new(),
+    let now = Timestamp::now();
+    let elapsed = started.elapsed();
+    let made = Made {
+        at: now.to_string(),
+        at_local: now.to_zoned_datetime(config.time_zone.clone()).to_string(),
+        by: format!("bantin {}", env!("CARGO_PKG_VERSION")),
+        trigger: request.trigger.clone(),
+        voice: voice.name.clone(),
+        backend: synthesizer.fingerprint(),
+        cues: stats.cues,
+        cues_from_cache: stats.cached,
+        synthesis_ms: ms(synthesis),
+        elapsed_ms: ms(elapsed),
     };
-    let mut parts = Vec::new();
-    let mut cues = Vec::new();
-    if let Some(mut jingle) = intro {
-        let gain = gain_to(&jingle, jingle_target)?;
-        fade(&mut jingle.samples, rate, config.fade, Fade::Out);
-        let placed = timeline.push(&jingle.samples, gain);
-        parts.push(part("intro_jingle", slot.intro_jingle.as_deref(), placed));
-        timeline.silence(config.jingle_gap);
-    }
-    let (placed, spoken) = timeline.speak(greeting, speech_gain, 0);
-    parts.push(part("greeting", None, placed));
-    cues.extend(spoken);
-    let mut manifest_items = Vec::with_capacity(kept);
-    let mut paragraph = 1;
-    for (rank, (item, speech)) in items.iter().zip(spoken_items).enumerate().take(kept) {
-        timeline.silence(config.pause_between_items);
-        let count = speech.cues.len();
-        let ((start, end), spoken) = timeline.speak(speech, speech_gain, paragraph);
-        paragraph = spoken.last().map_or(paragraph, |c| c.paragraph + 1);
-        cues.extend(spoken);
-        manifest_items.push(ManifestItem {
-            rank: rank + 1,
-            id: item.id.clone(),
-            revision: item.revision.clone(),
-            title: item.script.title.clone(),
-            start_ms: Some(ms(start)),
-            duration_ms: ms(end - start),
-            cues: count,
-        });
-    }
-    let left_out: Vec<ManifestItem> = items
-        .iter()
-        .zip(&item_lengths)
-        .enumerate()
-        .skip(kept)
-        .map(|(rank, (item, length))| ManifestItem {
-            rank: rank + 1,
-            id: item.id.clone(),
-            revision: item.revision.clone(),
-            title: item.script.title.clone(),
-            start_ms: None,
-            duration_ms: ms(*length),
-            cues: item.script.cues.len(),
-        })
-        .collect();
-    timeline.silence(config.pause_between_items);
-    let (placed, spoken) = timeline.speak(sign_off, speech_gain, paragraph);
-    parts.push(part("sign_off", None, placed));
-    cues.extend(spoken);
-    if let Some(mut jingle) = outro {
-        timeline.silence(config.jingle_gap);
-        let gain = gain_to(&jingle, jingle_target)?;
-        fade(&mut jingle.samples, rate, config.fade, Fade::In);
-        let placed = timeline.push(&jingle.samples, gain);
-        parts.push(part("outro_jingle", slot.outro_jingle.as_deref(), placed));
-    }
-
-    let mut pcm = Pcm::new(rate, timeline.samples);
-    let loudness = audio::level(&mut pcm, target)?;
-    let total = pcm.duration();
-    for (index, cue) in cues.iter_mut().enumerate() {
-        cue.id = index + 1;
-    }
+    let manifest = Manifest::new(request, &laid, &item_lengths, &fit, made);
     let script = Script {
         title: format!(
             "{} — Bản tin {} {}",
@@ -466,65 +216,12 @@ pub fn assemble(
         published: Some(date.to_string()),
         voice: voice.name.clone(),
         measured: true,
-        cues,
+        cues: laid.cues,
         total,
-    };
-    let fit = Fit {
-        total,
-        target: slot.target,
-        tolerance: slot.tolerance,
-    };
-    let names = FileNames::new(config, *date, &slot.name);
-    let now = Timestamp::now();
-    let elapsed = started.elapsed();
-    let approved: Vec<(&str, &str)> = items
-        .iter()
-        .map(|i| (i.id.as_str(), i.revision.as_str()))
-        .collect();
-    let manifest = Manifest {
-        format: "bantin-bulletin/1",
-        station: config.station.clone(),
-        date: date.to_string(),
-        slot: slot.name.clone(),
-        slot_label: slot.label.clone(),
-        files: names.files(),
-        items: manifest_items,
-        left_out,
-        parts,
-        total_ms: ms(total),
-        target_ms: ms(slot.target),
-        tolerance_ms: ms(slot.tolerance),
-        difference_ms: fit.difference_ms(),
-        verdict: fit.verdict(),
-        loudness: ManifestLoudness {
-            integrated_lufs: round2(loudness.integrated_lufs),
-            true_peak_dbtp: round2(loudness.true_peak_dbtp),
-            target_lufs: target.integrated_lufs,
-            max_true_peak_dbtp: target.max_true_peak_dbtp,
-        },
-        audio: AudioInfo {
-            sample_rate_hz: rate,
-            bits_per_sample: settings.bit_depth.bits(),
-            channels: 1,
-            samples: pcm.samples.len() as u64,
-        },
-        made: Made {
-            at: now.to_string(),
-            at_local: now.to_zoned_datetime(config.time_zone.clone()).to_string(),
-            by: format!("bantin {}", env!("CARGO_PKG_VERSION")),
-            trigger: trigger.clone(),
-            voice: voice.name.clone(),
-            backend: synthesizer.fingerprint(),
-            cues: stats.cues,
-            cues_from_cache: stats.cached,
-            synthesis_ms: ms(synthesis),
-            elapsed_ms: ms(elapsed),
-        },
-        items_fingerprint: super::schedule::items_fingerprint(&approved),
     };
     Ok(Assembled {
-        pcm,
-        loudness,
+        pcm: laid.pcm,
+        loudness: laid.loudness,
         script,
         manifest,
         fit,
@@ -534,393 +231,17 @@ pub fn assemble(
     })
 }
 
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
-
 /// `29/07/2021`, the way the date is written on the script.
 fn vietnamese_date(date: Date) -> String {
     format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
 }
 
-fn part(kind: &'static str, file: Option<&Path>, (start, end): (Duration, Duration)) -> Part {
-    Part {
-        kind,
-        file: file.map(|f| f.display().to_string()),
-        start_ms: ms(start),
-        duration_ms: ms(end - start),
-    }
-}
-
-/// Gain that brings `pcm` to `lufs` (1 for a silent piece). Integrated
-/// loudness only: the true peak is the final levelling's concern, and
-/// measuring it here would cost another oversampled pass over the speech.
-fn gain_to(pcm: &Pcm, lufs: f64) -> Result<f32, AssembleError> {
-    let measured = audio::meter::analyse(&pcm.samples, pcm.sample_rate_hz, false).integrated_lufs();
-    Ok(if measured.is_finite() {
-        10f64.powf((lufs - measured) / 20.0) as f32
-    } else {
-        1.0
-    })
-}
-
-/// Reads a jingle (any WAV the decoder takes: channels mixed down) at `rate`.
-fn load_jingle(path: &Path, rate: u32) -> Result<Pcm, AssembleError> {
-    let err = |reason: String| AssembleError::Jingle {
-        path: path.display().to_string(),
-        reason,
-    };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let pcm = wav::decode(&bytes).map_err(|e| err(e.to_string()))?;
-    if pcm.samples.is_empty() {
-        return Err(err("it holds no audio".into()));
-    }
-    audio::resample(pcm, rate).map_err(|e| err(format!("resampling: {e}")))
-}
-
-#[derive(Clone, Copy)]
-enum Fade {
-    In,
-    Out,
-}
-
-/// A raised-cosine fade over `length` at the start (in) or end (out).
-fn fade(samples: &mut [f32], rate: u32, length: Duration, direction: Fade) {
-    let n = audio::samples_for(rate, length).min(samples.len());
-    if n == 0 {
-        return;
-    }
-    let total = samples.len();
-    for i in 0..n {
-        let x = (i as f32 + 0.5) / n as f32;
-        let gain = 0.5 - 0.5 * (std::f32::consts::PI * x).cos();
-        match direction {
-            Fade::In => samples[i] *= gain,
-            Fade::Out => samples[total - 1 - i] *= gain,
-        }
-    }
-}
-
-/// Cues of a piece of text that is not an article (greeting, sign-off): one
-/// per sentence, normalized and split into breath groups like article cues.
-fn speech_cues(text: &str, normalizer: &Normalizer, timing: &Timing) -> Vec<Cue> {
-    let text = crate::text::nfc(text).into_owned();
-    let mut cues = Vec::new();
-    for span in segment::sentences(&text, 0..text.len()) {
-        let expansion = normalizer.expand(&text, span.clone());
-        let parts: Vec<String> =
-            segment::breath_groups(&text, span.clone(), timing.breath_group_syllables)
-                .into_iter()
-                .map(|group| render_within(&expansion.tokens, &group))
-                .filter(|p| !p.trim().is_empty())
-                .collect();
-        let spoken = expansion.spoken();
-        if spoken.trim().is_empty() || parts.is_empty() {
-            continue;
-        }
-        cues.push(Cue {
-            id: cues.len() + 1,
-            paragraph: 0,
-            span: span.clone(),
-            text: text[span].to_string(),
-            spoken,
-            parts,
-            tokens: expansion.tokens,
-            warnings: expansion.warnings,
-            start: Duration::ZERO,
-            end: Duration::ZERO,
-            pause_after: timing.pauses.after_sentence,
-        });
-    }
-    if let Some(last) = cues.last_mut() {
-        last.pause_after = Duration::ZERO;
-    }
-    cues
-}
-
-fn render_within(tokens: &[Token], group: &Range<usize>) -> String {
-    let inside: Vec<Token> = tokens
-        .iter()
-        .filter(|t| t.span.start >= group.start && t.span.start < group.end)
-        .cloned()
-        .collect();
-    normalize::render(&inside)
-}
-
-/// Speaks every part of the programme (named, with its cues) in one pass
-/// through [`pipeline::speak_cues`], so the cache, the parallelism and the
-/// progress count span the whole bulletin; returns each part's speech in
-/// order. The cues are numbered through for the pass; a failure is reported
-/// with the part and the cue's own number in it.
-fn speak(
-    parts: Vec<(String, Vec<Cue>)>,
-    synthesizer: &dyn Synthesizer,
-    settings: &AudioSettings,
-    options: &RenderOptions<'_>,
-    progress: &dyn Progress,
-) -> Result<(Vec<Spoken>, RenderStats), AssembleError> {
-    let all: Vec<Cue> = parts
-        .iter()
-        .flat_map(|(_, cues)| cues.iter().cloned())
-        .enumerate()
-        .map(|(index, mut cue)| {
-            cue.id = index + 1;
-            cue
-        })
-        .collect();
-    // The part and own number of the cue numbered `id` in the pass.
-    let locate = |id: usize| -> (String, usize) {
-        let mut index = id.saturating_sub(1);
-        for (name, cues) in &parts {
-            match cues.get(index) {
-                Some(cue) => return (name.clone(), cue.id),
-                None => index -= cues.len(),
-            }
-        }
-        ("bulletin".to_string(), id)
-    };
-    let (speech, stats) = pipeline::speak_cues(&all, synthesizer, settings, options, progress)
-        .map_err(|e| match e {
-            RenderError::Synth { cue, text, source } => {
-                let (part, cue) = locate(cue);
-                AssembleError::Synth {
-                    part,
-                    cue,
-                    text,
-                    source,
-                }
-            }
-            RenderError::Resample { cue, source } => {
-                let (part, cue) = locate(cue);
-                AssembleError::Resample { part, cue, source }
-            }
-            RenderError::Cancelled => AssembleError::Cancelled,
-            RenderError::Loudness(e) => AssembleError::Loudness(e),
-            RenderError::Wav(e) => AssembleError::Encode(e),
-            RenderError::Empty => unreachable!("speak_cues speaks no cues as no audio"),
-        })?;
-    let mut speech = speech.into_iter();
-    let spoken = parts
-        .into_iter()
-        .map(|(_, cues)| Spoken {
-            audio: speech
-                .by_ref()
-                .take(cues.len())
-                .map(|p| p.samples)
-                .collect(),
-            cues,
-        })
-        .collect();
-    Ok((spoken, stats))
-}
-
-/// The programme being laid out, and where each piece landed.
-struct Timeline {
-    rate: u32,
-    samples: Vec<f32>,
-}
-
-impl Timeline {
-    fn at(&self, n: usize) -> Duration {
-        Duration::from_secs_f64(n as f64 / f64::from(self.rate))
-    }
-
-    fn push(&mut self, samples: &[f32], gain: f32) -> (Duration, Duration) {
-        let start = self.samples.len();
-        self.samples.extend(samples.iter().map(|s| s * gain));
-        (self.at(start), self.at(self.samples.len()))
-    }
-
-    fn silence(&mut self, length: Duration) {
-        let n = audio::samples_for(self.rate, length);
-        self.samples.resize(self.samples.len() + n, 0.0);
-    }
-
-    /// Lays out spoken cues; returns the span they cover and the cues with
-    /// measured times, their paragraphs renumbered to start at `first_paragraph`.
-    fn speak(
-        &mut self,
-        spoken: Spoken,
-        gain: f32,
-        first_paragraph: usize,
-    ) -> ((Duration, Duration), Vec<Cue>) {
-        let start = self.at(self.samples.len());
-        let own_first = spoken.cues.first().map_or(0, |c| c.paragraph);
-        let last = spoken.cues.len().saturating_sub(1);
-        let mut cues = Vec::with_capacity(spoken.cues.len());
-        for (index, (mut cue, audio)) in spoken.cues.into_iter().zip(spoken.audio).enumerate() {
-            let (cue_start, cue_end) = self.push(&audio, gain);
-            cue.start = cue_start;
-            cue.end = cue_end;
-            cue.paragraph = cue.paragraph.saturating_sub(own_first) + first_paragraph;
-            if index < last {
-                self.silence(cue.pause_after);
-            } else {
-                // The gap after an item's last cue is the bulletin's, not the article's.
-                cue.pause_after = Duration::ZERO;
-            }
-            cues.push(cue);
-        }
-        ((start, self.at(self.samples.len())), cues)
-    }
-}
-
-/// The four files of one bulletin in the drop folder.
-#[derive(Debug, Clone)]
-pub struct FileNames {
-    pub folder: PathBuf,
-    pub wav: String,
-    pub script_json: String,
-    pub script_txt: String,
-    pub manifest: String,
-}
-
-impl FileNames {
-    pub fn new(config: &BulletinConfig, date: Date, slot: &str) -> FileNames {
-        let wav = config.file_name(date, slot);
-        let stem = &wav[..wav.len() - ".wav".len()];
-        FileNames {
-            folder: config.drop_folder.clone(),
-            script_json: format!("{stem}.json"),
-            script_txt: format!("{stem}.txt"),
-            manifest: format!("{stem}.manifest.json"),
-            wav,
-        }
-    }
-
-    fn files(&self) -> Files {
-        Files {
-            wav: self.wav.clone(),
-            script_json: self.script_json.clone(),
-            script_txt: self.script_txt.clone(),
-            manifest: self.manifest.clone(),
-        }
-    }
-}
-
-/// Paths of a delivered bulletin.
-#[derive(Debug, Clone)]
-pub struct Delivered {
-    pub wav: PathBuf,
-    pub script_json: PathBuf,
-    pub script_txt: PathBuf,
-    pub manifest: PathBuf,
-}
-
-/// Writes the bulletin into the drop folder: Broadcast WAV with `bext`,
-/// script JSON and text, manifest. All four are staged as hidden temporary
-/// files first; then the sidecars are renamed into place and the WAV last.
-/// If anything fails, the files of this delivery are removed again.
-///
-/// # Errors
-/// [`AssembleError::Write`] naming the drop folder (missing, read-only,
-/// full), [`AssembleError::Encode`].
-pub fn deliver(
-    assembled: &Assembled,
-    config: &BulletinConfig,
-    settings: &AudioSettings,
-) -> Result<Delivered, AssembleError> {
-    let manifest = &assembled.manifest;
-    let date: Date = manifest.date.parse().expect("the manifest's own date");
-    let names = FileNames::new(config, date, &manifest.slot);
-    let folder = &names.folder;
-    let write_err = |source: std::io::Error| AssembleError::Write {
-        folder: folder.display().to_string(),
-        source,
-    };
-    let made: Timestamp = manifest
-        .made
-        .at
-        .parse()
-        .expect("the manifest's own timestamp");
-    let local = made.to_zoned_datetime(config.time_zone.clone()).datetime();
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let wav_bytes = wav::encode_bwf(
-        &assembled.pcm,
-        settings.bit_depth,
-        &wav::Bext {
-            description: assembled.script.title.clone(),
-            originator: "bantin".into(),
-            originator_reference: format!("{}_{}", manifest.date, manifest.slot),
-            origination_date: local.strftime("%Y-%m-%d").to_string(),
-            origination_time: local.strftime("%H:%M:%S").to_string(),
-            loudness_lufs: finite(assembled.loudness.integrated_lufs),
-            loudness_range_lu: finite(assembled.loudness.range_lu),
-            max_true_peak_dbtp: finite(assembled.loudness.true_peak_dbtp),
-            max_momentary_lufs: finite(assembled.loudness.max_momentary_lufs),
-            max_short_term_lufs: finite(assembled.loudness.max_short_term_lufs),
-            coding_history: format!(
-                "A=PCM,F={},W={},M=mono,T=bantin {}",
-                settings.sample_rate_hz,
-                settings.bit_depth.bits(),
-                env!("CARGO_PKG_VERSION")
-            ),
-        },
-    )?;
-    let manifest_json = serde_json::to_vec_pretty(manifest).expect("the manifest serializes");
-    let files: [(&str, Vec<u8>); 4] = [
-        (
-            names.script_json.as_str(),
-            Format::Json.render(&assembled.script).into_bytes(),
-        ),
-        (
-            names.script_txt.as_str(),
-            Format::Txt.render(&assembled.script).into_bytes(),
-        ),
-        (names.manifest.as_str(), manifest_json),
-        (names.wav.as_str(), wav_bytes),
-    ];
-    // A drop folder that is not there yet (a new install, a new month's
-    // folder in the pattern) is made, as the playout system expects to find it.
-    std::fs::create_dir_all(folder).map_err(write_err)?;
-    // Stage everything: this is where a full disk or a read-only folder fails.
-    let mut staged = Vec::with_capacity(files.len());
-    for (name, bytes) in &files {
-        staged.push((folder.join(name), stage(folder, bytes).map_err(write_err)?));
-    }
-    // Publish, WAV last; undo this delivery's renames if one fails.
-    let mut published: Vec<PathBuf> = Vec::new();
-    for (path, temp) in staged {
-        if let Err(e) = temp.persist(&path) {
-            for done in &published {
-                let _ = std::fs::remove_file(done);
-            }
-            return Err(write_err(e.error));
-        }
-        published.push(path);
-    }
-    // Make the renames durable before reporting success.
-    if let Ok(dir) = std::fs::File::open(folder) {
-        let _ = dir.sync_all();
-    }
-    Ok(Delivered {
-        script_json: folder.join(&names.script_json),
-        script_txt: folder.join(&names.script_txt),
-        manifest: folder.join(&names.manifest),
-        wav: folder.join(&names.wav),
-    })
-}
-
-fn stage(folder: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".bantin-").suffix(".part");
-    // Temporary files are private (0600) by default; the playout system
-    // usually runs as another user and must be able to read the bulletin.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut temp = builder.tempfile_in(folder)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    Ok(temp)
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::bulletin::fit::Verdict;
     use crate::tts::Fake;
     use crate::voice::Voices;
 
@@ -941,7 +262,7 @@ mod tests {
         w.finalize().unwrap();
     }
 
-    fn config(dir: &Path, fit: bool, target_minutes: f64) -> BulletinConfig {
+    pub(crate) fn config(dir: &Path, fit: bool, target_minutes: f64) -> BulletinConfig {
         tone_wav(&dir.join("intro.wav"), 44_100, 3.0);
         tone_wav(&dir.join("outro.wav"), 44_100, 2.0);
         let text = format!(
@@ -963,7 +284,7 @@ fit = {fit}
         BulletinConfig::parse("test", &text, dir).unwrap()
     }
 
-    fn item(id: &str, text: &str) -> BulletinItem {
+    pub(crate) fn item(id: &str, text: &str) -> BulletinItem {
         let voices = Voices::builtin();
         BulletinItem::prepare(
             id,
@@ -977,7 +298,7 @@ fit = {fit}
         .unwrap()
     }
 
-    fn build(
+    pub(crate) fn build(
         config: &BulletinConfig,
         items: Vec<BulletinItem>,
     ) -> Result<Assembled, AssembleError> {
@@ -1251,51 +572,5 @@ fit = {fit}
             .unwrap_err()
             .to_string();
         assert!(err.contains("intro.wav") && err.contains("RIFF"), "{err}");
-    }
-
-    #[test]
-    fn delivers_four_files_and_leaves_no_temporaries() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = config(dir.path(), false, 15.0);
-        let built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
-        let missing = deliver(&built, &config, &AudioSettings::default())
-            .unwrap_err()
-            .to_string();
-        assert!(missing.contains("drop folder"), "{missing}");
-        std::fs::create_dir(dir.path().join("drop")).unwrap();
-        let delivered = deliver(&built, &config, &AudioSettings::default()).unwrap();
-        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("drop"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [
-                "BANTIN_2021-07-29_sang.json",
-                "BANTIN_2021-07-29_sang.manifest.json",
-                "BANTIN_2021-07-29_sang.txt",
-                "BANTIN_2021-07-29_sang.wav"
-            ]
-        );
-        let bytes = std::fs::read(&delivered.wav).unwrap();
-        assert_eq!(&bytes[12..16], b"bext");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&delivered.wav)
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(
-                mode & 0o044,
-                0o044,
-                "readable by the playout user: {mode:o}"
-            );
-        }
-        assert_eq!(
-            wav::decode(&bytes).unwrap().samples.len(),
-            built.pcm.samples.len()
-        );
     }
 }

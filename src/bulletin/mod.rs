@@ -1,8 +1,8 @@
 //! The daily bulletin (bản tin): its configuration (`[bulletin]` in
 //! bantin.toml), the spoken date and greeting, assembling the programme from
-//! approved items between jingles, fitting it to its slot, delivering it
-//! atomically into the playout drop folder, and the scheduler that decides
-//! when each (date, slot) is built.
+//! approved items between jingles (plan → speak → fit → lay out), its
+//! manifest, delivering it atomically into the playout drop folder, and the
+//! scheduler that decides when each (date, slot) is built.
 //!
 //! Knows nothing of where approved items or run records are stored: the
 //! scheduler talks to a [`schedule::RunLog`] and a [`schedule::Job`], and
@@ -10,13 +10,20 @@
 
 pub mod assemble;
 pub mod config;
+pub mod deliver;
 pub mod fit;
+mod layout;
+pub mod manifest;
+mod outputs;
+mod plan;
 pub mod schedule;
+mod speak;
 pub mod spoken_date;
+mod timeline;
 
-pub use assemble::{
-    AssembleError, Assembled, BulletinItem, Delivered, Manifest, assemble, deliver,
-};
+pub use assemble::{AssembleError, Assembled, BulletinItem, assemble};
 pub use config::{BulletinConfig, ConfigError, Slot};
+pub use deliver::{Delivered, FileNames, deliver};
 pub use fit::Fit;
+pub use manifest::Manifest;
 pub use schedule::{RunKey, RunLog, Scheduler};

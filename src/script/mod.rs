@@ -123,44 +123,20 @@ pub fn build_until(
     cancelled: &dyn Fn() -> bool,
 ) -> Option<Script> {
     let sentences = segment::split(article);
-    let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
-    for (index, sentence) in sentences.iter().enumerate() {
-        if cancelled() {
-            return None;
-        }
-        let expansion = normalizer.expand(&article.text, sentence.span.clone());
-        let parts = breath_parts(article, sentence, &expansion, timing.breath_group_syllables);
-        let spoken = capitalize_first(&render(&expansion.tokens));
-        if spoken.trim().is_empty() {
-            continue;
-        }
-        let last_of_paragraph = sentences
-            .get(index + 1)
-            .is_none_or(|next| next.paragraph != sentence.paragraph);
-        let pause_after = if !last_of_paragraph {
-            timing.pauses.after_sentence
-        } else if article.blocks[sentence.paragraph].kind == BlockKind::Title {
-            timing.pauses.after_title
-        } else {
-            timing.pauses.after_paragraph
-        };
-        cues.push(Cue {
-            id: cues.len() + 1,
-            paragraph: sentence.paragraph,
-            span: sentence.span.clone(),
-            text: article.text[sentence.span.clone()].to_string(),
-            spoken,
-            parts,
-            tokens: expansion.tokens,
-            warnings: expansion.warnings,
-            start: Duration::ZERO,
-            end: Duration::ZERO,
-            pause_after,
-        });
-    }
-    if let Some(last) = cues.last_mut() {
-        last.pause_after = Duration::ZERO;
-    }
+    let cues = cues(
+        &article.text,
+        &sentences,
+        normalizer,
+        timing,
+        |paragraph| {
+            if article.blocks[paragraph].kind == BlockKind::Title {
+                timing.pauses.after_title
+            } else {
+                timing.pauses.after_paragraph
+            }
+        },
+        cancelled,
+    )?;
     let mut script = Script {
         title: article.title.clone(),
         published: article.published.clone(),
@@ -173,16 +149,86 @@ pub fn build_until(
     Some(script)
 }
 
+/// The cues of a text that is no article (a bulletin's greeting or
+/// sign-off): one paragraph, its sentences made into cues as an article's
+/// are. Times are left at zero.
+pub fn text_cues(text: &str, normalizer: &Normalizer, timing: &Timing) -> Vec<Cue> {
+    let sentences: Vec<Sentence> = segment::sentences(text, 0..text.len())
+        .into_iter()
+        .map(|span| Sentence { span, paragraph: 0 })
+        .collect();
+    cues(
+        text,
+        &sentences,
+        normalizer,
+        timing,
+        |_| timing.pauses.after_paragraph,
+        &|| false,
+    )
+    .expect("never cancelled: the check always answers false")
+}
+
+/// One cue per sentence of `text` that has something to speak, numbered
+/// from 1: the pause after a sentence, the paragraph's (`after_paragraph`
+/// of its index) after a paragraph's last, none after the last cue. `None`
+/// when `cancelled`, asked before each sentence, answers true.
+fn cues(
+    text: &str,
+    sentences: &[Sentence],
+    normalizer: &Normalizer,
+    timing: &Timing,
+    after_paragraph: impl Fn(usize) -> Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Vec<Cue>> {
+    let mut cues: Vec<Cue> = Vec::with_capacity(sentences.len());
+    for (index, sentence) in sentences.iter().enumerate() {
+        if cancelled() {
+            return None;
+        }
+        let expansion = normalizer.expand(text, sentence.span.clone());
+        let parts = breath_parts(text, sentence, &expansion, timing.breath_group_syllables);
+        let spoken = capitalize_first(&render(&expansion.tokens));
+        if spoken.trim().is_empty() {
+            continue;
+        }
+        let last_of_paragraph = sentences
+            .get(index + 1)
+            .is_none_or(|next| next.paragraph != sentence.paragraph);
+        let pause_after = if last_of_paragraph {
+            after_paragraph(sentence.paragraph)
+        } else {
+            timing.pauses.after_sentence
+        };
+        cues.push(Cue {
+            id: cues.len() + 1,
+            paragraph: sentence.paragraph,
+            span: sentence.span.clone(),
+            text: text[sentence.span.clone()].to_string(),
+            spoken,
+            parts,
+            tokens: expansion.tokens,
+            warnings: expansion.warnings,
+            start: Duration::ZERO,
+            end: Duration::ZERO,
+            pause_after,
+        });
+    }
+    if let Some(last) = cues.last_mut() {
+        last.pause_after = Duration::ZERO;
+    }
+    Some(cues)
+}
+
 /// Spoken breath groups of one sentence: the sentence's spans split by
 /// `segment::breath_groups`, each rendered from the tokens inside it. Tokens
 /// and groups are both in text order, so one walk pairs them up.
 fn breath_parts(
-    article: &Article,
+    text: &str,
     sentence: &Sentence,
     expansion: &Expansion,
     limit: usize,
 ) -> Vec<String> {
-    let groups = segment::breath_groups(&article.text, sentence.span.clone(), limit);
+    let groups = segment::breath_groups(text, sentence.span.clone(), limit);
     let tokens = &expansion.tokens;
     let mut next = 0;
     groups
@@ -233,4 +279,31 @@ pub fn estimate(script: &mut Script, timing: &Timing) {
 pub fn clock(d: Duration) -> String {
     let secs = d.as_secs();
     format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cues_read_one_paragraph_as_an_article_reads_it() {
+        let timing = Timing {
+            syllables_per_minute: 240.0,
+            breath_group_syllables: 12,
+            pauses: Pauses::default(),
+        };
+        let normalizer = Normalizer::builtin().unwrap();
+        let cues = text_cues("Xin chào. 3 giờ chiều nay.", &normalizer, &timing);
+        assert_eq!(cues.len(), 2);
+        assert_eq!((cues[0].id, cues[1].id), (1, 2));
+        assert!(cues.iter().all(|c| c.paragraph == 0));
+        assert_eq!(cues[0].pause_after, timing.pauses.after_sentence);
+        assert_eq!(cues[1].pause_after, Duration::ZERO);
+        // A sentence starting with a number starts with a capital, as in articles.
+        assert!(cues[1].spoken.starts_with("Ba giờ"), "{}", cues[1].spoken);
+        assert_eq!(
+            cues[1].parts.concat().to_lowercase(),
+            cues[1].spoken.to_lowercase()
+        );
+    }
 }

@@ -9,8 +9,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::bulletin::BulletinConfig;
-use crate::bulletin::assemble::{self, AssembleError, BulletinItem, FileNames, Request};
+use crate::bulletin::assemble::{self, AssembleError, BulletinItem, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
+use crate::bulletin::{FileNames, deliver};
 use crate::cache::Cache;
 use crate::limits::Limits;
 use crate::normalize::Normalizer;
@@ -146,8 +147,8 @@ impl BulletinJob {
         };
         let assembled =
             assemble::assemble(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
-        let delivered = assemble::deliver(&assembled, &self.config, &self.settings)
-            .map_err(|e| e.to_string())?;
+        let delivered =
+            deliver(&assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
         Ok(Built {
             fingerprint,
             summary: format!(

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Query, json_body};
-use crate::bulletin::assemble::FileNames;
+use crate::bulletin::FileNames;
 use crate::bulletin::schedule::{Outcome, RunKey, RunRecord, Trigger};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::{AppState, Editor, Reader};
