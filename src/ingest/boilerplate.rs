@@ -1,5 +1,14 @@
 //! Boilerplate rules: line patterns that are never read on air, each with a
 //! reason id, loaded from `boilerplate.tsv` and validated.
+//!
+//! A rule has a scope (the fourth column): `line` matches a whole line
+//! anywhere in the article; `head` a whole line above the lead only (section
+//! labels that would be headings further down); `lead` the start of the lead
+//! (press datelines such as `TPO - `), cut off while the rest is read;
+//! `inside` a piece run into a line between other text (a portal's date and
+//! view count between the headline and the lead), split out and dropped.
+//! Rows `@NAME<TAB>pattern` define fragments that later patterns use as
+//! `{NAME}`.
 
 use std::sync::LazyLock;
 
@@ -7,11 +16,25 @@ use regex::{Regex, RegexBuilder};
 
 const BUILTIN: &str = include_str!("boilerplate.tsv");
 
-/// One rule: a whole-line pattern and the reason shown to editors.
+/// Where in an article a rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A whole line, anywhere.
+    Line,
+    /// A whole line above the lead.
+    Head,
+    /// The start of the lead; the rest of the lead is read.
+    Lead,
+    /// A piece inside a line, between the text around it.
+    Inside,
+}
+
+/// One rule: a pattern, where it applies and the reason shown to editors.
 #[derive(Debug)]
 pub struct Rule {
     pub reason: String,
     pub description: String,
+    pub scope: Scope,
     pattern: Regex,
 }
 
@@ -51,6 +74,7 @@ impl BoilerplateRules {
     pub fn parse(file: &str, text: &str) -> Result<Self, RulesError> {
         let mut rules = Vec::new();
         let mut errors = Vec::new();
+        let mut fragments: Vec<(String, String)> = Vec::new();
         for (index, row) in text.lines().enumerate() {
             let line = index + 1;
             if row.trim().is_empty() || row.starts_with('#') {
@@ -62,26 +86,70 @@ impl BoilerplateRules {
                 reason,
             };
             let fields: Vec<&str> = row.split('\t').collect();
-            let [reason, pattern, description] = fields[..] else {
-                errors.push(bad(format!(
-                    "expected 3 tab-separated fields, found {}",
-                    fields.len()
-                )));
+            if let Some(name) = row.strip_prefix('@') {
+                let [_, pattern] = fields[..] else {
+                    errors.push(bad(format!(
+                        "a fragment row is @NAME<TAB>pattern, found {} fields",
+                        fields.len()
+                    )));
+                    continue;
+                };
+                let name = name.split('\t').next().unwrap_or_default();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                    errors.push(bad(format!("fragment name {name:?} must be A-Z or _")));
+                    continue;
+                }
+                let pattern = expand(pattern, &fragments);
+                if let Err(e) = Regex::new(&pattern) {
+                    errors.push(bad(format!("invalid fragment: {e}")));
+                    continue;
+                }
+                fragments.push((format!("{{{name}}}"), format!("(?:{pattern})")));
                 continue;
+            }
+            let (reason, pattern, description, scope) = match fields[..] {
+                [reason, pattern, description] => (reason, pattern, description, "line"),
+                [reason, pattern, description, scope] => (reason, pattern, description, scope),
+                _ => {
+                    errors.push(bad(format!(
+                        "expected 3 or 4 tab-separated fields, found {}",
+                        fields.len()
+                    )));
+                    continue;
+                }
             };
+            let scope = match scope {
+                "line" => Scope::Line,
+                "head" => Scope::Head,
+                "lead" => Scope::Lead,
+                "inside" => Scope::Inside,
+                other => {
+                    errors.push(bad(format!(
+                        "scope {other:?} must be line, head, lead or inside"
+                    )));
+                    continue;
+                }
+            };
+            let pattern = expand(pattern, &fragments);
+
             if reason.is_empty() || !reason.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
                 errors.push(bad(format!(
                     "reason id {reason:?} must be lowercase ASCII words joined by '-'"
                 )));
                 continue;
             }
-            match RegexBuilder::new(&format!("^(?:{pattern})$"))
-                .case_insensitive(true)
-                .build()
-            {
+            let anchored = match scope {
+                Scope::Line | Scope::Head => format!("^(?:{pattern})$"),
+                // The dateline and the rest of the lead are parted by white space.
+                Scope::Lead => format!(r"^(?:{pattern})\s*"),
+                // Whole words only: a piece starts and ends at white space or the line's ends.
+                Scope::Inside => format!(r"(?:^|\s)(?:{pattern})(?:\s|$)"),
+            };
+            match RegexBuilder::new(&anchored).case_insensitive(true).build() {
                 Ok(pattern) => rules.push(Rule {
                     reason: reason.to_string(),
                     description: description.to_string(),
+                    scope,
                     pattern,
                 }),
                 Err(e) => errors.push(bad(format!("invalid pattern: {e}"))),
@@ -94,11 +162,68 @@ impl BoilerplateRules {
         }
     }
 
-    /// The first rule matching the whole (trimmed) line.
+    /// The first `line` rule matching the whole (trimmed) line.
     pub fn classify(&self, line: &str) -> Option<&Rule> {
-        let line = line.trim();
-        self.rules.iter().find(|rule| rule.pattern.is_match(line))
+        self.first(Scope::Line, line.trim())
     }
+
+    /// The first `head` or `line` rule matching a line above the lead.
+    pub fn classify_head(&self, line: &str) -> Option<&Rule> {
+        let line = line.trim();
+        self.rules.iter().find(|rule| {
+            matches!(rule.scope, Scope::Line | Scope::Head) && rule.pattern.is_match(line)
+        })
+    }
+
+    /// A dateline (or other `lead` rule) opening the lead: the rule and the
+    /// byte length to cut, white space after it included. `None` when
+    /// nothing, or nothing but the dateline, would be left.
+    pub fn lead_prefix(&self, lead: &str) -> Option<(&Rule, usize)> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.scope == Scope::Lead)
+            .find_map(|rule| {
+                let found = rule.pattern.find(lead)?;
+                // The lead goes on as a sentence: a capital, a digit or a quote.
+                let opens = lead[found.end()..].chars().next().is_some_and(|c| {
+                    c.is_uppercase() || c.is_ascii_digit() || "\"“‘'(".contains(c)
+                });
+                opens.then_some((rule, found.end()))
+            })
+    }
+
+    /// The first `inside` piece of a line that a `line` rule drops: the
+    /// rule's byte range in `line`, trimmed of the white space around it.
+    pub fn inside(&self, line: &str) -> Option<std::ops::Range<usize>> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.scope == Scope::Inside)
+            .find_map(|rule| {
+                let found = rule.pattern.find(line)?;
+                let piece = found.as_str();
+                let start = found.start() + (piece.len() - piece.trim_start().len());
+                let end = found.end() - (piece.len() - piece.trim_end().len());
+                let whole = start == 0 && end == line.len();
+                (!whole && self.classify(&line[start..end]).is_some()).then_some(start..end)
+            })
+    }
+
+    fn first(&self, scope: Scope, line: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|rule| rule.scope == scope && rule.pattern.is_match(line))
+    }
+}
+
+/// Replaces each `{NAME}` of a pattern by its fragment.
+fn expand(pattern: &str, fragments: &[(String, String)]) -> String {
+    let mut out = pattern.to_string();
+    for (name, fragment) in fragments {
+        if out.contains(name.as_str()) {
+            out = out.replace(name.as_str(), fragment);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
