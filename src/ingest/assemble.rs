@@ -406,3 +406,113 @@ fn signed_name(text: &str) -> bool {
                 && w.chars().count() <= 12
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_lines(lines: &[&str]) -> Article {
+        let blocks = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| SourceBlock::new(i + 1, l, Hint::Auto))
+            .collect();
+        assemble(
+            blocks,
+            BoilerplateRules::builtin(),
+            Format::Text,
+            Meta::default(),
+        )
+        .unwrap()
+    }
+
+    fn dropped(article: &Article) -> Vec<(&str, &str)> {
+        article
+            .dropped
+            .iter()
+            .map(|d| (d.reason.as_str(), d.text.as_str()))
+            .collect()
+    }
+
+    const LEAD: &str = "Sáng 10/3, UBND tỉnh tổ chức hội nghị tổng kết công tác năm 2023.";
+
+    #[test]
+    fn a_line_printed_twice_in_a_row_is_an_image_and_its_caption() {
+        let caption = "VN-Index đang được các trụ kéo lên.";
+        let article = read_lines(&["Tin chứng khoán", LEAD, caption, caption, "Phiên sau giảm."]);
+        assert_eq!(dropped(&article), [(TWICE.0, caption), (TWICE.0, caption)]);
+        // The same sentence further apart is the story's own: both are kept.
+        let article = read_lines(&["Tin", LEAD, caption, "Phiên sau giảm.", caption]);
+        assert!(article.dropped.is_empty(), "{:?}", article.dropped);
+    }
+
+    #[test]
+    fn the_headline_repeated_below_is_dropped() {
+        let article = read_lines(&[
+            "Xã tổ chức đại hội thể dục thể thao",
+            "XÃ TỔ CHỨC ĐẠI HỘI THỂ DỤC THỂ THAO.",
+            LEAD,
+        ]);
+        assert_eq!(
+            dropped(&article),
+            [(DUPLICATE_TITLE.0, "XÃ TỔ CHỨC ĐẠI HỘI THỂ DỤC THỂ THAO.")]
+        );
+    }
+
+    #[test]
+    fn labels_above_the_lead_are_dropped_and_kept_below_it() {
+        let article = read_lines(&[
+            "Thể thao",
+            "Đội tuyển thắng trận mở màn",
+            LEAD,
+            "Thể thao",
+            "Câu cuối.",
+        ]);
+        assert_eq!(article.title, "Đội tuyển thắng trận mở màn");
+        assert_eq!(dropped(&article), [("section-label", "Thể thao")]);
+        assert!(article.text.contains("\n\nThể thao\n\n"));
+    }
+
+    #[test]
+    fn the_dateline_is_cut_off_the_lead() {
+        let article = read_lines(&["Tin", &format!("(VTC News) - {LEAD}"), "Câu cuối."]);
+        assert_eq!(article.blocks[1].text(&article), LEAD);
+        assert_eq!(dropped(&article), [("dateline", "(VTC News) -")]);
+        // Only the lead: a later paragraph keeps its opening words.
+        let later = format!("HÀ NỘI - {LEAD}");
+        let article = read_lines(&["Tin", LEAD, &later]);
+        assert_eq!(article.blocks[2].text(&article), later);
+    }
+
+    #[test]
+    fn a_date_and_view_count_part_headline_and_lead() {
+        let article = read_lines(&[&format!("Tỉnh họp tổng kết 03/01/2022 | 120 {LEAD}")]);
+        assert_eq!(article.title, "Tỉnh họp tổng kết");
+        assert_eq!(article.blocks[1].text(&article), LEAD);
+        assert_eq!(article.published.as_deref(), Some("2022-01-03"));
+        assert_eq!(dropped(&article), [("date-views", "03/01/2022 | 120")]);
+    }
+
+    #[test]
+    fn a_name_alone_at_the_end_is_the_byline() {
+        for name in ["Trần Kiên", "Kim Chung (TH)", "HanoiTV", "ĐẶNG CƯỜNG"] {
+            let article = read_lines(&["Tin", LEAD, name]);
+            assert_eq!(article.byline.as_deref(), Some(name));
+        }
+        // A closing sentence or a heading with lowercase words is not.
+        for last in ["Hội nghị kết thúc.", "Những việc cần làm ngay", "Năm 2024"] {
+            let article = read_lines(&["Tin", LEAD, last]);
+            assert_eq!(article.byline, None, "{last}");
+        }
+    }
+
+    #[test]
+    fn iso_and_dashed_dates_set_the_publication_date() {
+        let article = read_lines(&["Tin", "date 2025-10-14", LEAD]);
+        assert_eq!(article.published.as_deref(), Some("2025-10-14"));
+        assert_eq!(
+            line_date("Thứ sáu - 05-09-2025 08:53").as_deref(),
+            Some("2025-09-05")
+        );
+    }
+}

@@ -258,6 +258,104 @@ mod tests {
     }
 
     #[test]
+    fn drops_pasted_furniture_with_its_reason() {
+        let rules = BoilerplateRules::builtin();
+        let reason = |line: &str| rules.classify(line).map(|r| r.reason.as_str());
+        for (line, expected) in [
+            ("10/03/2024 14:35 GMT+7", "date-line"),
+            ("Thứ Hai, 10/3/2024, 14:35 (GMT+7)", "date-line"),
+            ("Xã hội - Ngày đăng : 08:59, 28/05/2018", "date-line"),
+            ("Vi Vân 10:17, 11/01/2023", "byline"),
+            ("(VTC News) -", "dateline"),
+            ("- Ảnh 1.", "photo-caption"),
+            ("Hai bị cáo tại phiên tòa. Ảnh: Phạm Dũng", "photo-caption"),
+            ("Ô tô kéo lê xe máy (Ảnh cắt từ video).", "photo-caption"),
+            ("anh-1.png", "image-file"),
+            ("4bee6bef2378ec26b569", "image-file"),
+            ("Cụ bà phá kỷ lục chạy 100m - 1", "image-file"),
+            (">> Cao điểm xử lý vi phạm", "see-also"),
+            ("Mời quý vị cùng đón xem video dưới đây:", "video-prompt"),
+            ("Gửi bình luận", "comments"),
+            ("Số lượt xem: 383", "view-counter"),
+            ("432 0", "view-counter"),
+            ("Skip to main content", "site-chrome"),
+        ] {
+            assert_eq!(reason(line), Some(expected), "{line}");
+        }
+        // Story sentences that look a little like furniture stay.
+        for line in [
+            "Hà Nội FC thắng 2 - 1",
+            "Đại diện Công an thành phố (ảnh) cho biết đã xử lý 20 trường hợp.",
+            "Toàn cảnh kinh tế năm nay cho thấy tăng trưởng tốt.",
+            "Ngày có hiệu lực: 15-03-2011",
+            "ASEAN - Nhật Bản ký kết hiệp định mới.",
+            "Thể thao",
+        ] {
+            assert_eq!(reason(line), None, "{line}");
+        }
+        // A section label only above the lead.
+        assert_eq!(
+            rules.classify_head("Thể thao").map(|r| r.reason.as_str()),
+            Some("section-label")
+        );
+    }
+
+    #[test]
+    fn cuts_datelines_off_the_lead_only_before_a_sentence() {
+        fn cut(lead: &str) -> Option<(&str, &str)> {
+            BoilerplateRules::builtin()
+                .lead_prefix(lead)
+                .map(|(r, n)| (r.reason.as_str(), &lead[..n]))
+        }
+        assert_eq!(
+            cut("VOV.VN - Sáng 3/1, trời mưa."),
+            Some(("dateline", "VOV.VN - "))
+        );
+        assert_eq!(
+            cut("(PLO)- Chiều 2/1, xã họp."),
+            Some(("dateline", "(PLO)- "))
+        );
+        assert_eq!(
+            cut("HÀ NỘI - Sáng nay có mưa."),
+            Some(("dateline", "HÀ NỘI - "))
+        );
+        assert_eq!(
+            cut("Hà Nội (TTXVN) - Sáng nay có mưa."),
+            Some(("dateline", "Hà Nội (TTXVN) - "))
+        );
+        assert_eq!(
+            cut("Trực tiếp - Sáng nay."),
+            Some(("section-label", "Trực tiếp - "))
+        );
+        assert_eq!(cut("ASEAN - Nhật Bản ký kết hiệp định."), None);
+        assert_eq!(cut("TPO - "), None);
+        assert_eq!(cut("TPO - và sau đó"), None);
+    }
+
+    #[test]
+    fn splits_out_pieces_run_into_a_line() {
+        let rules = BoilerplateRules::builtin();
+        let line = "Xã họp dân 03/01/2022 | 120 Chiều 2/1, xã họp.";
+        let piece = rules.inside(line).unwrap();
+        assert_eq!(&line[piece], "03/01/2022 | 120");
+        assert_eq!(rules.inside("03/01/2022 | 120"), None);
+        assert_eq!(rules.inside("Tỷ số 2 | 1 sau hiệp một."), None);
+    }
+
+    #[test]
+    fn fragments_expand_and_unknown_ones_are_reported() {
+        let rules =
+            BoilerplateRules::parse("x.tsv", "@NUM\t\\d+\nnumber\t{NUM} lần\tcount\n").unwrap();
+        assert_eq!(rules.classify("12 lần").unwrap().reason, "number");
+        let err = BoilerplateRules::parse("x.tsv", "a\t{NOPE}\tdesc\nb\tx\tdesc\tsomewhere\n")
+            .unwrap_err();
+        let RulesError::Rows(rows) = err else {
+            panic!()
+        };
+        assert_eq!(rows.len(), 2, "{rows:?}");
+    }
+
+    #[test]
     fn reports_every_bad_row() {
         let err =
             BoilerplateRules::parse("x.tsv", "a\t(\tdesc\nB A\tx\tdesc\nonly-one\n").unwrap_err();
