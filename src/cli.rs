@@ -57,6 +57,15 @@ enum Command {
         lines: bool,
         file: Option<PathBuf>,
     },
+    /// Read an article as the newsroom would (text, HTML or DOCX): title,
+    /// date, byline, the blocks read on air and every dropped line with its
+    /// reason.
+    Ingest {
+        /// Article file; `-` or absent reads stdin.
+        article: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "txt")]
+        format: IngestFormat,
+    },
     /// Turn an article into a timed script (estimated times).
     Script {
         /// Article file (.txt, .html or .docx; the format is read from the
@@ -123,6 +132,15 @@ enum Command {
     /// Station lexicon entries (in the data directory's database).
     #[command(subcommand)]
     Lexicon(LexiconCommand),
+}
+
+/// How `bantin ingest` prints an article.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IngestFormat {
+    /// Metadata lines, `[kind] text` per kept block, `line reason: text` per dropped line.
+    Txt,
+    /// One JSON object: title, published, byline, format, blocks, dropped.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -261,6 +279,7 @@ pub fn run() -> Result<()> {
             normalize(&normalizer(data)?.with_style(style), lines, file.as_deref())
         }
         Command::Segment { lines, file } => segment_text(lines, file.as_deref()),
+        Command::Ingest { article, format } => ingest_article(article.as_deref(), format),
         Command::Script {
             article,
             format,
@@ -503,6 +522,52 @@ fn normalize(normalizer: &Normalizer, lines: bool, file: Option<&Path>) -> Resul
         }
         Ok(())
     })
+}
+
+fn ingest_article(file: Option<&Path>, format: IngestFormat) -> Result<()> {
+    let (bytes, name) = read_input(file)?;
+    let article = bantin::ingest::read(&bytes, name.as_deref())?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match format {
+        IngestFormat::Json => {
+            let blocks: Vec<serde_json::Value> = article
+                .blocks
+                .iter()
+                .map(|b| serde_json::json!({"kind": b.kind, "text": b.text(&article)}))
+                .collect();
+            let value = serde_json::json!({
+                "title": article.title,
+                "published": article.published,
+                "byline": article.byline,
+                "format": article.format,
+                "blocks": blocks,
+                "dropped": article.dropped,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        IngestFormat::Txt => {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+            writeln!(out, "title: {}", article.title)?;
+            writeln!(out, "published: {}", show(&article.published))?;
+            writeln!(out, "byline: {}", show(&article.byline))?;
+            writeln!(out, "== kept")?;
+            for block in &article.blocks {
+                let kind = serde_json::to_value(block.kind)?;
+                writeln!(
+                    out,
+                    "[{}] {}",
+                    kind.as_str().unwrap_or_default(),
+                    block.text(&article)
+                )?;
+            }
+            writeln!(out, "== dropped")?;
+            for dropped in &article.dropped {
+                writeln!(out, "{} {}: {}", dropped.line, dropped.reason, dropped.text)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn segment_text(lines: bool, file: Option<&Path>) -> Result<()> {

@@ -13,7 +13,8 @@
 //!   of that element.
 //! - H-DROP: inside the article, figures and captions (`photo-caption`),
 //!   related-news boxes (`see-also`), comments (`comments`), tag lists
-//!   (`tag-list`) and date elements (`date-line`) are listed as dropped.
+//!   (`tag-list`), date elements (`date-line`) and view counters
+//!   (`view-counter`) are listed as dropped.
 //! - H-CAPTION: a short, wholly italic paragraph right after an image is its
 //!   caption.
 //! - H-BYLINE: an author element, or a short right-aligned bold paragraph at
@@ -273,6 +274,7 @@ const RELATED: (&str, &str) = ("see-also", "related-news box");
 const COMMENTS: (&str, &str) = ("comments", "readers' comments");
 const TAGS: (&str, &str) = ("tag-list", "keyword tag list");
 const DATE: (&str, &str) = ("date-line", "publication date line");
+const VIEWS: (&str, &str) = ("view-counter", "view counter");
 
 fn verdict(element: ElementRef<'_>, contains_h1: bool) -> Verdict {
     let el = element.value();
@@ -305,6 +307,25 @@ fn verdict(element: ElementRef<'_>, contains_h1: bool) -> Verdict {
         .collect();
     let has = |needles: &[&str]| names.iter().any(|n| needles.iter().any(|x| n.contains(x)));
     let is = |words: &[&str]| names.iter().any(|n| words.contains(&n.as_str()));
+    // H-DROP: a view counter (`<span class="post-views">1.234</span>`); short,
+    // so that a wrapper named `…-views` is never taken for one.
+    if has(&[
+        "view-count",
+        "viewcount",
+        "views",
+        "luot-xem",
+        "luotxem",
+        "count-view",
+        "countview",
+        "pageview",
+        "page-view",
+        "hit-count",
+        "hitcount",
+        "total-view",
+    ]) && element.text().map(str::len).sum::<usize>() <= 60
+    {
+        return Verdict::Drop(VIEWS.0, VIEWS.1);
+    }
     if has(&["comment", "binhluan", "binh-luan", "disqus"]) {
         return Verdict::Drop(COMMENTS.0, COMMENTS.1);
     }

@@ -19,6 +19,10 @@
 //! - SB6: an ellipsis opening a sentence (`. ... Rồi`) does not end it.
 //! - SB7: a list number or letter (`1.`, `a.`) opening a sentence or after
 //!   `:` or `;` does not end one (`gồm: 1. Tăng cường …`).
+//! - SB8: a portal's date line with a view count (`03/01/2022 | 120`) run
+//!   in between a headline and the lead, as text copied from a page comes,
+//!   ends the headline and is a piece of its own; the lead starts after it.
+//!   (Ingest drops that piece as furniture; here it only parts the sentences.)
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -151,6 +155,32 @@ pub fn split(article: &Article) -> Vec<Sentence> {
 
 /// Splits `text[span]` into sentence spans (absolute, trimmed of white space).
 pub fn sentences(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
+    static DATE_VIEWS: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?:^|\s)(\d{1,2}/\d{1,2}/\d{4}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*\|\s*\d[\d.,]*(?:\s*lượt xem)?)(?:\s|$)",
+        )
+        .expect("constant pattern")
+    });
+    let part = &text[span.clone()];
+    // SB8: the date line with its view count parts what is around it.
+    if !part.contains('|') {
+        return sentences_between(text, span);
+    }
+    let mut out = Vec::new();
+    let mut from = span.start;
+    for caps in DATE_VIEWS.captures_iter(part) {
+        let piece = caps.get(1).expect("group 1 always takes part");
+        let (start, end) = (span.start + piece.start(), span.start + piece.end());
+        out.extend(sentences_between(text, from..start));
+        out.push(start..end);
+        from = end;
+    }
+    out.extend(sentences_between(text, from..span.end));
+    out
+}
+
+/// SB1–SB7 over `text[span]`.
+fn sentences_between(text: &str, span: Range<usize>) -> Vec<Range<usize>> {
     let part = &text[span.clone()];
     let bytes = part.as_bytes();
     let mut out = Vec::new();
@@ -576,6 +606,30 @@ mod tests {
         assert_eq!(
             split_str("Năm 2021. 80 hộ đã thoát nghèo."),
             ["Năm 2021.", "80 hộ đã thoát nghèo."]
+        );
+    }
+
+    #[test]
+    fn a_date_line_with_views_parts_headline_and_lead() {
+        assert_eq!(
+            split_str(
+                "Ra quân tổng vệ sinh môi trường 12/06/2022 | 245 Sáng 11/6, thành phố ra quân. Đoàn viên tham gia."
+            ),
+            [
+                "Ra quân tổng vệ sinh môi trường",
+                "12/06/2022 | 245",
+                "Sáng 11/6, thành phố ra quân.",
+                "Đoàn viên tham gia."
+            ]
+        );
+        assert_eq!(
+            split_str("29/07/2021 10:30 | 1.070 lượt xem Chiều 28/7, xã họp."),
+            ["29/07/2021 10:30 | 1.070 lượt xem", "Chiều 28/7, xã họp."]
+        );
+        // A pipe that is no date line changes nothing.
+        assert_eq!(
+            split_str("Tỷ số 2 | 1 sau hiệp một."),
+            ["Tỷ số 2 | 1 sau hiệp một."]
         );
     }
 

@@ -291,3 +291,47 @@ fn cli_refuses_bad_input_and_writes_nothing() {
         assert!(!out.exists(), "{name}: output written");
     }
 }
+
+#[test]
+fn cli_ingest_lists_kept_and_dropped_lines_with_reasons() {
+    let output = run_ok(
+        bantin()
+            .args(["ingest", "--format", "json"])
+            .arg(fixtures().join("paste-dateline-byline-captions-related.txt")),
+    );
+    let article: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(article["published"], "2024-03-10");
+    assert_eq!(article["byline"], "Trần Kiên");
+    let lead = article["blocks"][1]["text"].as_str().unwrap();
+    assert!(lead.starts_with("Sáng 10/3, Công an"), "{lead}");
+    let dropped: Vec<(&str, &str)> = article["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["reason"].as_str().unwrap(), d["text"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("dateline", "VOV.VN -"),
+        ("date-line", "Thứ Hai, 10/3/2024, 14:35 (GMT+7)"),
+        ("image-file", "IMG_1234.jpg"),
+        ("video-prompt", "Mời quý vị cùng đón xem video dưới đây:"),
+        ("view-counter", "Lượt xem: 1.234"),
+    ] {
+        assert!(
+            dropped.contains(&expected),
+            "{expected:?} not in {dropped:?}"
+        );
+    }
+    // The text form: one line per kept block and per dropped line.
+    let output = run_ok(
+        bantin()
+            .arg("ingest")
+            .arg(fixtures().join("paste-headline-date-views-lead.txt")),
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("[title] Xã Tân Dân tổ chức Ngày hội Đại đoàn kết toàn dân tộc\n"),
+        "{text}"
+    );
+    assert!(text.contains("1 date-views: 03/01/2022 | 120\n"), "{text}");
+}
