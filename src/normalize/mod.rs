@@ -23,8 +23,18 @@
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
 //!   document number (35-NQ/TW, 1234/QĐ-UBND); `N-MONEY` money with cents, or
 //!   a currency sign before the amount ($5 triệu → năm triệu đô la).
-//! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates; `N-DATE-D` the first of
+//! - `N-PHONE-SERVICE` a service number (112, 113, 114, 115) after a word
+//!   about calling or emergencies, digit by digit; `N-PLUS` a plus sign
+//!   before a change (+0,73% → cộng …); `N-TIMES` a count times an amount
+//!   (4x400m). `N-FRAC` also reads a count out of a total with "trên"
+//!   (12/15 xã); `N-DOC` also a document's number and year (Nghị định
+//!   200/2025). Leading zeros of counts, days and hours are not said (07 hộ).
+//! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates (d/m, d-m, d.m, decided by
+//!   the words around: `rules/date.rs`); `N-DATE-RANGE` two dates joined by
+//!   a dash (13-14/11, 28.5-3.6); `N-DATE-D` the first of
 //!   two days sharing the month written after the second (ngày 15 và 16/11);
+//!   warnings `N-DATE-GUESS` and `N-FRAC-GUESS` mark a date or fraction
+//!   chosen on weak evidence;
 //!   `N-ALLDAY` round the clock (24/24, 24/7 outside a date) read with "trên";
 //!   `N-TIME` clock times.
 //! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII).

@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+mod date;
 mod numeric;
+mod phone;
 mod web;
 
 use super::number;
@@ -17,6 +19,14 @@ use crate::text::is_vietnamese_letter;
 pub(super) struct Triggers {
     roman: Vec<Vec<String>>,
     date: Vec<Vec<String>>,
+    date_weak: Vec<Vec<String>>,
+    date_after: Vec<Vec<String>>,
+    counted: Vec<Vec<String>>,
+    phone: Vec<Vec<String>>,
+    emergency: Vec<Vec<String>>,
+    service: Vec<Vec<String>>,
+    document: Vec<Vec<String>>,
+    degree: Vec<Vec<String>>,
     ordinal: Vec<Vec<String>>,
     quantity: Vec<Vec<String>>,
     score: Vec<Vec<String>>,
@@ -39,6 +49,14 @@ impl Triggers {
             match class {
                 "roman" => triggers.roman.push(words),
                 "date" => triggers.date.push(words),
+                "date-weak" => triggers.date_weak.push(words),
+                "date-after" => triggers.date_after.push(words),
+                "counted" => triggers.counted.push(words),
+                "phone" => triggers.phone.push(words),
+                "emergency" => triggers.emergency.push(words),
+                "service" => triggers.service.push(words),
+                "document" => triggers.document.push(words),
+                "degree" => triggers.degree.push(words),
                 "ordinal" => triggers.ordinal.push(words),
                 "quantity" => triggers.quantity.push(words),
                 "score" => triggers.score.push(words),
@@ -344,6 +362,9 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         warnings: Vec::new(),
     };
     let mut previous_was_number = false;
+    // A date or Roman numeral just before: a lone dash after it is a range
+    // (22/9 - 23/9, thế kỷ XVIII – XIX).
+    let mut previous_was_date = false;
     let mut joined_to: Option<&'static str> = None;
     let mut last_date_word: Option<usize> = None;
     let mut last_first_day: Option<usize> = None;
@@ -354,9 +375,11 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         let lone_dash = word.core.is_empty()
             && word.trail.is_empty()
             && matches!(word.lead, "-" | "–" | "—")
-            && previous_was_number
+            && (previous_was_number || previous_was_date)
             && words.get(index + 1).is_some_and(|w| {
-                w.lead.is_empty() && w.core_text.starts_with(|c: char| c.is_ascii_digit())
+                w.lead.is_empty()
+                    && (w.core_text.starts_with(|c: char| c.is_ascii_digit())
+                        || previous_was_date && is_roman(w.core_text))
             });
         let after_score_word = || {
             (0..=3).any(|skip| {
@@ -373,6 +396,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         if !word.lead.is_empty() {
             joined_to = None;
             previous_was_number = false;
+            previous_was_date = false;
         }
         for (range, c) in word.lead_marks() {
             out.tokens.push(pause(range, c));
@@ -426,6 +450,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             // A magnitude word keeps the number open: 80 triệu đồng/lượng.
             let magnitude = previous_was_number && MAGNITUDES.contains(&lowered[index]);
             previous_was_number = magnitude || last.is_some_and(|t| t.kind == Kind::Number);
+            previous_was_date = last.is_some_and(|t| matches!(t.kind, Kind::Date | Kind::Roman));
             joined_to = last.map(|t| t.rule);
             if out.tokens[start..].iter().any(|t| t.kind == Kind::Date) {
                 last_date_word = Some(index);
@@ -477,6 +502,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         }
         if !word.trail.is_empty() {
             previous_was_number = false;
+            previous_was_date = false;
             joined_to = None;
         }
     }
@@ -577,6 +603,22 @@ fn read_core(
         out.tokens.push(token(span, spoken, Kind::Roman, rule));
         return;
     }
+    // N-ROMAN: a numeral that ends the sentence keeps its dot with it when
+    // the dotted form is also an abbreviation (khóa X. is not "X." = xã).
+    if let Some(numeral) = core.strip_suffix('.')
+        && let Some((spoken, rule)) = read_roman(n, numeral, around)
+    {
+        let dot = span.end - 1;
+        out.tokens
+            .push(token(span.start..dot, spoken, Kind::Roman, rule));
+        out.tokens.push(pause(dot..span.end, '.'));
+        return;
+    }
+    // N-UNIT: the scale letter after "độ" (30 độ C → độ xê).
+    if let Some(spoken) = numeric::read_degree_scale(n, core, around) {
+        out.tokens.push(token(span, spoken, Kind::Unit, "N-UNIT"));
+        return;
+    }
     // N-UNIT: a unit after a number (10 USD, 5 km); strict, so a unit that
     // needs context (A, B, s) is not read without it.
     if after_number && let Some(tokens) = numeric::read_unit(n, span.start, core, around) {
@@ -647,7 +689,7 @@ fn read_core(
         out.tokens.push(token(span, spoken, Kind::Symbol, rule));
         return;
     }
-    if core.starts_with(|c: char| c.is_ascii_digit() || c == '-' && core.len() > 1)
+    if core.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+') && core.len() > 1)
         && numeric::read(n, span.clone(), core, around, out)
     {
         return;
@@ -708,8 +750,17 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
     }
     let style = &n.style;
     if numeral_len < core.len() {
-        // quý II/2021: a Roman quarter with its year, the only form with more.
-        let year = core[numeral_len..].strip_prefix('/')?;
+        // N-ROMAN: a range of numerals (thế kỷ XVIII-XIX).
+        if let Some(second) = core[numeral_len..].strip_prefix(['-', '–'])
+            && let (Some(a), Some(b)) = (roman_numeral(&core[..numeral_len]), roman_numeral(second))
+            && a < b
+            && ends_with_any(around.before, &n.triggers.roman)
+        {
+            let say = |v: u32| number::cardinal(&v.to_string(), style);
+            return Some((format!("{} đến {}", say(a), say(b)), "N-ROMAN"));
+        }
+        // quý II/2021, quý I-2008: a Roman quarter with its year.
+        let year = core[numeral_len..].strip_prefix(['/', '-'])?;
         if year.len() == 4
             && year.bytes().all(|b| b.is_ascii_digit())
             && let Some(value) = roman_numeral(&core[..numeral_len])
@@ -730,7 +781,17 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
     if around.before_last() == Some("năm") && value >= 1000 {
         return Some((number::cardinal(&value.to_string(), style), "N-ROMAN"));
     }
-    if !ends_with_any(around.before, &n.triggers.roman) {
+    // The second numeral of a range (thế kỷ XVIII – XIX) shares the trigger
+    // of the first.
+    let second_of_range = match around.before {
+        [.., trigger_end, first, dash] if matches!(*dash, "" | "-" | "–") => {
+            roman_numeral(first).is_some_and(|f| f < value)
+                && ends_with_any(&around.before[..around.before.len() - 2], &n.triggers.roman)
+                && !trigger_end.is_empty()
+        }
+        _ => false,
+    };
+    if !second_of_range && !ends_with_any(around.before, &n.triggers.roman) {
         return None;
     }
     let ordinal = around.before_last() == Some("thứ");

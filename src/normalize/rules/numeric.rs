@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{Around, ends_with_any, read_mixed, silent, spelled, token};
+use super::{Around, date, ends_with_any, phone, read_mixed, silent, spelled, token};
 use crate::normalize::number::{self, NumberStyle};
 use crate::normalize::{Expansion, Kind, Normalizer, Token};
 
@@ -18,6 +18,19 @@ pub(super) fn read(
     out: &mut Expansion,
 ) -> bool {
     let style = &n.style;
+    // N-PLUS: a sign written before a change in market news (+0,73%) says
+    // "cộng"; the number after it is read as usual, its comma a decimal.
+    if let Some(rest) = core.strip_prefix('+')
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let sign_end = span.start + 1;
+        out.tokens
+            .push(token(span.start..sign_end, "cộng", Kind::Number, "N-PLUS"));
+        if !read(n, sign_end..span.end, rest, around, out) {
+            read_mixed(n, sign_end..span.end, rest, around, out);
+        }
+        return true;
+    }
     // N-TIME: seconds glued to a number (30s), but not a model name (iPhone 6s).
     if let Some(seconds) = core.strip_suffix('s')
         && (1..=2).contains(&seconds.len())
@@ -30,7 +43,7 @@ pub(super) fn read(
         out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
         return true;
     }
-    if let Some(tokens) = read_phone(span.clone(), core, around) {
+    if let Some(tokens) = phone::read(n, span.clone(), core, around) {
         out.tokens.extend(tokens);
         return true;
     }
@@ -39,12 +52,7 @@ pub(super) fn read(
         out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
         return true;
     }
-    if let Some((spoken, rule)) = read_date(core, around, n) {
-        out.tokens.push(token(span, spoken, Kind::Date, rule));
-        return true;
-    }
-    if let Some(spoken) = read_first_day(core, around, n) {
-        out.tokens.push(token(span, spoken, Kind::Date, "N-DATE-D"));
+    if date::read(n, span.clone(), core, around, out) {
         return true;
     }
     // N-ALLDAY: round the clock (mở cửa 24/24, phục vụ 24/7, trực 24/24h)
@@ -80,6 +88,15 @@ pub(super) fn read(
         return true;
     }
     if let Some(tokens) = read_amount(n, span.start, core, around) {
+        if tokens.first().is_some_and(|t| t.rule == "N-FRAC")
+            && fraction_could_be_date(n, core, around)
+        {
+            date::warn(out, &span, core, "N-FRAC-GUESS", "a fraction");
+        }
+        out.tokens.extend(tokens);
+        return true;
+    }
+    if let Some(tokens) = read_times(n, span.start, core, around) {
         out.tokens.extend(tokens);
         return true;
     }
@@ -123,97 +140,6 @@ pub(super) fn read(
         read_mixed(n, rest_start..span.end, rest, around, out);
     }
     true
-}
-
-/// N-PHONE: a phone number read digit by digit in its groups, with a short
-/// pause between groups: 0912 345 678, 0912.345.678, 0912345678, 1900 1234.
-fn read_phone(span: Range<usize>, core: &str, around: &Around<'_>) -> Option<Vec<Token>> {
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    // A later group of a number written with spaces.
-    if around.joined_to == Some("N-PHONE") && all_digits(core) && (2..=4).contains(&core.len()) {
-        return Some(vec![
-            token(span.start..span.start, ",", Kind::Pause, "P-PAUSE"),
-            token(span, number::digits(core), Kind::Number, "N-PHONE"),
-        ]);
-    }
-    // The first group of a number written with spaces.
-    let hotline = core == "1800" || core == "1900";
-    if all_digits(core) && (core.starts_with('0') && (2..=4).contains(&core.len()) || hotline) {
-        let mut total = core.len();
-        for word in around.after {
-            if !all_digits(word) || !(2..=4).contains(&word.len()) || total >= 11 {
-                break;
-            }
-            total += word.len();
-        }
-        let enough = if hotline {
-            total >= 7
-        } else {
-            (9..=11).contains(&total)
-        };
-        if enough && total > core.len() {
-            return Some(vec![token(
-                span,
-                number::digits(core),
-                Kind::Number,
-                "N-PHONE",
-            )]);
-        }
-    }
-    // One word: 0912345678, 0912.345.678, 024-3825-1234, 19001234.
-    let digit_count = core.bytes().filter(u8::is_ascii_digit).count();
-    let is_phone = core
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-        && core.starts_with(|c: char| c.is_ascii_digit())
-        && core.ends_with(|c: char| c.is_ascii_digit())
-        && (core.starts_with('0') && (10..=11).contains(&digit_count)
-            || (core.starts_with("1800") || core.starts_with("1900")) && digit_count == 8);
-    if !is_phone {
-        return None;
-    }
-    let mut groups: Vec<Range<usize>> = Vec::new();
-    if core.bytes().all(|b| b.is_ascii_digit()) {
-        let sizes: &[usize] = match digit_count {
-            8 => &[4, 4],
-            10 => &[4, 3, 3],
-            _ => &[3, 4, 4],
-        };
-        let mut at = 0;
-        for size in sizes {
-            groups.push(at..at + size);
-            at += size;
-        }
-    } else {
-        let mut at = 0;
-        for part in core.split(['.', '-']) {
-            groups.push(at..at + part.len());
-            at += part.len() + 1;
-        }
-        if groups.iter().any(|g| g.is_empty()) {
-            return None;
-        }
-    }
-    let mut tokens = Vec::new();
-    let mut end = 0;
-    for group in groups {
-        if !tokens.is_empty() {
-            tokens.push(token(
-                span.start + end..span.start + group.start,
-                ",",
-                Kind::Pause,
-                "P-PAUSE",
-            ));
-        }
-        tokens.push(token(
-            span.start + group.start..span.start + group.end,
-            number::digits(&core[group.clone()]),
-            Kind::Number,
-            "N-PHONE",
-        ));
-        end = group.end;
-    }
-    Some(tokens)
 }
 
 /// 14h, 14h30, 14g30, 14:30, 23:59:59, 3p20s → spoken time.
@@ -273,139 +199,6 @@ pub(super) fn read_time(core: &str, style: &NumberStyle) -> Option<String> {
         return None;
     }
     Some(clock(h, m, s))
-}
-
-/// Dates in d/m/yyyy, d-m-yyyy, d.m.yyyy, d/m and m/yyyy forms. The leading
-/// `ngày`/`tháng` is left out when the text already says it; after `quý`
-/// the number is a quarter (quý 2/2021).
-fn read_date(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<(String, &'static str)> {
-    let style = &n.style;
-    let before_last = around.before_last();
-    let sep = ['/', '-', '.'].into_iter().find(|&s| core.contains(s))?;
-    let parts: Vec<&str> = core.split(sep).collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let value = |s: &str| s.parse::<u32>().ok();
-    let say = |v: u32| number::cardinal(&v.to_string(), style);
-    // The second of two days (ngày 15 và 16/11) says "ngày" only if the
-    // first was not introduced by it.
-    let first_day_said = around
-        .first_day
-        .and_then(|i| i.checked_sub(1))
-        .is_some_and(|i| matches!(around.lowered[i], "ngày" | "mùng" | "hôm"));
-    let day_word = if matches!(before_last, Some("ngày" | "mùng" | "hôm")) || first_day_said {
-        ""
-    } else {
-        "ngày "
-    };
-    match parts[..] {
-        // N-DATE-DMY
-        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => {
-            let (d, m, y) = (value(d)?, value(m)?, value(y)?);
-            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
-                return None;
-            }
-            Some((
-                format!(
-                    "{day_word}{} tháng {} năm {}",
-                    say(d),
-                    number::month(m, style),
-                    say(y)
-                ),
-                "N-DATE-DMY",
-            ))
-        }
-        // N-DATE-MY
-        [m, y] if y.len() == 4 && m.len() <= 2 && sep != '.' => {
-            let (m, y) = (value(m)?, value(y)?);
-            let quarter = before_last == Some("quý");
-            if quarter {
-                return (1..=4)
-                    .contains(&m)
-                    .then(|| (format!("{} năm {}", say(m), say(y)), "N-DATE-MY"));
-            }
-            if !(1..=12).contains(&m) || sep == '-' && before_last != Some("tháng") {
-                return None;
-            }
-            let month_word = if before_last == Some("tháng") {
-                ""
-            } else {
-                "tháng "
-            };
-            Some((
-                format!("{month_word}{} năm {}", number::month(m, style), say(y)),
-                "N-DATE-MY",
-            ))
-        }
-        // N-DATE-DM: only where the words around say it is a date; a bare
-        // a/b is a fraction.
-        [d, m] if d.len() <= 2 && m.len() <= 2 && sep == '/' => {
-            let (d, m) = (value(d)?, value(m)?);
-            if !(1..=31).contains(&d) || !(1..=12).contains(&m) {
-                return None;
-            }
-            let date_context = ends_with_any(around.before, &n.triggers.date)
-                || around.first_day.is_some()
-                || around.bracketed
-                || around.recent_date && matches!(before_last, Some("và" | "hoặc" | "-" | "–"));
-            if !date_context {
-                return None;
-            }
-            if before_last == Some("tháng") {
-                return None;
-            }
-            Some((
-                format!("{day_word}{} tháng {}", say(d), number::month(m, style)),
-                "N-DATE-DM",
-            ))
-        }
-        _ => None,
-    }
-}
-
-/// A day and month written d/m with small numbers: `Some((d, m))`.
-fn day_month(word: &str) -> Option<(u32, u32)> {
-    let (d, m) = word.split_once('/')?;
-    let small = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    if !small(d) || !small(m) {
-        return None;
-    }
-    let (d, m) = (d.parse().ok()?, m.parse().ok()?);
-    ((1..=31).contains(&d) && (1..=12).contains(&m)).then_some((d, m))
-}
-
-/// Words joining two days of one month: ngày 15 và 16/11, từ 15 đến 20/11.
-const DAY_JOINERS: [&str; 6] = ["và", "hoặc", "đến", "tới", "-", "–"];
-
-/// N-DATE-D: the first of two days that share the month written after the
-/// second (ngày 15 và 16/11, ngày 15, 16/11, từ 15 đến 20/11), after a word
-/// that introduces a date. It is a day, said with "ngày" unless the text
-/// already says it.
-fn read_first_day(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<String> {
-    if core.len() > 2 || !core.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let day: u32 = core.parse().ok()?;
-    let next_date = match around.after {
-        [joiner, next, ..] if DAY_JOINERS.contains(joiner) => day_month(next),
-        [next, ..] => day_month(next),
-        [] => None,
-    };
-    let (next_day, _) = next_date?;
-    if day == 0 || day >= next_day || !ends_with_any(around.before, &n.triggers.date) {
-        return None;
-    }
-    let said = matches!(around.before_last(), Some("ngày" | "mùng" | "hôm"));
-    let spoken = number::cardinal(core, &n.style);
-    Some(if said {
-        spoken
-    } else {
-        format!("ngày {spoken}")
-    })
 }
 
 /// N-ALLDAY: 24/24, 24/7, 24h/24h, 24/24h: "hai mươi tư trên hai mươi tư
@@ -562,6 +355,9 @@ fn read_amount(
     if let Some(tokens) = read_fraction(n, start, text, around) {
         return Some(tokens);
     }
+    if let Some(tokens) = read_dotted_decimal(n, start, text, around) {
+        return Some(tokens);
+    }
     let len = numeric_prefix_len(text);
     if len == 0 {
         return None;
@@ -585,8 +381,19 @@ fn read_amount(
         .then(|| digits.parse::<u32>().ok())
         .flatten()
         .filter(|m| (1..=12).contains(m));
+    // A leading zero in a count, a day or an hour is not said (07 hộ,
+    // ngày 01, Hồi 04 giờ); a document number keeps it (Chỉ thị 05).
+    let count = rest.is_empty()
+        && digits.len() == 2
+        && digits.starts_with('0')
+        && digits != "00"
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (matches!(around.before_last(), Some("ngày" | "mùng" | "hồi" | "lúc"))
+            || date::counted_after(around, n));
     let (spoken, rule) = if let Some(month) = month {
         (number::month(month, style), "N-CARD")
+    } else if count {
+        (number::cardinal(digits, style), "N-CARD")
     } else if ordinal {
         (number::ordinal(digits, style), "N-ORD")
     } else {
@@ -662,7 +469,11 @@ fn read_shorthand(
 }
 
 /// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
-/// mixed number joined by "và" (5 1/2 → năm và một phần hai).
+/// mixed number joined by "và" (5 1/2 → năm và một phần hai). A count out
+/// of a total says "trên": a rank after "thứ" (thứ 12/63), or a count
+/// before a counted noun (12/15 xã, 19/19 tiêu chí, 97,5/100 điểm,
+/// 5.775/8.227 xã). N-DOC: a number and a year after a document word
+/// (Nghị định 200/2025) is the document's number and year.
 fn read_fraction(
     n: &Normalizer,
     start: usize,
@@ -675,34 +486,153 @@ fn read_fraction(
         None => ("", text),
     };
     let (a, rest) = body.split_once('/')?;
-    let b_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let b_len = numeric_prefix_len(rest);
     let (b, unit) = rest.split_at(b_len);
-    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(a) || !digits(b) || b.bytes().all(|d| d == b'0') {
+    let plain = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    let grouped = |s: &str| numeric_prefix_len(s) == s.len() && !s.starts_with('-');
+    if !grouped(a) || !grouped(b) || b.contains(',') || b.bytes().all(|d| matches!(d, b'0' | b'.'))
+    {
         return None;
     }
-    let denominator = if b.trim_start_matches('0') == "4" {
-        "tư".to_string()
-    } else {
-        number::cardinal(b, style)
-    };
-    let mixed = sign.is_empty() && matches!(around.joined_to, Some("N-CARD" | "N-NEG"));
-    let joiner = if mixed { "và " } else { "" };
-    // A rank out of a total after "thứ"/"hạng": thứ 12/63 → mười hai trên sáu mươi ba.
-    let spoken = if ends_with_any(around.before, &n.triggers.ordinal) && unit.is_empty() {
+    let number_len = text.len() - unit.len();
+    let before = around.before;
+    let named = &before[..before.len() - usize::from(around.before_last() == Some("số"))];
+    let year = b.parse::<u32>().is_ok_and(|y| (1945..=2100).contains(&y));
+    if sign.is_empty()
+        && unit.is_empty()
+        && year
+        && plain(a)
+        && ends_with_any(named, &n.triggers.document)
+    {
+        let spoken = format!(
+            "{} năm {}",
+            read_number(a, style).0,
+            number::cardinal(b, style)
+        );
+        return Some(vec![token(
+            start..start + number_len,
+            spoken,
+            Kind::Number,
+            "N-DOC",
+        )]);
+    }
+    let value = |s: &str| s.replace('.', "").replace(',', ".").parse::<f64>().ok();
+    let out_of_total = unit.is_empty()
+        && sign.is_empty()
+        && (ends_with_any(before, &n.triggers.ordinal)
+            || date::counted_after(around, n) && value(a)? <= value(b)?);
+    let spoken = if out_of_total {
         format!(
             "{} trên {}",
-            number::cardinal(a, style),
+            read_number(a, style).0,
             number::cardinal(b, style)
         )
     } else {
+        if !plain(a) || !plain(b) {
+            return None;
+        }
+        let denominator = if b.trim_start_matches('0') == "4" {
+            "tư".to_string()
+        } else {
+            number::cardinal(b, style)
+        };
+        let mixed = sign.is_empty() && matches!(around.joined_to, Some("N-CARD" | "N-NEG"));
+        let joiner = if mixed { "và " } else { "" };
         format!(
             "{joiner}{sign}{} phần {denominator}",
             number::cardinal(a, style)
         )
     };
-    let number_len = text.len() - unit.len();
     number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
+}
+
+/// N-FRAC-GUESS: whether a plain a/b read as a fraction could have been a
+/// day and month, with nothing around to say which (no quantity word
+/// before it, no unit or counted noun after it).
+fn fraction_could_be_date(n: &Normalizer, text: &str, around: &Around<'_>) -> bool {
+    let Some((d, m)) = date::day_month(text) else {
+        return false;
+    };
+    let quantity = (0..=1).any(|skip| {
+        around.before.len() > skip
+            && ends_with_any(
+                &around.before[..around.before.len() - skip],
+                &n.triggers.quantity,
+            )
+    });
+    d <= 31
+        && m <= 12
+        && !text.contains(['.', '-'])
+        && !quantity
+        && !date::counted_after(around, n)
+        && !ends_with_any(around.before, &n.triggers.ordinal)
+}
+
+/// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm)
+/// says "phẩy"; a dot before exactly three digits stays a thousands mark.
+fn read_dotted_decimal(
+    n: &Normalizer,
+    start: usize,
+    text: &str,
+    around: &Around<'_>,
+) -> Option<Vec<Token>> {
+    let int_len = text.bytes().take_while(u8::is_ascii_digit).count();
+    let after = text[int_len..].strip_prefix('.')?;
+    let frac_len = after.bytes().take_while(u8::is_ascii_digit).count();
+    if int_len == 0 || frac_len == 0 || frac_len == 3 || frac_len > 4 {
+        return None;
+    }
+    let unit = &after[frac_len..];
+    let unit_next = unit.is_empty() && around.next_raw.is_some_and(|w| n.units.contains(w));
+    if !unit_next && (unit.is_empty() || !n.units.contains(unit)) {
+        return None;
+    }
+    let spoken = number::decimal(&text[..int_len], &after[..frac_len], &n.style);
+    number_then_unit(
+        n,
+        start,
+        text,
+        int_len + 1 + frac_len,
+        spoken,
+        "N-DEC",
+        around,
+    )
+}
+
+/// N-TIMES: a count times a distance or an amount (4x400m → bốn nhân bốn
+/// trăm mét).
+fn read_times(n: &Normalizer, start: usize, text: &str, around: &Around<'_>) -> Option<Vec<Token>> {
+    let (a, b) = text.split_once(['x', '×'])?;
+    if a.is_empty() || a.len() > 2 || !a.bytes().all(|d| d.is_ascii_digit()) {
+        return None;
+    }
+    let sign_len = text[a.len()..].chars().next()?.len_utf8();
+    let b_start = start + a.len() + sign_len;
+    let right = read_amount(n, b_start, b, around)?;
+    let mut tokens = vec![
+        token(
+            start..start + a.len(),
+            number::cardinal(a, &n.style),
+            Kind::Number,
+            "N-TIMES",
+        ),
+        token(start + a.len()..b_start, "nhân", Kind::Symbol, "N-TIMES"),
+    ];
+    tokens.extend(right);
+    Some(tokens)
+}
+
+/// N-UNIT: a temperature scale written as a letter after the degree word
+/// (30-32 độ C → độ xê, 98 độ F → độ ép), read by its letter name.
+pub(super) fn read_degree_scale<'n>(
+    n: &'n Normalizer,
+    core: &str,
+    around: &Around<'_>,
+) -> Option<&'n str> {
+    if !matches!(core, "C" | "F" | "K") || !ends_with_any(around.before, &n.triggers.degree) {
+        return None;
+    }
+    n.letters.get(core)
 }
 
 /// N-MONEY: dollars and euros with cents (10,5$ → mười đô la năm mươi xu).
