@@ -14,7 +14,7 @@ use bantin::cache::Cache;
 use bantin::config::{Config, Overrides};
 use bantin::limits::Limits;
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings, Progress, RenderOptions};
+use bantin::pipeline::{self, AudioSettings, Progress, Reading, RenderOptions};
 use bantin::script::format::Format;
 use bantin::segment;
 use bantin::store::{NewLexiconEntry, Scope, Store};
@@ -596,10 +596,12 @@ fn script(
     let (_, script) = pipeline::prepare_within(
         &bytes,
         name.as_deref(),
-        &normalizer(data)?,
-        voice,
-        &settings,
-        &Limits::default(),
+        &Reading {
+            normalizer: &normalizer(data)?,
+            voice,
+            settings: &settings,
+            limits: &Limits::default(),
+        },
     )
     .with_context(|| format!("cannot read the article {}", article.display()))?;
     let text = format.render(&script);
@@ -658,10 +660,12 @@ fn render(
     let (_, script) = pipeline::prepare_within(
         &bytes,
         name.as_deref(),
-        &normalizer(data)?,
-        voice,
-        &settings,
-        &Limits::default(),
+        &Reading {
+            normalizer: &normalizer(data)?,
+            voice,
+            settings: &settings,
+            limits: &Limits::default(),
+        },
     )
     .with_context(|| format!("cannot read the article {}", article.display()))?;
     let bar = indicatif::ProgressBar::new(script.cues.len() as u64).with_style(

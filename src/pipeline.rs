@@ -86,8 +86,19 @@ pub enum PrepareError {
     Cancelled,
 }
 
-/// Reads an upload within `limits` and builds its estimated script: the
-/// entry point of the CLI's `script` and `render`.
+/// How an article is read into a script: the normalizer (with the station
+/// lexicon), the voice, the audio settings its timing follows and the limits
+/// the article must keep.
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    pub normalizer: &'a Normalizer,
+    pub voice: &'a Voice,
+    pub settings: &'a AudioSettings,
+    pub limits: &'a Limits,
+}
+
+/// Reads an upload within the reading's limits and builds its estimated
+/// script: the entry point of the CLI's `script` and `render`.
 ///
 /// # Errors
 /// [`PrepareError::Ingest`] for input that is not an article,
@@ -95,12 +106,9 @@ pub enum PrepareError {
 pub fn prepare_within(
     bytes: &[u8],
     name: Option<&str>,
-    normalizer: &Normalizer,
-    voice: &Voice,
-    settings: &AudioSettings,
-    limits: &Limits,
+    reading: &Reading,
 ) -> Result<(Article, Script), PrepareError> {
-    prepare_until(bytes, name, normalizer, voice, settings, limits, &|| false)
+    prepare_until(bytes, name, reading, &|| false)
 }
 
 /// [`prepare_within`] that asks `cancelled` before each sentence and stops
@@ -113,12 +121,15 @@ pub fn prepare_within(
 pub fn prepare_until(
     bytes: &[u8],
     name: Option<&str>,
-    normalizer: &Normalizer,
-    voice: &Voice,
-    settings: &AudioSettings,
-    limits: &Limits,
+    reading: &Reading,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<(Article, Script), PrepareError> {
+    let Reading {
+        normalizer,
+        voice,
+        settings,
+        limits,
+    } = *reading;
     let article = ingest::read(bytes, name)?;
     limits.check(&article)?;
     if cancelled() {

@@ -15,7 +15,7 @@ use crate::bulletin::{FileNames, deliver};
 use crate::cache::Cache;
 use crate::limits::Limits;
 use crate::normalize::Normalizer;
-use crate::pipeline::{AudioSettings, RenderOptions};
+use crate::pipeline::{AudioSettings, Reading, RenderOptions};
 use crate::server::prepared::{Failure, prepare_revision};
 use crate::store::{ApprovedItem, Store};
 use crate::tts::Synthesizer;
@@ -207,10 +207,12 @@ pub fn prepare_item(
         store,
         item.article_id,
         Some(item.latest_revision),
-        normalizer,
-        voice,
-        settings,
-        limits,
+        &Reading {
+            normalizer,
+            voice,
+            settings,
+            limits,
+        },
         &|| false,
     )
     .map_err(|e| match e {

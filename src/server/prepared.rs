@@ -34,7 +34,7 @@ use crate::config;
 use crate::ingest::{Article, IngestError};
 use crate::limits::{LimitError, Limits};
 use crate::normalize::{LexiconError, Normalizer};
-use crate::pipeline::{self, AudioSettings, PrepareError};
+use crate::pipeline::{self, AudioSettings, PrepareError, Reading};
 use crate::script::Script;
 use crate::store::{Revision, Store, StoreError};
 use crate::voice::{Voice, Voices};
@@ -127,8 +127,7 @@ impl From<Failure> for ApiError {
 
 /// The chain from a stored revision to its script, for every part of the
 /// service (requests, renders, bulletins): reads the revision's bytes and
-/// prepares them with `normalizer` for `voice`, asking `cancelled` before
-/// each sentence.
+/// prepares them as `reading` says, asking `cancelled` before each sentence.
 ///
 /// # Errors
 /// [`Failure::Store`] (unknown article or revision, SQL),
@@ -137,20 +136,14 @@ pub fn prepare_revision(
     store: &Store,
     article: i64,
     revision: Option<i64>,
-    normalizer: &Normalizer,
-    voice: &Voice,
-    settings: &AudioSettings,
-    limits: &Limits,
+    reading: &Reading,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Prepared, Failure> {
     let body = store.revision_body(article, revision)?;
     let (article, script) = pipeline::prepare_until(
         &body.body,
         body.revision.file_name.as_deref(),
-        normalizer,
-        voice,
-        settings,
-        limits,
+        reading,
         cancelled,
     )
     .map_err(|e| match e {
@@ -440,10 +433,12 @@ impl Preparer {
             &self.store,
             key.article,
             Some(key.revision),
-            &normalizer,
-            voice,
-            &self.settings,
-            &self.article_limits,
+            &Reading {
+                normalizer: &normalizer,
+                voice,
+                settings: &self.settings,
+                limits: &self.article_limits,
+            },
             cancelled,
         )
         .inspect_err(|e| {
