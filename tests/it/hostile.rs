@@ -16,7 +16,10 @@ use std::process::Output;
 
 use bantin::ingest;
 
-use crate::util::{bantin, repo};
+use bantin::config::Config;
+use bantin::store::{Scope, Store};
+
+use crate::util::{TestServer, bantin, repo, request};
 
 #[derive(Debug, Clone, Copy)]
 enum Expect {
@@ -287,15 +290,102 @@ fn hostile_built_inputs_end_cleanly_through_the_cli() {
 
 #[test]
 fn hostile_fixtures_end_cleanly_through_the_cli() {
-    let cases = FIXTURES
+    run_all(fixture_cases());
+}
+
+fn fixture_cases() -> Vec<Case> {
+    FIXTURES
         .iter()
         .map(|&(name, expect)| {
             let bytes = std::fs::read(hostile_dir().join(name))
                 .unwrap_or_else(|e| panic!("{name}: {e} (run make_hostile.py)"));
             case(name, bytes, expect)
         })
+        .collect()
+}
+
+/// Every hostile case uploaded to the real server: an article it reads is
+/// stored (201) and its review and script are then served (200); one it
+/// refuses gets a 4xx whose JSON detail names the same problem as the CLI.
+/// No 5xx, and the server still answers at the end.
+#[test]
+fn hostile_inputs_uploaded_to_the_server_get_201_or_the_right_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = Store::open(dir.path())
+        .unwrap()
+        .add_token("editor", Scope::Editor)
+        .unwrap()
+        .1;
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let server = TestServer::start(dir.path(), config, None);
+    let url = &server.url;
+    let mut cases = built_cases();
+    cases.extend(fixture_cases());
+    cases.extend(crash_inputs());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| upload_check(url, &token, c))
         .collect();
-    run_all(cases);
+    assert_eq!(
+        request("GET", &format!("{url}/healthz"), None, &[], None).status,
+        200
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What is wrong with the server's answers to one case, if anything.
+fn upload_check(url: &str, token: &str, c: &Case) -> Option<String> {
+    let name = &c.name;
+    let content_type = match name.rsplit('.').next() {
+        Some("html") => "text/html",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => "text/plain",
+    };
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let reply = request(
+        "POST",
+        &format!("{url}/api/articles"),
+        Some(token),
+        &[
+            ("Content-Type", content_type),
+            ("Content-Disposition", &disposition),
+        ],
+        Some(&c.bytes),
+    );
+    let body = String::from_utf8_lossy(&reply.body);
+    let excerpt: String = body.chars().take(300).collect();
+    match (c.expect, reply.status) {
+        (Expect::Read | Expect::Either, 201) => {
+            let id = reply.json()["id"].as_i64()?;
+            ["review", "script"].iter().find_map(|part| {
+                let got = request(
+                    "GET",
+                    &format!("{url}/api/articles/{id}/{part}"),
+                    Some(token),
+                    &[],
+                    None,
+                );
+                (got.status != 200).then(|| format!("{name}: {part} answered {}", got.status))
+            })
+        }
+        (Expect::Refused(_), 201) => Some(format!("{name}: stored, expected a refusal")),
+        (_, status) if !(400..500).contains(&status) => {
+            Some(format!("{name}: answered {status}: {excerpt}"))
+        }
+        (Expect::Read, status) => Some(format!("{name}: refused ({status}): {excerpt}")),
+        (Expect::Refused(needle), status) => {
+            let detail = reply.json()["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (!detail.contains(needle))
+                .then(|| format!("{name}: {status} lacks {needle:?}: {detail}"))
+        }
+        (Expect::Either, _) => None,
+    }
 }
 
 /// Inputs the fuzzers found (or that once crashed): each must end cleanly.
