@@ -23,6 +23,7 @@ pub mod cache;
 pub mod config;
 pub mod ingest;
 pub mod limits;
+pub mod listen;
 pub mod memory;
 pub mod normalize;
 pub mod output;

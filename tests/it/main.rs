@@ -9,6 +9,7 @@ mod cli;
 mod golden;
 mod hostile;
 mod ingest;
+mod listen;
 mod normalize;
 mod pressure;
 mod segment;
