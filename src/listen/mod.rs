@@ -20,6 +20,7 @@ pub use check::{CheckReport, Clip, CueCheck, Listener};
 pub use recognizer::{RecognizeError, Recognizer, RecognizerSettings};
 
 use crate::audio::{Pcm, samples_for};
+use crate::script::Script;
 
 /// Audio kept after a cue's end when it is cut out of a render, so a last
 /// syllable that fades out is whole. None is kept before its start: a cue's
@@ -63,6 +64,24 @@ pub enum ClipError {
         end_ms: u64,
         audio_ms: u64,
     },
+}
+
+impl From<&Script> for ScriptCues {
+    fn from(script: &Script) -> Self {
+        ScriptCues {
+            measured: script.measured,
+            cues: script
+                .cues
+                .iter()
+                .map(|cue| CueTimes {
+                    id: cue.id,
+                    spoken: cue.spoken.clone(),
+                    start_ms: cue.start.as_millis() as u64,
+                    end_ms: cue.end.as_millis() as u64,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl ScriptCues {
