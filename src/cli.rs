@@ -14,9 +14,11 @@ use bantin::cache::Cache;
 use bantin::config::{Config, Overrides};
 use bantin::limits::Limits;
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings, Progress, Reading, RenderOptions};
+use bantin::pipeline::{self, Reading};
 use bantin::script::format::Format;
 use bantin::segment;
+use bantin::settings::AudioSettings;
+use bantin::speak::{self, Progress};
 use bantin::store::{NewLexiconEntry, Scope, Store};
 use bantin::voice::{DEFAULT_VOICE, Voice, Voices};
 
@@ -674,9 +676,9 @@ fn render(
             .progress_chars("=> "),
     );
     bar.set_message(format!("rendering with {}", voice.name));
-    let mut options = RenderOptions {
+    let mut options = speak::Options {
         cache: cache.as_ref(),
-        ..RenderOptions::default()
+        ..speak::Options::default()
     };
     if let Some(jobs) = audio_args.jobs {
         options.max_parallel = jobs.max(1);
@@ -777,7 +779,7 @@ fn calibrate(data: Option<&Path>, name: &str, text: Option<&Path>) -> Result<()>
     let updated =
         bantin::voice::set_rate(&path.display().to_string(), &text, syllables_per_minute)?;
     Voice::parse(&path.display().to_string(), &updated)?;
-    pipeline::write_atomic(&path, updated.as_bytes())
+    bantin::output::write_atomic(&path, updated.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!(
         "{}: {:.1} syllables per minute (was {:.1}), stored in {}",
@@ -889,9 +891,9 @@ fn bulletin(
             normalizer: &normalizer,
             settings: &settings,
             trigger: "command line".into(),
-            options: RenderOptions {
+            options: speak::Options {
                 cache: cache.as_ref(),
-                ..RenderOptions::default()
+                ..speak::Options::default()
             },
         };
         let bar = indicatif::ProgressBar::new(0).with_style(

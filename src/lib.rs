@@ -20,6 +20,7 @@
 pub mod audio;
 pub mod bulletin;
 pub mod cache;
+pub mod calibrate;
 pub mod config;
 pub mod ingest;
 pub mod limits;
@@ -30,6 +31,8 @@ pub mod pipeline;
 pub mod script;
 pub mod segment;
 pub mod server;
+pub mod settings;
+pub mod speak;
 pub mod store;
 pub mod text;
 pub mod tts;

@@ -14,7 +14,7 @@
 
 use std::f64::consts::PI;
 
-use super::on_threads;
+use rayon::prelude::*;
 
 /// BS.1770: the loudness of a block is −0.691 + 10·log10(mean square).
 const OFFSET_DB: f64 = -0.691;
@@ -53,38 +53,31 @@ pub fn analyse(samples: &[f32], rate_hz: u32, true_peak: bool) -> Analysis {
     let chunk_bounds: Vec<usize> = (0..=threads).map(|t| chunks * t / threads).collect();
     let mut sub_blocks = vec![0.0; blocks];
     let mut chunk_peaks = vec![0.0f32; chunks];
-    on_threads(
-        split_at_offsets(
-            &mut sub_blocks,
-            &bounds.iter().step_by(LANES).copied().collect::<Vec<_>>(),
-        )
-        .into_iter()
-        .zip(split_at_offsets(&mut chunk_peaks, &chunk_bounds))
-        .enumerate()
-        .map(|(t, (energies, peaks))| {
-            let lane_bounds: [usize; LANES + 1] = std::array::from_fn(|i| bounds[t * LANES + i]);
-            let first_chunk = chunk_bounds[t];
-            move || {
-                lane_energies(samples, per, coefficients, lane_bounds, energies);
-                oversampler.chunk_peaks(samples, first_chunk, peaks);
-            }
-        }),
-    );
+    split_at_offsets(
+        &mut sub_blocks,
+        &bounds.iter().step_by(LANES).copied().collect::<Vec<_>>(),
+    )
+    .into_par_iter()
+    .zip(split_at_offsets(&mut chunk_peaks, &chunk_bounds))
+    .enumerate()
+    .for_each(|(t, (energies, peaks))| {
+        let lane_bounds: [usize; LANES + 1] = std::array::from_fn(|i| bounds[t * LANES + i]);
+        lane_energies(samples, per, coefficients, lane_bounds, energies);
+        oversampler.chunk_peaks(samples, chunk_bounds[t], peaks);
+    });
     let sample_peak = chunk_peaks.iter().fold(0.0f32, |m, &p| m.max(p));
     let peak = if true_peak {
         let loudest = oversampler.candidates(&chunk_peaks, sample_peak);
         let loudest = &loudest;
         let mut peaks = vec![f64::from(sample_peak); threads];
-        on_threads(peaks.iter_mut().enumerate().map(|(t, peak)| {
-            // Thread t takes every threads-th candidate, loudest first.
-            move || {
-                *peak = oversampler.peak_of(
-                    samples,
-                    loudest.iter().skip(t).step_by(threads).copied(),
-                    *peak,
-                );
-            }
-        }));
+        peaks.par_iter_mut().enumerate().for_each(|(t, peak)| {
+            // Share t takes every threads-th candidate, loudest first.
+            *peak = oversampler.peak_of(
+                samples,
+                loudest.iter().skip(t).step_by(threads).copied(),
+                *peak,
+            );
+        });
         peaks.into_iter().fold(0.0, f64::max)
     } else {
         f64::from(sample_peak)

@@ -85,18 +85,3 @@ pub fn samples_for(rate: u32, duration: Duration) -> usize {
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
-
-/// Runs every job, the last on this thread and the others on threads of
-/// their own, and returns once all are done.
-fn on_threads<F: FnOnce() + Send>(jobs: impl Iterator<Item = F>) {
-    let mut jobs: Vec<F> = jobs.collect();
-    let Some(last) = jobs.pop() else {
-        return;
-    };
-    std::thread::scope(|scope| {
-        for job in jobs {
-            scope.spawn(job);
-        }
-        last();
-    });
-}
