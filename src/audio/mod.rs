@@ -6,6 +6,7 @@ mod assemble;
 mod loudness;
 pub mod meter;
 mod resample;
+mod true_peak;
 pub mod wav;
 
 use std::time::Duration;
