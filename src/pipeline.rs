@@ -203,7 +203,8 @@ pub fn render_with(
     })
 }
 
-/// The rendered audio as Broadcast WAV in memory (see [`bext`]).
+/// The rendered audio as Broadcast WAV in memory, its `bext` chunk made
+/// by [`audio::wav::Bext::of`].
 ///
 /// # Errors
 /// [`RenderError::Wav`] when the audio is too long for a WAV file.
@@ -221,7 +222,8 @@ pub fn broadcast_wav(
     )?)
 }
 
-/// Writes the rendered audio as Broadcast WAV (see [`bext`]) to `path`
+/// Writes the rendered audio as Broadcast WAV (`bext` by
+/// [`audio::wav::Bext::of`]) to `path`
 /// atomically, converting samples as it writes ([`output::write_with`]):
 /// no second copy of the programme is made in memory.
 ///
