@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use bantin::audio::{self, LoudnessTarget, Pcm, Segment};
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings};
+use bantin::pipeline;
+use bantin::settings::AudioSettings;
 use bantin::voice::Voices;
 
 const PROGRAMME: Duration = Duration::from_secs(15 * 60);

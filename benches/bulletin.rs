@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use bantin::bulletin::{BulletinConfig, BulletinItem, assemble, deliver};
 use bantin::cache::Cache;
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{AudioSettings, RenderOptions};
+use bantin::settings::AudioSettings;
+use bantin::speak;
 use bantin::voice::{Voice, Voices};
 
 const PROGRAMME: Duration = Duration::from_secs(15 * 60);
@@ -164,9 +165,9 @@ fn build(
         normalizer,
         settings,
         trigger: "benchmark".into(),
-        options: RenderOptions {
+        options: speak::Options {
             cache: Some(cache),
-            ..RenderOptions::default()
+            ..speak::Options::default()
         },
     };
     let started = Instant::now();

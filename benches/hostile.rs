@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use bantin::ingest;
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings};
 use bantin::script;
+use bantin::settings::AudioSettings;
 use bantin::voice::Voices;
 
 const ROUNDS: usize = 2;
@@ -62,7 +62,7 @@ fn main() {
     let voices = Voices::builtin();
     let voice = voices.get("vi").expect("built-in voice");
     let normalizer = voice.normalizer(&Normalizer::builtin().expect("built-in lexicon"));
-    let timing = pipeline::timing(voice, &AudioSettings::default());
+    let timing = AudioSettings::default().timing(voice);
     println!(
         "{:<16} {:>8} {:>10} {:>8} {:>8}",
         "case", "MB", "time", "MB/s", "cues"

@@ -24,7 +24,7 @@
 //! [cache]
 //! max_bytes = 2147483648      # speech cache cap; the entries used longest ago go first
 //!
-//! [audio]                     # pipeline::AudioSettings
+//! [audio]                     # settings::AudioSettings
 //! sample_rate_hz = 48000
 //! bit_depth = "16"
 //! ```
@@ -36,7 +36,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::bulletin::{BulletinConfig, ConfigError as BulletinConfigError};
-use crate::pipeline::AudioSettings;
+use crate::settings::AudioSettings;
 use crate::voice::DEFAULT_VOICE;
 
 /// Validated station configuration.

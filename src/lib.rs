@@ -7,12 +7,15 @@
 //!   --segment::split--> Sentence { span, paragraph } --segment::breath_groups--> parts
 //!   --normalize::Normalizer::expand--> Token { span, spoken, kind, rule }   (never fails)
 //!   --script::build--> Script { cues: [Cue { id, paragraph, text, spoken, start, end }] }
-//!   --tts::Synthesizer--> per-cue Pcm --audio::assemble--> Program (f32) --audio::wav--> WAV
+//!   --speak (tts::Synthesizer, cached)--> per-cue Pcm --audio::assemble--> Program (f32)
+//!   --audio::level--> --audio::wav--> WAV, written by output
 //! ```
 //!
 //! Every stage is a plain function over plain types and can be used without the
-//! server or the CLI. Only `ingest`, `tts`, `audio::wav` and the CLI do I/O.
-//! [`pipeline`] chains the stages the way the CLI and the service use them.
+//! server or the CLI. Only `ingest`, `tts`, `output`, the cache, the store and the
+//! CLI do I/O. [`pipeline`] chains the stages the way the CLI, the service and
+//! the bulletin use them; [`speak`] is where cues become audio; [`settings`]
+//! holds the station's audio settings; [`output`] is the one atomic writer.
 //!
 //! A `span` is always a byte range into [`ingest::Article::text`]: every spoken
 //! word keeps the place it came from, so an editor can see why it is read so.
@@ -20,6 +23,7 @@
 pub mod audio;
 pub mod bulletin;
 pub mod cache;
+pub mod calibrate;
 pub mod config;
 pub mod ingest;
 pub mod limits;
@@ -31,6 +35,8 @@ pub mod pipeline;
 pub mod script;
 pub mod segment;
 pub mod server;
+pub mod settings;
+pub mod speak;
 pub mod store;
 pub mod text;
 pub mod tts;

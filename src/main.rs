@@ -23,5 +23,5 @@ fn main() -> ExitCode {
     }
 }
 
-#[path = "cli.rs"]
+#[path = "cli/mod.rs"]
 mod bantin_cli;

@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::{Pcm, ResampleError, resample_into, resampled_len, samples_for};
+use rayon::prelude::*;
 
 /// One piece of the programme: speech said in parts (breath groups) with a
 /// gap between them, followed by silence. Parts may be at any sample rate.
@@ -116,16 +117,7 @@ pub fn assemble(
     let results: Vec<Result<(), AssembleError>> = if runs.len() <= 1 {
         runs.into_iter().map(convert).collect()
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = runs
-                .into_iter()
-                .map(|run| scope.spawn(move || convert(run)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("converting a part does not panic"))
-                .collect()
-        })
+        runs.into_par_iter().map(convert).collect()
     };
     // Runs are in programme order: the first error is the earliest segment's.
     results.into_iter().collect::<Result<(), _>>()?;

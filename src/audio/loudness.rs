@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Pcm, meter};
@@ -132,11 +133,9 @@ pub fn level(pcm: &mut Pcm, target: LoudnessTarget) -> Result<LoudnessReport, Lo
 /// cores (a stretch of at least a million samples each).
 fn apply_gain(samples: &mut [f32], gain: f32) {
     let per = samples.len().div_ceil(super::cores()).max(1 << 20);
-    super::on_threads(
-        samples
-            .chunks_mut(per)
-            .map(|stretch| move || stretch.iter_mut().for_each(|s| *s *= gain)),
-    );
+    samples
+        .par_chunks_mut(per)
+        .for_each(|stretch| stretch.iter_mut().for_each(|s| *s *= gain));
 }
 
 fn full_report(analysis: &meter::Analysis) -> LoudnessReport {

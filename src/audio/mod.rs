@@ -6,6 +6,7 @@ mod assemble;
 mod loudness;
 pub mod meter;
 mod resample;
+mod true_peak;
 pub mod wav;
 
 use std::time::Duration;
@@ -84,19 +85,4 @@ pub fn samples_for(rate: u32, duration: Duration) -> usize {
 /// The cores this process may use (1 when unknown).
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// Runs every job, the last on this thread and the others on threads of
-/// their own, and returns once all are done.
-fn on_threads<F: FnOnce() + Send>(jobs: impl Iterator<Item = F>) {
-    let mut jobs: Vec<F> = jobs.collect();
-    let Some(last) = jobs.pop() else {
-        return;
-    };
-    std::thread::scope(|scope| {
-        for job in jobs {
-            scope.spawn(job);
-        }
-        last();
-    });
 }

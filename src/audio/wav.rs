@@ -1,13 +1,12 @@
 //! WAV in and out. Plain WAV goes through hound; Broadcast WAV (EBU Tech
 //! 3285, a `bext` chunk before `fmt `) is laid out here, since hound writes
-//! no custom chunks. Files go to a temporary file beside the target, renamed
-//! into place only when complete, so a crash never leaves a half file.
+//! no custom chunks. [`Bext::of`] is the one place a programme's `bext`
+//! chunk is filled. Writing files is [`crate::output`]'s.
 //! Reading is tolerant of streaming headers (`espeak-ng --stdout` writes
 //! placeholder sizes) and of chunks it does not know, and accepts
 //! 8/16/24/32-bit integer and float PCM, mixing several channels down to mono.
 
 use std::io::Write;
-use std::path::Path;
 
 use super::Pcm;
 
@@ -364,18 +363,6 @@ pub fn read_bext(bytes: &[u8]) -> Option<Bext> {
         pos = body.saturating_add(size + (size & 1));
     }
     None
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed and synced, then renamed over the target.
-///
-/// # Errors
-/// [`WavError::Write`] naming the path.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WavError> {
-    crate::pipeline::write_atomic(path, bytes).map_err(|source| WavError::Write {
-        path: path.display().to_string(),
-        source,
-    })
 }
 
 /// Decodes a WAV file to mono f32.

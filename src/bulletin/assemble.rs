@@ -26,8 +26,10 @@ use super::{plan, speak};
 use crate::audio::{self, LoudnessReport, Pcm, wav};
 use crate::ingest::IngestError;
 use crate::normalize::Normalizer;
-use crate::pipeline::{self, AudioSettings, Progress, RenderOptions, RenderStats};
+use crate::pipeline;
 use crate::script::Script;
+use crate::settings::AudioSettings;
+use crate::speak::{self as cues, Progress};
 use crate::tts::{SynthError, Synthesizer};
 use crate::voice::Voice;
 
@@ -119,7 +121,7 @@ pub struct Request<'a> {
     /// How the run was started, for the manifest ("command line", "schedule", …).
     pub trigger: String,
     /// The cue cache and how many cues may be spoken at once.
-    pub options: RenderOptions<'a>,
+    pub options: cues::Options<'a>,
 }
 
 /// A bulletin in memory, ready to deliver.
@@ -135,7 +137,7 @@ pub struct Assembled {
     /// Time spent getting the speech (backend or cue cache), wall clock.
     pub synthesis: Duration,
     /// Where the cues' audio came from.
-    pub stats: RenderStats,
+    pub stats: cues::Stats,
     /// Time spent assembling in all (synthesis included).
     pub elapsed: Duration,
 }
@@ -471,7 +473,7 @@ fit = {fit}
             normalizer: &normalizer,
             settings: &settings,
             trigger: "test".into(),
-            options: RenderOptions {
+            options: cues::Options {
                 cache,
                 max_parallel: 3,
             },

@@ -18,7 +18,7 @@ use super::config::BulletinConfig;
 use super::manifest::Files;
 use super::outputs;
 use crate::output::{Entry, publish};
-use crate::pipeline::AudioSettings;
+use crate::settings::AudioSettings;
 
 /// What an output is written from.
 pub struct Delivery<'a> {

@@ -12,7 +12,6 @@ use std::path::Path;
 use super::assemble::{AssembleError, Request};
 use super::spoken_date::{self, TemplateValues};
 use crate::audio::{self, Pcm, wav};
-use crate::pipeline;
 use crate::script::{self, Cue};
 
 /// The programme of one bulletin, unspoken.
@@ -49,7 +48,7 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
     // The greeting and sign-off are read as the items are: with the voice's
     // own lexicon on top of the station's.
     let normalizer = voice.normalizer(request.normalizer);
-    let timing = pipeline::timing(voice, settings);
+    let timing = settings.timing(voice);
     let values = TemplateValues {
         date: request.date,
         station: &config.station,

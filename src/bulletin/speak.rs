@@ -1,5 +1,5 @@
 //! Speaking a bulletin: every part of the programme (greeting, items,
-//! sign-off) in one pass through [`pipeline::speak_cues`], the loop article
+//! sign-off) in one pass through [`speak::speak_cues`], the loop article
 //! renders use, so the cue cache, the parallelism and the progress count
 //! span the whole bulletin. A failure names the part and the cue's own
 //! number in it.
@@ -9,8 +9,9 @@
 
 use super::assemble::AssembleError;
 use crate::audio;
-use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions, RenderStats};
 use crate::script::Cue;
+use crate::settings::AudioSettings;
+use crate::speak::{self, Progress, SpeakError};
 use crate::tts::Synthesizer;
 
 /// Speech of one part of the programme: cues and their audio.
@@ -49,9 +50,9 @@ pub(super) fn speak(
     parts: Vec<(String, Vec<Cue>)>,
     synthesizer: &dyn Synthesizer,
     settings: &AudioSettings,
-    options: &RenderOptions<'_>,
+    options: &speak::Options<'_>,
     progress: &dyn Progress,
-) -> Result<(Vec<Spoken>, RenderStats), AssembleError> {
+) -> Result<(Vec<Spoken>, speak::Stats), AssembleError> {
     let all: Vec<Cue> = parts
         .iter()
         .flat_map(|(_, cues)| cues.iter().cloned())
@@ -72,26 +73,30 @@ pub(super) fn speak(
         }
         ("bulletin".to_string(), id)
     };
-    let (speech, stats) = pipeline::speak_cues(&all, synthesizer, settings, options, progress)
-        .map_err(|e| match e {
-            RenderError::Synth { cue, text, source } => {
-                let (part, cue) = locate(cue);
-                AssembleError::Synth {
-                    part,
-                    cue,
-                    text,
-                    source,
-                }
+    let (speech, stats) = speak::speak_cues(
+        &all,
+        synthesizer,
+        settings.sample_rate_hz,
+        settings.pauses.between_breath_groups,
+        options,
+        progress,
+    )
+    .map_err(|e| match e {
+        SpeakError::Synth { cue, text, source } => {
+            let (part, cue) = locate(cue);
+            AssembleError::Synth {
+                part,
+                cue,
+                text,
+                source,
             }
-            RenderError::Resample { cue, source } => {
-                let (part, cue) = locate(cue);
-                AssembleError::Resample { part, cue, source }
-            }
-            RenderError::Cancelled => AssembleError::Cancelled,
-            RenderError::Loudness(e) => AssembleError::Loudness(e),
-            RenderError::Wav(e) => AssembleError::Encode(e),
-            RenderError::Empty => unreachable!("speak_cues speaks no cues as no audio"),
-        })?;
+        }
+        SpeakError::Resample { cue, source } => {
+            let (part, cue) = locate(cue);
+            AssembleError::Resample { part, cue, source }
+        }
+        SpeakError::Cancelled => AssembleError::Cancelled,
+    })?;
     let mut speech = speech.into_iter();
     let spoken = parts
         .into_iter()

@@ -15,8 +15,10 @@ use crate::bulletin::{FileNames, deliver};
 use crate::cache::Cache;
 use crate::limits::Limits;
 use crate::normalize::Normalizer;
-use crate::pipeline::{AudioSettings, Reading, RenderOptions};
+use crate::pipeline::Reading;
 use crate::server::prepared::{Failure, prepare_revision};
+use crate::settings::AudioSettings;
+use crate::speak;
 use crate::store::{ApprovedItem, Store};
 use crate::tts::Synthesizer;
 use crate::voice::Voices;
@@ -140,9 +142,9 @@ impl BulletinJob {
             normalizer: &normalizer,
             settings: &self.settings,
             trigger: trigger.to_string(),
-            options: RenderOptions {
+            options: speak::Options {
                 cache: self.cache.as_ref(),
-                ..RenderOptions::default()
+                ..speak::Options::default()
             },
         };
         let assembled =

@@ -19,9 +19,11 @@ use tokio::task::JoinSet;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::pipeline::{self, AudioSettings, Progress, RenderError, RenderOptions};
+use crate::pipeline::{self, RenderError};
 use crate::script::Script;
 use crate::script::format::Format;
+use crate::settings::AudioSettings;
+use crate::speak::{self, Progress, SpeakError};
 use crate::store::{Job, JobState, Store, sha256_hex};
 use crate::tts::{Interrupt, Interruptible};
 
@@ -248,7 +250,7 @@ fn render(state: &AppState, job: &Job, flag: &AtomicBool, interrupt: Arc<Interru
         // or the pipeline's own), it was stopped, not at fault.
         Err(_) if flag.load(Ordering::SeqCst) => Outcome::Cancelled,
         Err(_) if state.jobs.abort.load(Ordering::SeqCst) => Outcome::Requeue,
-        Err(JobError::Render(RenderError::Cancelled)) => Outcome::Requeue,
+        Err(JobError::Render(RenderError::Speak(SpeakError::Cancelled))) => Outcome::Requeue,
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }
@@ -273,24 +275,15 @@ fn try_render(
     flag: &AtomicBool,
     interrupt: Arc<Interrupt>,
 ) -> Result<String, JobError> {
-    let body = state
-        .store
-        .revision_body(job.article_id, Some(job.revision))?;
     let voice = state.voice(Some(&job.voice))?;
     let synthesizer: Arc<dyn crate::tts::Synthesizer> = Arc::new(Interruptible::new(
         state.synthesizer_for(voice),
         Arc::clone(&interrupt),
     ));
     let settings = state.config.audio;
-    let normalizer = state.normalizer()?;
-    let (_, script) = pipeline::prepare(
-        &body.body,
-        body.revision.file_name.as_deref(),
-        &normalizer,
-        voice,
-        &settings,
-    )?;
-    let key = cache_key(&script, &voice.name, &synthesizer.fingerprint(), &settings);
+    let prepared = state.prepared(job.article_id, Some(job.revision), Some(&voice.name))?;
+    let script = &prepared.script;
+    let key = cache_key(script, &voice.name, &synthesizer.fingerprint(), &settings);
     if state.store.cached_audio(&key)?.is_some() {
         return Ok(key);
     }
@@ -301,17 +294,12 @@ fn try_render(
         interrupt: &interrupt,
     };
     progress.cue_done(0, script.cues.len());
-    let options = RenderOptions {
+    let options = speak::Options {
         cache: state.cache.as_ref(),
-        ..RenderOptions::default()
+        ..speak::Options::default()
     };
-    let rendered = pipeline::render_with(
-        &script,
-        synthesizer.as_ref(),
-        &settings,
-        &options,
-        &progress,
-    )?;
+    let rendered =
+        pipeline::render_with(script, synthesizer.as_ref(), &settings, &options, &progress)?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {

@@ -12,7 +12,8 @@
 //! the handlers and schemas in [`ApiDoc`]. Handlers take [`Reader`] or
 //! [`Editor`] to require a token, return `Result<_, ApiError>`, and run store
 //! work through [`AppState::blocking`]; a revision's script comes from
-//! [`AppState::preparer`], never from the pipeline directly.
+//! [`AppState::prepared`] (blocking) or [`AppState::answer`] (a request's
+//! representation), never from the pipeline directly.
 
 mod auth;
 pub mod bulletin;
@@ -164,6 +165,41 @@ impl AppState {
     /// [`ApiError::Unprocessable`] for an unknown voice.
     pub fn voice(&self, name: Option<&str>) -> Result<&Voice, ApiError> {
         self.preparer.voice(name)
+    }
+
+    /// The one way the service turns a stored revision into its prepared
+    /// script for `voice` (the station default when `None`): from the
+    /// prepared-script cache, or prepared on the calling thread (renders,
+    /// estimates: blocking, never cancelled).
+    ///
+    /// # Errors
+    /// 404 for an unknown article or revision, 422 for an unknown voice or
+    /// an unreadable article, store errors.
+    pub fn prepared(
+        &self,
+        article: i64,
+        revision: Option<i64>,
+        voice: Option<&str>,
+    ) -> Result<Arc<prepared::Prepared>, ApiError> {
+        self.preparer.prepare_blocking(article, revision, voice)
+    }
+
+    /// [`AppState::prepared`] for a request, as the answer `representation`
+    /// makes of it, prepared on the bounded request pool (see
+    /// [`prepared::Preparer::answer`]).
+    ///
+    /// # Errors
+    /// [`ApiError::Busy`] when the pool is full; as [`AppState::prepared`].
+    pub async fn answer(
+        &self,
+        article: i64,
+        revision: Option<i64>,
+        voice: Option<String>,
+        representation: prepared::Representation,
+    ) -> Result<(prepared::Key, prepared::Answer), ApiError> {
+        self.preparer
+            .answer(article, revision, voice, representation)
+            .await
     }
 
     /// The backend that speaks `voice`.

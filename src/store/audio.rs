@@ -77,7 +77,7 @@ impl Store {
             .audio_path(&hash)
             .expect("a SHA-256 hex digest is a valid file name");
         if !path.is_file() {
-            crate::pipeline::write_atomic(&path, new.wav)
+            crate::output::write_atomic(&path, new.wav)
                 .map_err(|source| StoreError::io(&path, source))?;
         }
         self.write(|tx| {

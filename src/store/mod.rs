@@ -42,7 +42,7 @@ pub use tokens::{ApiToken, Scope};
 pub const DATABASE_FILE: &str = "bantin.sqlite3";
 /// The audio folder inside the data directory.
 pub const AUDIO_DIR: &str = "audio";
-/// Prefix and suffix of temporary files written by [`crate::pipeline::write_atomic`];
+/// Prefix and suffix of temporary files written by [`crate::output::write_atomic`];
 /// left over only by a killed process, removed when the store opens.
 const PARTIAL_PREFIX: &str = ".bantin-";
 const PARTIAL_SUFFIX: &str = ".part";

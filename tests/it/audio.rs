@@ -11,7 +11,9 @@ use std::time::Duration;
 use bantin::audio::wav;
 use bantin::cache::{Cache, Key};
 use bantin::normalize::Normalizer;
-use bantin::pipeline::{self, AudioSettings, RenderOptions};
+use bantin::pipeline;
+use bantin::settings::AudioSettings;
+use bantin::speak;
 use bantin::voice::Voices;
 
 use crate::util::{bantin, example_article, run_ok};
@@ -312,7 +314,7 @@ fn rerendering_an_edited_article_speaks_only_the_edited_cue() {
     let voices = Voices::builtin();
     let espeak = voices.get("vi").unwrap().synthesizer();
     let settings = AudioSettings::default();
-    let options = RenderOptions {
+    let options = speak::Options {
         cache: Some(&cache),
         max_parallel: 2,
     };

@@ -158,8 +158,7 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
         let estimated_duration_ms = voice
             .and_then(|voice| {
                 state
-                    .preparer
-                    .prepare_blocking(
+                    .prepared(
                         item.article_id,
                         Some(item.latest_revision),
                         Some(&voice.name),

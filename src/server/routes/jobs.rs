@@ -79,9 +79,7 @@ pub async fn render(
                     voice.name
                 )));
             }
-            let prepared = s
-                .preparer
-                .prepare_blocking(id, request.revision, Some(&voice.name))?;
+            let prepared = s.prepared(id, request.revision, Some(&voice.name))?;
             let settings = s.config.audio;
             let key = cache_key(
                 &prepared.script,

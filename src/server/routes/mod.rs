@@ -6,6 +6,7 @@ pub mod bulletins;
 pub mod jobs;
 pub mod lexicon;
 pub mod system;
+mod upload;
 
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;

@@ -1,266 +1,35 @@
-//! Prepared scripts: the one place in the service where a stored revision
-//! becomes its script ([`prepare_revision`]: revision → voice → normalizer
-//! with the station lexicon → `pipeline::prepare_until`), the bounded cache
-//! of the results, and the bounded pool on which requests prepare.
-//!
-//! Cache: keyed by (article, revision, lexicon version, voice); the least
-//! recently used entries leave first once their estimated bytes pass
-//! `limits.prepared_cache_bytes` (0 keeps none). An entry keeps each answer
-//! made from it (the review, each script format) rendered once, with a
-//! strong ETag: the SHA-256 of its bytes.
-//!
-//! Pool: a request's preparation runs on one of at most
-//! `limits.prepare_workers` blocking threads; at most `limits.prepare_queue`
-//! more wait for one, and the next is refused at once ([`ApiError::Busy`],
-//! 503 with Retry-After). Requests for the same answer share one
-//! preparation. When the last request waiting for it is gone (the client
-//! went away, or the timeout answered 408 and dropped the handler), the
-//! preparation stops before its next sentence and frees its worker.
-//!
-//! Renders ask through [`Preparer::prepare_blocking`] on their own threads
-//! (they are bounded by the job runner), sharing the cache. Knows nothing of
-//! HTTP beyond the error it returns and the ETag it computes.
+//! The preparer: the one object the service prepares revisions through.
+//! It holds the normalizer of the current lexicon version, the cache of
+//! prepared scripts ([`super::lru`]) and the bounded pool requests prepare
+//! on, where requests for the same answer share one preparation and the
+//! last one gone stops it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use tokio::sync::{Notify, Semaphore, watch};
 
-use super::error::ApiError;
-use super::metrics::PrepareGauges;
+use super::lru::Lru;
+use super::{Answer, Failure, Key, Prepared, Representation, prepare_revision};
 use crate::config;
-use crate::ingest::{Article, IngestError};
-use crate::limits::{LimitError, Limits};
+use crate::limits::Limits;
 use crate::normalize::{LexiconError, Normalizer};
-use crate::pipeline::{self, AudioSettings, PrepareError, Reading};
-use crate::script::Script;
-use crate::store::{Revision, Store, StoreError};
+use crate::pipeline::Reading;
+use crate::server::error::ApiError;
+use crate::server::metrics::PrepareGauges;
+use crate::settings::AudioSettings;
+use crate::store::{Store, StoreError};
 use crate::voice::{Voice, Voices};
 
 /// Seconds a refused client is asked to wait: a script takes about that long.
 const RETRY_AFTER_SECONDS: u32 = 1;
-
-/// What a prepared script is cached under.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub article: i64,
-    pub revision: i64,
-    pub lexicon_version: i64,
-    pub voice: String,
-}
-
-/// A revision read and prepared for one voice.
-#[derive(Debug)]
-pub struct Prepared {
-    pub revision: Revision,
-    pub article: Article,
-    pub script: Script,
-    /// Answers rendered from it, by representation name.
-    answers: Mutex<Vec<(&'static str, Answer)>>,
-    /// Estimated bytes held (the script, the article, the answers).
-    cost: AtomicUsize,
-}
-
-/// A response body rendered once and its strong ETag (quoted).
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub body: Bytes,
-    pub etag: String,
-}
-
-impl Answer {
-    fn new(body: Vec<u8>) -> Answer {
-        let hash = crate::store::sha256_hex(&body);
-        Answer {
-            etag: format!("\"{}\"", &hash[..32]),
-            body: Bytes::from(body),
-        }
-    }
-
-    /// True when `If-None-Match` names this answer (weak comparison, as
-    /// RFC 9110 asks for this header; `*` matches any).
-    pub fn matches(&self, if_none_match: Option<&str>) -> bool {
-        if_none_match.is_some_and(|value| {
-            value
-                .split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
-        })
-    }
-}
-
-/// One kind of answer made from a prepared script: a name unique among
-/// representations and how to render it.
-#[derive(Clone, Copy)]
-pub struct Representation {
-    pub name: &'static str,
-    pub render: fn(&Prepared) -> Vec<u8>,
-}
-
-/// Why a revision could not be prepared.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
-    /// A revision stored before the article limits, beyond one of them.
-    #[error(transparent)]
-    Limit(#[from] LimitError),
-    /// The cancellation check answered true.
-    #[error("the preparation was stopped: nobody waits for it any more")]
-    Cancelled,
-}
-
-impl From<Failure> for ApiError {
-    fn from(failure: Failure) -> ApiError {
-        match failure {
-            Failure::Store(e) => e.into(),
-            Failure::Ingest(e) => e.into(),
-            Failure::Limit(e) => e.into(),
-            Failure::Cancelled => ApiError::Unavailable(failure.to_string()),
-        }
-    }
-}
-
-/// The chain from a stored revision to its script, for every part of the
-/// service (requests, renders, bulletins): reads the revision's bytes and
-/// prepares them as `reading` says, asking `cancelled` before each sentence.
-///
-/// # Errors
-/// [`Failure::Store`] (unknown article or revision, SQL),
-/// [`Failure::Ingest`], [`Failure::Cancelled`].
-pub fn prepare_revision(
-    store: &Store,
-    article: i64,
-    revision: Option<i64>,
-    reading: &Reading,
-    cancelled: &dyn Fn() -> bool,
-) -> Result<Prepared, Failure> {
-    let body = store.revision_body(article, revision)?;
-    let (article, script) = pipeline::prepare_until(
-        &body.body,
-        body.revision.file_name.as_deref(),
-        reading,
-        cancelled,
-    )
-    .map_err(|e| match e {
-        PrepareError::Ingest(e) => Failure::Ingest(e),
-        PrepareError::Limit(e) => Failure::Limit(e),
-        PrepareError::Cancelled => Failure::Cancelled,
-    })?;
-    let cost = estimated_bytes(&article, &script);
-    Ok(Prepared {
-        revision: body.revision,
-        article,
-        script,
-        answers: Mutex::new(Vec::new()),
-        cost: AtomicUsize::new(cost),
-    })
-}
-
-/// A rough count of the heap bytes a prepared script holds: every string
-/// and token, the article text twice (its text and its blocks).
-fn estimated_bytes(article: &Article, script: &Script) -> usize {
-    let token = std::mem::size_of::<crate::normalize::Token>();
-    let cues: usize = script
-        .cues
-        .iter()
-        .map(|cue| {
-            std::mem::size_of_val(cue)
-                + cue.text.len()
-                + cue.spoken.len()
-                + cue.parts.iter().map(|p| p.len() + 24).sum::<usize>()
-                + cue
-                    .tokens
-                    .iter()
-                    .map(|t| token + t.spoken.len())
-                    .sum::<usize>()
-                + cue
-                    .warnings
-                    .iter()
-                    .map(|w| 96 + w.text.len() + w.message.len())
-                    .sum::<usize>()
-        })
-        .sum();
-    2 * article.text.len()
-        + article
-            .dropped
-            .iter()
-            .map(|d| 64 + d.text.len() + d.detail.len())
-            .sum::<usize>()
-        + cues
-        + 1024
-}
 
 /// The built-in tables parsed once, and the normalizer with the station
 /// entries of the lexicon version it was built for.
 struct Normalizers {
     builtin: Normalizer,
     current: Mutex<Option<(i64, Arc<Normalizer>)>>,
-}
-
-/// Least recently used first out, by estimated bytes.
-#[derive(Default)]
-struct Lru {
-    entries: HashMap<Key, (Arc<Prepared>, u64)>,
-    /// Use tick → key, oldest first.
-    order: BTreeMap<u64, Key>,
-    tick: u64,
-    bytes: usize,
-}
-
-impl Lru {
-    fn get(&mut self, key: &Key) -> Option<Arc<Prepared>> {
-        self.tick += 1;
-        let tick = self.tick;
-        let (entry, used) = self.entries.get_mut(key)?;
-        self.order.remove(used);
-        *used = tick;
-        self.order.insert(tick, key.clone());
-        Some(Arc::clone(entry))
-    }
-
-    fn insert(&mut self, key: Key, entry: Arc<Prepared>, capacity: usize) {
-        let cost = entry.cost.load(Ordering::Relaxed);
-        if cost > capacity {
-            return;
-        }
-        self.tick += 1;
-        if let Some((old, used)) = self.entries.insert(key.clone(), (entry, self.tick)) {
-            self.order.remove(&used);
-            self.bytes -= old.cost.load(Ordering::Relaxed);
-        }
-        self.order.insert(self.tick, key);
-        self.bytes += cost;
-        self.evict(capacity);
-    }
-
-    /// Counts `bytes` more for `entry` when it is the one cached under `key`.
-    fn charge(&mut self, key: &Key, entry: &Arc<Prepared>, bytes: usize, capacity: usize) {
-        entry.cost.fetch_add(bytes, Ordering::Relaxed);
-        if self
-            .entries
-            .get(key)
-            .is_some_and(|(cached, _)| Arc::ptr_eq(cached, entry))
-        {
-            self.bytes += bytes;
-            self.evict(capacity);
-        }
-    }
-
-    fn evict(&mut self, capacity: usize) {
-        while self.bytes > capacity {
-            let Some((_, key)) = self.order.pop_first() else {
-                break;
-            };
-            if let Some((entry, _)) = self.entries.remove(&key) {
-                self.bytes -= entry.cost.load(Ordering::Relaxed);
-            }
-        }
-    }
 }
 
 /// One answer being prepared for the requests waiting on it.
@@ -662,87 +431,5 @@ impl Drop for Waiter {
                 in_flight.remove(&self.key);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(cost: usize) -> Arc<Prepared> {
-        let article = crate::ingest::read(b"Tin.\n\nMot cau.", None).unwrap();
-        let script = Script {
-            title: String::new(),
-            published: None,
-            voice: "vi".into(),
-            measured: false,
-            cues: Vec::new(),
-            total: std::time::Duration::ZERO,
-        };
-        Arc::new(Prepared {
-            revision: Revision {
-                article_id: 1,
-                revision: 1,
-                title: String::new(),
-                file_name: None,
-                content_type: "text/plain".into(),
-                bytes: 0,
-                body_sha256: String::new(),
-                author: "t".into(),
-                created_at: String::new(),
-            },
-            article,
-            script,
-            answers: Mutex::new(Vec::new()),
-            cost: AtomicUsize::new(cost),
-        })
-    }
-
-    fn key(article: i64) -> Key {
-        Key {
-            article,
-            revision: 1,
-            lexicon_version: 0,
-            voice: "vi".into(),
-        }
-    }
-
-    #[test]
-    fn the_least_recently_used_leave_first_by_bytes() {
-        let mut lru = Lru::default();
-        lru.insert(key(1), entry(40), 100);
-        lru.insert(key(2), entry(40), 100);
-        assert!(lru.get(&key(1)).is_some());
-        lru.insert(key(3), entry(40), 100);
-        assert!(lru.get(&key(2)).is_none(), "2 was used least recently");
-        assert!(lru.get(&key(1)).is_some() && lru.get(&key(3)).is_some());
-        assert_eq!(lru.bytes, 80);
-        // An answer rendered later counts too and can push others out.
-        let three = lru.get(&key(3)).unwrap();
-        lru.charge(&key(3), &three, 30, 100);
-        assert!(lru.get(&key(1)).is_none());
-        assert_eq!(lru.bytes, 70);
-        // Larger than the whole cache: never kept, nothing evicted for it.
-        lru.insert(key(4), entry(101), 100);
-        assert!(lru.get(&key(4)).is_none());
-        assert_eq!(lru.entries.len(), 1);
-        // A capacity of 0 keeps nothing.
-        let mut off = Lru::default();
-        off.insert(key(1), entry(1), 0);
-        assert!(off.entries.is_empty() && off.bytes == 0);
-    }
-
-    #[test]
-    fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
-        let answer = Answer::new(b"{\"cues\":[]}".to_vec());
-        assert!(answer.etag.starts_with('"') && answer.etag.len() == 34);
-        let tag = answer.etag.clone();
-        assert!(answer.matches(Some(&tag)));
-        assert!(answer.matches(Some(&format!("W/{tag}"))));
-        assert!(answer.matches(Some(&format!("\"other\", {tag}"))));
-        assert!(answer.matches(Some("*")));
-        assert!(!answer.matches(Some("\"other\"")));
-        assert!(!answer.matches(None));
-        assert_ne!(Answer::new(b"x".to_vec()).etag, tag);
     }
 }

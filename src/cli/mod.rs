@@ -1,0 +1,385 @@
+//! Command-line arguments (clap) and which library call each command
+//! makes. Every command that uses station settings reads them one way
+//! ([`station_config`]: `--config` or `./bantin.toml`, then `BANTIN_*`
+//! variables, then flags) into one validated [`Config`].
+//! Reads stdin when a file is `-` or absent; output files are written
+//! atomically; errors go to `main`, which prints them once.
+//!
+//! One file per family of commands: [`text`] (normalize, segment, ingest,
+//! reading input), [`render`] (script, render), [`bulletin`], [`admin`]
+//! (serve, tokens, lexicon, voices).
+
+mod admin;
+mod bulletin;
+mod render;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::builder::TypedValueParser;
+use clap::{Parser, Subcommand};
+
+use bantin::audio::wav::BitDepth;
+use bantin::cache::Cache;
+use bantin::config::{Config, Overrides};
+use bantin::normalize::Normalizer;
+use bantin::script::format::Format;
+use bantin::settings::AudioSettings;
+use bantin::store::Store;
+use bantin::voice::Voices;
+
+#[derive(Parser)]
+#[command(
+    name = "bantin",
+    version,
+    about = "Vietnamese news articles to broadcast-ready speech"
+)]
+struct Cli {
+    /// Data directory: the database (articles, jobs, station lexicon, tokens),
+    /// rendered audio, voices in `voices/`; `lexicon.tsv` there is imported
+    /// into the station lexicon whenever it changes.
+    #[arg(long, global = true, env = "BANTIN_DATA")]
+    data: Option<PathBuf>,
+    /// Station configuration [default: ./bantin.toml when it exists, else
+    /// the built-in settings]; `BANTIN_*` variables and flags override it.
+    #[arg(long, global = true, env = "BANTIN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Normalize text into what an announcer says.
+    Normalize {
+        /// One input line in, one spoken line out (the evaluation contract).
+        #[arg(long)]
+        lines: bool,
+        /// Leave out the empty hundreds inside thousands (2021 → hai nghìn
+        /// hai mươi mốt); the default says them (hai nghìn không trăm hai mươi mốt).
+        #[arg(long)]
+        short_hundreds: bool,
+        /// Input file; `-` or absent reads stdin.
+        file: Option<PathBuf>,
+    },
+    /// Split text into sentences, one per line.
+    Segment {
+        /// Each input line is a paragraph: its sentences, then a blank line.
+        #[arg(long)]
+        lines: bool,
+        file: Option<PathBuf>,
+    },
+    /// Read an article as the newsroom would (text, HTML or DOCX): title,
+    /// date, byline, the blocks read on air and every dropped line with its
+    /// reason.
+    Ingest {
+        /// Article file; `-` or absent reads stdin.
+        article: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "txt")]
+        format: IngestFormat,
+    },
+    /// Turn an article into a timed script (estimated times).
+    Script {
+        /// Article file (.txt, .html or .docx; the format is read from the
+        /// content); `-` reads stdin.
+        article: PathBuf,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Voice [default: the configuration's default_voice].
+        #[arg(long)]
+        voice: Option<String>,
+        /// Output file; stdout when absent.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Render an article to broadcast WAV and a script with measured times.
+    Render {
+        article: PathBuf,
+        /// Voice [default: the configuration's default_voice].
+        #[arg(long)]
+        voice: Option<String>,
+        /// Output WAV; defaults to the article's name with `.wav`.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Measured script; its extension picks the format (.json, .txt, .srt,
+        /// .vtt); defaults to the WAV's name with `.json`.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        #[command(flatten)]
+        audio: AudioArgs,
+    },
+    /// List the voices and whether each backend is available.
+    Voices {
+        #[command(subcommand)]
+        action: Option<VoicesAction>,
+    },
+    /// Build the bulletin of a date into the drop folder (for system cron).
+    Bulletin {
+        /// Bulletin date, YYYY-MM-DD; today in the station's time zone when absent.
+        #[arg(long)]
+        date: Option<String>,
+        /// Slot name from [bulletin.slots]; every slot when absent.
+        #[arg(long)]
+        slot: Option<String>,
+        /// Article files in editor order (the first is the top story); without
+        /// any, the articles approved in the store of --data are built and the
+        /// run is recorded there.
+        #[arg(long = "article")]
+        articles: Vec<PathBuf>,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Run the newsroom HTTP service (and its render jobs).
+    Serve {
+        /// Listen address, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+    },
+    /// API tokens (stored hashed in the data directory).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Station lexicon entries (in the data directory's database).
+    #[command(subcommand)]
+    Lexicon(LexiconCommand),
+}
+
+/// How `bantin ingest` prints an article.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IngestFormat {
+    /// Metadata lines, `[kind] text` per kept block, `line reason: text` per dropped line.
+    Txt,
+    /// One JSON object: title, published, byline, format, blocks, dropped.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token; prints it once (only its hash is stored).
+    Add {
+        name: String,
+        #[arg(long, value_enum, default_value = "editor")]
+        scope: ScopeArg,
+    },
+    /// List the active tokens (names and scopes, never secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScopeArg {
+    Editor,
+    Read,
+}
+
+#[derive(Subcommand)]
+enum LexiconCommand {
+    /// Print the station entries as TSV (key, spoken, context, comment).
+    List,
+    /// Add an entry (validated like every lexicon row).
+    Add {
+        key: String,
+        spoken: String,
+        /// Trigger phrases separated by `|`.
+        #[arg(long, default_value = "")]
+        context: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Remove the entries of a key (only the one with --context, when given).
+    Remove {
+        key: String,
+        #[arg(long)]
+        context: Option<String>,
+    },
+    /// Import a TSV file; every row is checked first, nothing is written if one is bad.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum VoicesAction {
+    /// Measure a voice's syllables per minute on a reference text and store
+    /// it in its profile (a built-in voice gets a copy in DATA/voices/).
+    Calibrate {
+        name: String,
+        /// Reference text (an article); the shipped Vietnamese news text by default.
+        #[arg(long)]
+        text: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct AudioArgs {
+    /// Output sample rate, Hz [default: `[audio]` of the configuration, 48000].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["48000", "44100"]).map(|s| s.parse::<u32>().expect("listed values are numbers")))]
+    rate: Option<u32>,
+    /// Bits per sample [default: `[audio]` of the configuration, 16].
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["16", "24"]).map(|s| s.parse::<u16>().expect("listed values are numbers")))]
+    bits: Option<u16>,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Backend calls at once (the voice's own bound also applies).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// `bext` Originator (the station).
+    #[arg(long, default_value = "bantin")]
+    originator: String,
+}
+
+impl AudioArgs {
+    /// The station's audio settings with the format flags given applied.
+    fn settings(&self, station: &AudioSettings) -> AudioSettings {
+        AudioSettings {
+            sample_rate_hz: self.rate.unwrap_or(station.sample_rate_hz),
+            bit_depth: match self.bits {
+                Some(24) => BitDepth::TwentyFour,
+                Some(_) => BitDepth::Sixteen,
+                None => station.bit_depth,
+            },
+            ..*station
+        }
+    }
+}
+
+/// Where cue audio is cached (renders and bulletins share the folder).
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// Cue audio cache folder [default: DATA/cache with --data, else
+    /// $XDG_CACHE_HOME/bantin or ~/.cache/bantin].
+    #[arg(long, env = "BANTIN_CACHE")]
+    cache: Option<PathBuf>,
+    /// Synthesize every cue again, neither reading nor writing the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn open(&self, data: Option<&Path>) -> Result<Option<Cache>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let dir = match (&self.cache, data) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(data)) => bantin::cache::folder_in(data),
+            (None, None) => match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+                Some(xdg) => PathBuf::from(xdg).join("bantin"),
+                None => match std::env::var_os("HOME") {
+                    Some(home) => PathBuf::from(home).join(".cache/bantin"),
+                    None => PathBuf::from("bantin-data/cache"),
+                },
+            },
+        };
+        Ok(Some(Cache::open(&dir)?))
+    }
+}
+
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    let data = cli.data.as_deref();
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Normalize {
+            lines,
+            short_hundreds,
+            file,
+        } => {
+            let style = bantin::normalize::NumberStyle {
+                empty_hundreds: !short_hundreds,
+                ..Default::default()
+            };
+            text::normalize(&normalizer(data)?.with_style(style), lines, file.as_deref())
+        }
+        Command::Segment { lines, file } => text::segment_text(lines, file.as_deref()),
+        Command::Ingest { article, format } => text::ingest_article(article.as_deref(), format),
+        Command::Script {
+            article,
+            format,
+            voice,
+            output,
+        } => render::script(
+            data,
+            &station_config(config, data, None)?,
+            &article,
+            format,
+            voice.as_deref(),
+            output.as_deref(),
+        ),
+        Command::Render {
+            article,
+            voice,
+            output,
+            script,
+            audio,
+        } => render::render(
+            data,
+            &station_config(config, data, None)?,
+            &article,
+            voice.as_deref(),
+            output,
+            script,
+            &audio,
+        ),
+        Command::Voices { action: None } => admin::list_voices(data),
+        Command::Voices {
+            action: Some(VoicesAction::Calibrate { name, text }),
+        } => admin::calibrate(data, &name, text.as_deref()),
+        Command::Serve { addr } => admin::serve(station_config(config, data, addr)?),
+        Command::Token(command) => admin::token(&store(data)?, command),
+        Command::Lexicon(command) => admin::lexicon(&store(data)?, command),
+        Command::Bulletin {
+            date,
+            slot,
+            articles,
+            cache,
+        } => bulletin::bulletin(
+            data,
+            station_config(config, data, None)?,
+            date.as_deref(),
+            slot.as_deref(),
+            &articles,
+            &cache,
+        ),
+    }
+}
+
+/// The station's settings, read the same way for every command: the file
+/// named by `--config` (or `BANTIN_CONFIG`), else `./bantin.toml` when it
+/// exists, else the built-in settings; then `BANTIN_*` variables; then
+/// `--data` and `--addr`. Validated once, in [`Config::load`].
+fn station_config(
+    config: Option<&Path>,
+    data: Option<&Path>,
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Config> {
+    let default = Path::new("bantin.toml");
+    let file = config.or_else(|| default.exists().then_some(default));
+    Ok(Config::load(
+        file,
+        |name| std::env::var(name).ok(),
+        &Overrides {
+            data_dir: data.map(Path::to_path_buf),
+            addr,
+        },
+    )?)
+}
+
+fn store(data: Option<&Path>) -> Result<Store> {
+    let dir = data.context("name the data directory with --data DIR (or BANTIN_DATA)")?;
+    Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))
+}
+
+/// The built-in tables plus the station entries of the data directory's store
+/// (which imports `DIR/lexicon.tsv` when it changed).
+fn normalizer(data: Option<&Path>) -> Result<Normalizer> {
+    let normalizer = Normalizer::builtin().context("built-in lexicon")?;
+    let Some(_) = data else {
+        return Ok(normalizer);
+    };
+    let station = store(data)?.station_lexicon()?;
+    Ok(normalizer.with_station(&station))
+}
+
+fn voices(data: Option<&Path>) -> Result<Voices> {
+    Ok(Voices::load(data.map(|d| d.join("voices")).as_deref())?)
+}
