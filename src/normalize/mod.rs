@@ -47,9 +47,12 @@
 //! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
 //!   an e-mail address, read piece by piece. `X-LITERAL` not understood, read as is.
 
+mod context;
 mod lexicon;
 pub mod number;
 mod rules;
+mod triggers;
+mod words;
 
 use std::ops::Range;
 
@@ -172,7 +175,7 @@ pub struct Normalizer {
     letters: Lexicon,
     units: Lexicon,
     symbols: Lexicon,
-    triggers: rules::Triggers,
+    triggers: triggers::Triggers,
     style: NumberStyle,
 }
 
@@ -187,7 +190,7 @@ impl Normalizer {
             letters: Lexicon::parse("letters.tsv", LETTERS, Source::Builtin)?,
             units: Lexicon::parse("units.tsv", UNITS, Source::Builtin)?,
             symbols: Lexicon::parse("symbols.tsv", SYMBOLS, Source::Builtin)?,
-            triggers: rules::Triggers::parse(TRIGGERS),
+            triggers: triggers::Triggers::parse("triggers.tsv", TRIGGERS)?,
             style: NumberStyle::default(),
         })
     }
