@@ -233,7 +233,7 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 14] = [
+const CORE_RULES: [(&str, CoreRule); 15] = [
     ("roman", roman::read_word),
     ("roman-before-dot", roman::read_before_dot),
     ("degree-scale", unit::read_degree_word),
@@ -242,6 +242,7 @@ const CORE_RULES: [(&str, CoreRule); 14] = [
     ("initial-with-dot", letters::read_dotted_initial),
     ("initial-after-name", letters::read_initial_after_name),
     ("abbreviation", read_abbreviation),
+    ("loanword", read_loanword),
     ("letters", letters::read_word_of_letters),
     ("web", web::read_word),
     ("numeric", numeric::read_word),
@@ -282,6 +283,31 @@ fn read_abbreviation(
             entry.spoken.clone(),
             Kind::Abbreviation,
             lexicon_rule(entry),
+        ));
+        return true;
+    }
+    false
+}
+
+/// W-LOAN: a foreign word or name from `loanwords.tsv`, matched in any
+/// case (Olympic, OLYMPIC); a station entry for the same written form was
+/// read as an abbreviation before this rule.
+fn read_loanword(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let lower = around.lowered[around.index];
+    if n.loanwords.contains(lower)
+        && let Some(entry) = n.loanwords.reading_strict(lower, &around.window())
+    {
+        out.tokens.push(token(
+            word.core.clone(),
+            entry.spoken.clone(),
+            Kind::Loanword,
+            "W-LOAN",
         ));
         return true;
     }
@@ -393,5 +419,20 @@ mod tests {
         }
         let covered: String = e.tokens.iter().map(|t| &text[t.span.clone()]).collect();
         assert_eq!(covered, text.replace(' ', ""));
+    }
+
+    #[test]
+    fn loanwords_are_read_in_any_case_and_the_station_overrides_them() {
+        assert_eq!(say("lướt FACEBOOK"), "lướt phây-búc");
+        // "sea" is "xi" only beside Games.
+        assert_eq!(say("SEA Games"), "xi ghêm");
+        let station = crate::normalize::Lexicon::parse(
+            "station.tsv",
+            "Facebook\tphết búc\t\tstation reading\n",
+            Source::Station,
+        )
+        .unwrap();
+        let n = Normalizer::builtin().unwrap().with_station(&station);
+        assert_eq!(n.expand_str("trang Facebook").spoken(), "trang phết búc");
     }
 }
