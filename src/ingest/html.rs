@@ -21,7 +21,7 @@
 //!   the end (how VnExpress prints its reporters), is the byline.
 //!
 //! - H-DEPTH: a page nesting more than [`MAX_HTML_DEPTH`] elements is refused
-//!   before it is parsed (see [`check_depth`]).
+//!   before it is parsed (see `depth::check_depth`).
 //!
 //! The boilerplate rules then run over every kept block, as for plain text.
 //!
@@ -34,12 +34,24 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Selector};
 
-use super::assemble::{Hint, Meta, SourceBlock, assemble};
+mod depth;
+mod flat;
+mod meta;
+mod verdict;
+
+pub use depth::MAX_HTML_DEPTH;
+
+use depth::check_depth;
+use flat::{FlatKind, FlatNode, FlatTree};
+use meta::{head_title, page_meta};
+use verdict::{CAPTION, DATE, Verdict, block_tag, verdict};
+
+use super::assemble::{Hint, SourceBlock, assemble};
 use super::clean::clean_text;
 use super::decode::decode_with;
-use super::{Article, BoilerplateRules, Format, IngestError, collapse_spaces, find_date};
+use super::{Article, BoilerplateRules, Format, IngestError, collapse_spaces};
 
 /// Reads a portal page into an article.
 ///
@@ -66,129 +78,6 @@ pub(crate) fn read(bytes: &[u8], rules: &BoilerplateRules) -> Result<Article, In
     }
     assemble(blocks, rules, Format::Html, meta)
 }
-
-/// Most elements a page may hold open at once. News pages nest a few dozen
-/// deep; the HTML parser checks its stack of open elements at every tag, so a
-/// page nested thousands deep would take time in the square of its depth.
-/// Chromium stops nesting at 512; a page past this limit is refused.
-pub const MAX_HTML_DEPTH: usize = 256;
-
-/// H-DEPTH: refuses a page nesting more than [`MAX_HTML_DEPTH`] elements, by
-/// a scan of its tags that mirrors how the parser opens and closes them
-/// (void elements, elements whose end tag is optional, raw text, comments,
-/// self-closing tags inside SVG and MathML). One pass, and each end tag looks
-/// at most [`MAX_HTML_DEPTH`] open elements: linear in the page.
-fn check_depth(text: &str) -> Result<(), IngestError> {
-    const VOID: [&str; 16] = [
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr", "param", "keygen", "frame",
-    ];
-    // Closed by their next sibling or parent: never counted as open.
-    const OPTIONAL_END: [&str; 17] = [
-        "p", "li", "dt", "dd", "option", "optgroup", "rp", "rt", "tr", "td", "th", "tbody",
-        "thead", "tfoot", "colgroup", "html", "body",
-    ];
-    const RAW: [&str; 9] = [
-        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
-    ];
-    let bytes = text.as_bytes();
-    let find = |from: usize, needle: &[u8]| -> usize {
-        bytes[from.min(bytes.len())..]
-            .windows(needle.len())
-            .position(|w| w.eq_ignore_ascii_case(needle))
-            .map_or(bytes.len(), |p| from + p + needle.len())
-    };
-    let mut open: Vec<String> = Vec::new();
-    let mut foreign = 0usize;
-    let mut i = 0;
-    while let Some(lt) = memchr_lt(bytes, i) {
-        i = lt + 1;
-        if bytes[i..].starts_with(b"!--") {
-            i = find(i + 3, b"-->");
-            continue;
-        }
-        let end_tag = bytes.get(i) == Some(&b'/');
-        let name_start = i + usize::from(end_tag);
-        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            // `<!doctype`, `<?xml`, or a bare `<` in text.
-            if matches!(bytes.get(i), Some(b'!' | b'?')) {
-                i = find(i, b">");
-            }
-            continue;
-        }
-        let name_end = bytes[name_start..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
-            .map_or(bytes.len(), |p| name_start + p);
-        let name = text[name_start..name_end].to_ascii_lowercase();
-        // The end of the tag, past quoted attribute values.
-        let mut quote = None;
-        let mut j = name_end;
-        while j < bytes.len() {
-            match (quote, bytes[j]) {
-                (None, b'"' | b'\'') => quote = Some(bytes[j]),
-                (Some(q), b) if b == q => quote = None,
-                (None, b'>') => break,
-                _ => {}
-            }
-            j += 1;
-        }
-        let self_closing = j > name_end && bytes[j - 1] == b'/';
-        i = (j + 1).min(bytes.len());
-        if end_tag {
-            if let Some(at) = open.iter().rposition(|n| *n == name) {
-                foreign -= open[at..]
-                    .iter()
-                    .filter(|n| matches!(n.as_str(), "svg" | "math"))
-                    .count();
-                open.truncate(at);
-            }
-            continue;
-        }
-        if RAW.contains(&name.as_str()) {
-            if !self_closing || foreign == 0 {
-                i = find(i, format!("</{name}").as_bytes());
-            }
-            continue;
-        }
-        if VOID.contains(&name.as_str())
-            || OPTIONAL_END.contains(&name.as_str())
-            || name == "head"
-            || self_closing && foreign > 0
-        {
-            continue;
-        }
-        if matches!(name.as_str(), "svg" | "math") {
-            foreign += 1;
-        }
-        // An `a` (`nobr`, `button`) inside another closes it.
-        if matches!(name.as_str(), "a" | "nobr" | "button")
-            && let Some(at) = open.iter().rposition(|n| *n == name)
-        {
-            foreign -= open[at..]
-                .iter()
-                .filter(|n| matches!(n.as_str(), "svg" | "math"))
-                .count();
-            open.truncate(at);
-        }
-        open.push(name);
-        if open.len() > MAX_HTML_DEPTH {
-            return Err(IngestError::TooDeep {
-                limit: MAX_HTML_DEPTH,
-            });
-        }
-    }
-    Ok(())
-}
-
-fn memchr_lt(bytes: &[u8], from: usize) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .iter()
-        .position(|&b| b == b'<')
-        .map(|p| from + p)
-}
-
 /// The charset a page declares in its first bytes (`<meta charset=…>` or the
 /// `http-equiv` form), before it can be decoded.
 fn declared_charset(bytes: &[u8]) -> Option<String> {
@@ -260,289 +149,6 @@ struct Walker {
     marked: Marked,
     context: Option<(Context, Tag)>,
     image_pending: bool,
-}
-
-/// What H-SKIP and H-DROP decide for an element.
-enum Verdict {
-    Skip,
-    Drop(&'static str, &'static str),
-    Read,
-}
-
-const CAPTION: (&str, &str) = ("photo-caption", "photo or its caption");
-const RELATED: (&str, &str) = ("see-also", "related-news box");
-const COMMENTS: (&str, &str) = ("comments", "readers' comments");
-const TAGS: (&str, &str) = ("tag-list", "keyword tag list");
-const DATE: (&str, &str) = ("date-line", "publication date line");
-const VIEWS: (&str, &str) = ("view-counter", "view counter");
-
-fn verdict(element: ElementRef<'_>, contains_h1: bool) -> Verdict {
-    let el = element.value();
-    let name = el.name();
-    match name {
-        "script" | "style" | "noscript" | "template" | "svg" | "iframe" | "nav" | "form"
-        | "button" | "select" | "input" | "textarea" | "object" | "embed" | "video" | "audio"
-        | "canvas" | "head" | "link" | "meta" | "aside" | "dialog" | "map" => {
-            return Verdict::Skip;
-        }
-        "figure" | "figcaption" => return Verdict::Drop(CAPTION.0, CAPTION.1),
-        // A page header or footer; an article's own <header> holds its h1.
-        "header" | "footer" if !contains_h1 => return Verdict::Skip,
-        _ => {}
-    }
-    if el.attr("hidden").is_some()
-        || el.attr("aria-hidden") == Some("true")
-        || el.attr("style").is_some_and(|s| {
-            s.replace(' ', "")
-                .to_ascii_lowercase()
-                .contains("display:none")
-        })
-    {
-        return Verdict::Skip;
-    }
-    let names: Vec<String> = el
-        .classes()
-        .chain(el.id())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let has = |needles: &[&str]| names.iter().any(|n| needles.iter().any(|x| n.contains(x)));
-    let is = |words: &[&str]| names.iter().any(|n| words.contains(&n.as_str()));
-    // H-DROP: a view counter (`<span class="post-views">1.234</span>`); short,
-    // so that a wrapper named `…-views` is never taken for one.
-    if has(&[
-        "view-count",
-        "viewcount",
-        "views",
-        "luot-xem",
-        "luotxem",
-        "count-view",
-        "countview",
-        "pageview",
-        "page-view",
-        "hit-count",
-        "hitcount",
-        "total-view",
-    ]) && element.text().map(str::len).sum::<usize>() <= 60
-    {
-        return Verdict::Drop(VIEWS.0, VIEWS.1);
-    }
-    if has(&["comment", "binhluan", "binh-luan", "disqus"]) {
-        return Verdict::Drop(COMMENTS.0, COMMENTS.1);
-    }
-    if has(&[
-        "related",
-        "relate",
-        "lienquan",
-        "lien-quan",
-        "tinkhac",
-        "tin-khac",
-        "xemthem",
-        "xem-them",
-        "readmore",
-        "read-more",
-        "samecate",
-        "same-cate",
-        "more-news",
-        "morenews",
-        "box-news",
-        "tin-cung",
-        "cungchuyenmuc",
-    ]) {
-        return Verdict::Drop(RELATED.0, RELATED.1);
-    }
-    if has(&[
-        "caption",
-        "photo-desc",
-        "img-desc",
-        "image-desc",
-        "pic-desc",
-        "desc-img",
-    ]) || is(&["image", "img", "photo", "pic", "tplcaption", "picture"])
-    {
-        return Verdict::Drop(CAPTION.0, CAPTION.1);
-    }
-    if has(&["tags", "keyword", "tukhoa", "tu-khoa"]) || is(&["tag"]) {
-        return Verdict::Drop(TAGS.0, TAGS.1);
-    }
-    if has(&[
-        "menu",
-        "navbar",
-        "breadcrumb",
-        "share",
-        "social",
-        "banner",
-        "advert",
-        "quangcao",
-        "quang-cao",
-        "adsbygoogle",
-        "toolbar",
-        "login",
-        "search",
-        "popup",
-        "widget",
-        "mostview",
-        "most-view",
-        "xemnhieu",
-        "xem-nhieu",
-        "footer",
-        "copyright",
-        "print",
-        "subscribe",
-        "rating",
-        "vote",
-        "bookmark",
-        "category",
-        "chuyenmuc",
-        "site-header",
-        "page-header",
-        "topbar",
-        "top-bar",
-        "hotline",
-        "weather",
-    ]) || is(&[
-        "ads",
-        "ad",
-        "nav",
-        "header",
-        "top",
-        "cate",
-        "logo",
-        "sidebar",
-        "side-bar",
-        "sidebar-right",
-        "sidebar-left",
-        "col-right",
-        "right-col",
-        "box-right",
-    ]) {
-        return Verdict::Skip;
-    }
-    Verdict::Read
-}
-
-fn block_tag(name: &str) -> Option<Tag> {
-    Some(match name {
-        "h1" => Tag::Title,
-        "h2" | "h3" | "h4" | "h5" | "h6" => Tag::Heading,
-        "li" | "dt" | "dd" => Tag::ListItem,
-        "tr" => Tag::Row,
-        "p" | "div" | "section" | "article" | "main" | "blockquote" | "pre" | "table" | "tbody"
-        | "thead" | "ul" | "ol" | "dl" | "td" | "th" | "body" | "center" | "address"
-        | "summary" | "details" | "header" | "footer" | "hr" | "time" => Tag::Paragraph,
-        _ => return None,
-    })
-}
-
-/// The page below `<body>` as a flat list in document order (pre-order), so
-/// that the walk and every question about an element's descendants is a loop
-/// over an array, never a recursion on the page's depth: a page of 100,000
-/// nested elements costs what 100,000 siblings cost.
-struct FlatTree<'a> {
-    nodes: Vec<FlatNode<'a>>,
-}
-
-struct FlatNode<'a> {
-    kind: FlatKind<'a>,
-    /// Index of the parent, `usize::MAX` for the first node.
-    parent: usize,
-    /// One past the last descendant: the subtree is `index..end`.
-    end: usize,
-    /// Bytes of text in the subtree (scripts and styles included, as
-    /// `ElementRef::text` counts them).
-    text_len: usize,
-    /// An `h1` in the subtree, this element included.
-    has_h1: bool,
-    /// An `img` in the subtree, this element included.
-    has_img: bool,
-    /// A block element below this one (not itself) holding over 80 bytes of
-    /// text: with it a table row is page layout, not data.
-    block_text_below: bool,
-}
-
-enum FlatKind<'a> {
-    Element(ElementRef<'a>),
-    Text(&'a str),
-    Other,
-}
-
-impl<'a> FlatTree<'a> {
-    fn new(root: ElementRef<'a>) -> Self {
-        let mut index = std::collections::HashMap::new();
-        let mut nodes = Vec::new();
-        for node in root.descendants() {
-            let parent = node
-                .parent()
-                .and_then(|p| index.get(&p.id()).copied())
-                .unwrap_or(usize::MAX);
-            index.insert(node.id(), nodes.len());
-            let kind = match node.value() {
-                Node::Element(_) => {
-                    ElementRef::wrap(node).map_or(FlatKind::Other, FlatKind::Element)
-                }
-                Node::Text(text) => FlatKind::Text(text),
-                _ => FlatKind::Other,
-            };
-            let name = match &kind {
-                FlatKind::Element(e) => e.value().name(),
-                _ => "",
-            };
-            nodes.push(FlatNode {
-                text_len: match &kind {
-                    FlatKind::Text(text) => text.len(),
-                    _ => 0,
-                },
-                has_h1: name == "h1",
-                has_img: name == "img",
-                block_text_below: false,
-                kind,
-                parent,
-                end: 0,
-            });
-        }
-        // Children come after their parent: one backward pass folds every
-        // subtree into its parent.
-        for i in (0..nodes.len()).rev() {
-            nodes[i].end = nodes[i].end.max(i + 1);
-            let parent = nodes[i].parent;
-            if parent == usize::MAX {
-                continue;
-            }
-            let child = &nodes[i];
-            let layout_block = matches!(
-                &child.kind,
-                FlatKind::Element(e) if matches!(
-                    e.value().name(),
-                    "table" | "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "article"
-                )
-            ) && child.text_len > 80;
-            let (end, text_len, has_h1, has_img, below) = (
-                child.end,
-                child.text_len,
-                child.has_h1,
-                child.has_img,
-                child.block_text_below || layout_block,
-            );
-            let parent = &mut nodes[parent];
-            parent.end = parent.end.max(end);
-            parent.text_len += text_len;
-            parent.has_h1 |= has_h1;
-            parent.has_img |= has_img;
-            parent.block_text_below |= below;
-        }
-        Self { nodes }
-    }
-
-    /// True when `ancestor` is `node` or encloses it.
-    fn encloses(&self, ancestor: usize, node: usize) -> bool {
-        ancestor <= node && node < self.nodes[ancestor].end
-    }
-
-    fn parent(&self, node: usize) -> Option<usize> {
-        self.nodes
-            .get(node)
-            .map(|n| n.parent)
-            .filter(|&p| p != usize::MAX)
-    }
 }
 
 /// An element being read, until the walk passes its `end`.
@@ -758,74 +364,6 @@ impl Walker {
 /// tables) rather than data: it holds other tables, paragraphs or long text.
 fn is_layout_row(row: &FlatNode<'_>) -> bool {
     row.block_text_below || row.text_len > 600
-}
-
-/// Title, date and author the page states in its `<head>` and `<time>`.
-fn page_meta(document: &Html) -> Meta {
-    let content = |css: &str| {
-        document
-            .select(&selector(css))
-            .filter_map(|e| e.value().attr("content").or(e.value().attr("datetime")))
-            .map(str::trim)
-            .find(|c| !c.is_empty())
-            .map(str::to_string)
-    };
-    let published = [
-        r#"meta[property="article:published_time"]"#,
-        r#"meta[itemprop="datePublished"]"#,
-        r#"meta[name="pubdate"]"#,
-        r#"meta[name="publishdate"]"#,
-        "time[datetime]",
-    ]
-    .iter()
-    .find_map(|css| content(css).and_then(|value| iso_date(&value)));
-    let byline = [
-        r#"meta[name="author"]"#,
-        r#"meta[property="article:author"]"#,
-    ]
-    .iter()
-    .find_map(|css| content(css))
-    .map(|a| collapse_spaces(&clean_text(&a)))
-    .filter(|a| !a.contains("://") && !a.is_empty());
-    Meta { published, byline }
-}
-
-/// `2021-07-29T10:30:00+07:00` (or `29/07/2021`) as `2021-07-29`.
-fn iso_date(value: &str) -> Option<String> {
-    static ISO: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(\d{4})-(\d{2})-(\d{2})").expect("constant pattern"));
-    if let Some(caps) = ISO.captures(value.trim()) {
-        let date = jiff::civil::Date::new(
-            caps[1].parse().ok()?,
-            caps[2].parse().ok()?,
-            caps[3].parse().ok()?,
-        )
-        .ok()?;
-        return Some(date.to_string());
-    }
-    find_date(value)
-}
-
-/// The headline a page states outside its body: `og:title`, else `<title>`
-/// without the site name after ` - ` or ` | `.
-fn head_title(document: &Html) -> Option<String> {
-    let og = document
-        .select(&selector(r#"meta[property="og:title"]"#))
-        .filter_map(|e| e.value().attr("content"))
-        .map(|t| collapse_spaces(&clean_text(t)))
-        .find(|t| !t.is_empty());
-    og.filter(|t| super::fits(t, super::MAX_TITLE_CHARS))
-        .or_else(|| {
-            let title = document.select(&selector("title")).next()?;
-            let text = collapse_spaces(&clean_text(&title.text().collect::<String>()));
-            let cut = [" - ", " | ", " – "]
-                .iter()
-                .filter_map(|sep| text.rfind(sep))
-                .max()
-                .unwrap_or(text.len());
-            Some(text[..cut].trim().to_string())
-                .filter(|t| !t.is_empty() && super::fits(t, super::MAX_TITLE_CHARS))
-        })
 }
 
 /// H-BODY: picks the article's blocks out of every block of the page.

@@ -44,12 +44,17 @@
 //! - `A-SPELL` an unknown all-caps word spelled with letter names;
 //!   `A-INITIAL` a capital with a dot that is a person's initial (ông H.),
 //!   not the administrative unit it also abbreviates.
+//! - `W-LOAN` a foreign word or name said the settled Vietnamese way
+//!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`.
 //! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
 //!   an e-mail address, read piece by piece. `X-LITERAL` not understood, read as is.
 
+mod context;
 mod lexicon;
 pub mod number;
 mod rules;
+mod triggers;
+mod words;
 
 use std::ops::Range;
 
@@ -65,6 +70,7 @@ const ABBREVIATIONS: &str = include_str!("lexicon/abbreviations.tsv");
 const LETTERS: &str = include_str!("lexicon/letters.tsv");
 const UNITS: &str = include_str!("lexicon/units.tsv");
 const SYMBOLS: &str = include_str!("lexicon/symbols.tsv");
+const LOANWORDS: &str = include_str!("lexicon/loanwords.tsv");
 const TRIGGERS: &str = include_str!("lexicon/triggers.tsv");
 
 /// One spoken piece of the text and where it came from.
@@ -91,6 +97,7 @@ pub enum Kind {
     Unit,
     Abbreviation,
     Spelled,
+    Loanword,
     Symbol,
     Literal,
 }
@@ -172,7 +179,8 @@ pub struct Normalizer {
     letters: Lexicon,
     units: Lexicon,
     symbols: Lexicon,
-    triggers: rules::Triggers,
+    loanwords: Lexicon,
+    triggers: triggers::Triggers,
     style: NumberStyle,
 }
 
@@ -187,7 +195,8 @@ impl Normalizer {
             letters: Lexicon::parse("letters.tsv", LETTERS, Source::Builtin)?,
             units: Lexicon::parse("units.tsv", UNITS, Source::Builtin)?,
             symbols: Lexicon::parse("symbols.tsv", SYMBOLS, Source::Builtin)?,
-            triggers: rules::Triggers::parse(TRIGGERS),
+            loanwords: Lexicon::parse("loanwords.tsv", LOANWORDS, Source::Builtin)?,
+            triggers: triggers::Triggers::parse("triggers.tsv", TRIGGERS)?,
             style: NumberStyle::default(),
         })
     }
@@ -236,6 +245,16 @@ mod tests {
         );
         assert!(n.letters.len() >= 26);
         assert!(n.units.len() >= 40);
+        // Loanwords are looked up by the lowercase word: a key in capitals
+        // would never match.
+        for entry in n.loanwords.entries() {
+            assert_eq!(
+                entry.key,
+                entry.key.to_lowercase(),
+                "loanwords.tsv:{}",
+                entry.line
+            );
+        }
     }
 
     #[test]

@@ -14,8 +14,10 @@
 
 use std::ops::Range;
 
-use super::{Around, ends_with_any, token};
+use super::token;
+use crate::normalize::context::Around;
 use crate::normalize::number;
+use crate::normalize::triggers::{ends_with_any, is_one_of, starts_with_any};
 use crate::normalize::{Expansion, Kind, Normalizer, Warning};
 
 /// How strongly the words around a number say it is a date.
@@ -42,8 +44,10 @@ pub(super) fn evidence(around: &Around<'_>, n: &Normalizer) -> Evidence {
     if quantity {
         return Evidence::None;
     }
-    let joined_to_date =
-        around.recent_date && matches!(around.before_last(), Some("và" | "hoặc" | "-" | "–" | ""));
+    let joined_to_date = around.recent_date
+        && around
+            .before_last()
+            .is_some_and(|w| is_dash(w) || is_one_of(w, &n.triggers.day_pair));
     if ends_with_any(before, &n.triggers.date)
         || around.bracketed
         || around.first_day.is_some()
@@ -52,7 +56,11 @@ pub(super) fn evidence(around: &Around<'_>, n: &Normalizer) -> Evidence {
         return Evidence::Strong;
     }
     if ends_with_any(before, &n.triggers.date_weak)
-        || before.iter().rev().take(5).any(|w| *w == "ngày")
+        || before
+            .iter()
+            .rev()
+            .take(5)
+            .any(|w| is_one_of(w, &n.triggers.day_near))
     {
         return Evidence::Weak;
     }
@@ -64,13 +72,6 @@ pub(super) fn evidence(around: &Around<'_>, n: &Normalizer) -> Evidence {
 pub(super) fn counted_after(around: &Around<'_>, n: &Normalizer) -> bool {
     starts_with_any(around.after, &n.triggers.counted)
         || around.next_raw.is_some_and(|w| n.units.contains(w))
-}
-
-/// Whether `after` starts with one of `phrases`.
-pub(super) fn starts_with_any(after: &[&str], phrases: &[Vec<String>]) -> bool {
-    phrases.iter().any(|p| {
-        after.len() >= p.len() && after.iter().zip(p).all(|(word, phrase)| *word == phrase)
-    })
 }
 
 /// A date written in one word: its parts and the separator.
@@ -122,16 +123,15 @@ fn say(value: u32, n: &Normalizer) -> String {
 
 /// "ngày " unless the text already says it (ngày, mùng, hôm just before,
 /// or before the first of two days).
-fn day_word(around: &Around<'_>) -> &'static str {
+fn day_word(around: &Around<'_>, n: &Normalizer) -> &'static str {
     let first_day_said = around
         .first_day
         .and_then(|i| i.checked_sub(1))
-        .is_some_and(|i| matches!(around.lowered[i], "ngày" | "mùng" | "hôm"));
+        .is_some_and(|i| is_one_of(around.lowered[i], &n.triggers.day_said));
     // The second date of a range written with a lone dash (27/2 - 4/3)
     // follows "đến" and takes no "ngày" of its own.
-    let after_dash = around.recent_date && matches!(around.before_last(), Some("" | "-" | "–"));
-    if matches!(around.before_last(), Some("ngày" | "mùng" | "hôm")) || first_day_said || after_dash
-    {
+    let after_dash = around.recent_date && around.before_last().is_some_and(is_dash);
+    if day_said_before(around, n) || first_day_said || after_dash {
         ""
     } else {
         "ngày "
@@ -179,6 +179,27 @@ pub(super) fn read(
     false
 }
 
+/// N-DATE-MY: the year of "tháng 1 2024" takes its missing "năm".
+pub(super) fn read_year_after_month(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let year_of_month = core.len() == 4
+        && core.bytes().all(|b| b.is_ascii_digit())
+        && matches!(around.before, [.., month_word, month]
+            if is_one_of(month_word, &n.triggers.month_word)
+                && month.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m)));
+    if year_of_month {
+        let spoken = format!("năm {}", number::cardinal(core, &n.style));
+        out.tokens
+            .push(token(span, spoken, Kind::Date, "N-DATE-MY"));
+    }
+    year_of_month
+}
+
 /// Tells the editor a reading was chosen on weak evidence.
 pub(super) fn warn(
     out: &mut Expansion,
@@ -215,13 +236,13 @@ fn read_date(
     {
         let (month, year) = (m.parse::<u32>().ok()?, y);
         let sep = core.as_bytes()[m.len()];
-        if before_last == Some("quý") {
+        if before_last.is_some_and(|w| is_one_of(w, &n.triggers.quarter)) {
             return (1..=4).contains(&month).then(|| {
                 let spoken = format!("{} năm {}", say(month, n), number::cardinal(year, &n.style));
                 (spoken, "N-DATE-MY", false)
             });
         }
-        let after_month_word = before_last == Some("tháng");
+        let after_month_word = before_last.is_some_and(|w| is_one_of(w, &n.triggers.month_word));
         if !(1..=12).contains(&month) || sep != b'/' && !after_month_word {
             return None;
         }
@@ -239,13 +260,13 @@ fn read_date(
         ));
     }
     let written = parse_dm(core)?;
-    let day_word = day_word(around);
+    let day_word = day_word(around, n);
     let spoken = format!("{day_word}{}", spoken_date(&written, n));
     // N-DATE-DMY: a full date is a date whatever surrounds it.
     if written.year.is_some() {
         return Some((spoken, "N-DATE-DMY", false));
     }
-    if before_last == Some("tháng") {
+    if before_last.is_some_and(|w| is_one_of(w, &n.triggers.month_word)) {
         return None;
     }
     // N-DATE-DM: d/m, d-m, d.m only on evidence.
@@ -322,7 +343,7 @@ fn read_range(
     }
     out.tokens.push(token(
         left_span,
-        format!("{}{left_spoken}", day_word(around)),
+        format!("{}{left_spoken}", day_word(around, n)),
         Kind::Date,
         "N-DATE-RANGE",
     ));
@@ -337,8 +358,25 @@ fn read_range(
     true
 }
 
-/// Words joining two days of one month: ngày 15 và 16/11, từ 15 đến 20/11.
-const DAY_JOINERS: [&str; 6] = ["và", "hoặc", "đến", "tới", "-", "–"];
+/// Whether `word` joins two days of one month: ngày 15 và 16/11, từ 15 đến
+/// 20/11, 15-16/11.
+fn joins_days(word: &str, n: &Normalizer) -> bool {
+    matches!(word, "-" | "–")
+        || is_one_of(word, &n.triggers.day_pair)
+        || is_one_of(word, &n.triggers.day_range)
+}
+
+/// Whether the word before is a lone dash (or a dash left as an empty core).
+fn is_dash(word: &str) -> bool {
+    matches!(word, "" | "-" | "–")
+}
+
+/// Whether the word just before already says "day" (ngày, mùng, hôm).
+fn day_said_before(around: &Around<'_>, n: &Normalizer) -> bool {
+    around
+        .before_last()
+        .is_some_and(|w| is_one_of(w, &n.triggers.day_said))
+}
 
 /// N-DATE-D: the first of two days that share the month written after the
 /// second (ngày 15 và 16/11, ngày 15, 16/11, từ 15 đến 20/11, từ ngày 1
@@ -350,10 +388,12 @@ fn read_first_day(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<Str
     }
     let day: u32 = core.parse().ok()?;
     let next_date = match around.after {
-        [joiner, day_said, next, ..] if DAY_JOINERS.contains(joiner) && *day_said == "ngày" => {
+        [joiner, day_said, next, ..]
+            if joins_days(joiner, n) && is_one_of(day_said, &n.triggers.day_said) =>
+        {
             day_month(next)
         }
-        [joiner, next, ..] if DAY_JOINERS.contains(joiner) => day_month(next),
+        [joiner, next, ..] if joins_days(joiner, n) => day_month(next),
         [next, ..] => day_month(next),
         [] => None,
     };
@@ -363,7 +403,7 @@ fn read_first_day(core: &str, around: &Around<'_>, n: &Normalizer) -> Option<Str
     if day == 0 || day >= next_day || !introduced {
         return None;
     }
-    let said = matches!(around.before_last(), Some("ngày" | "mùng" | "hôm"));
+    let said = day_said_before(around, n);
     let spoken = number::cardinal(core, &n.style);
     Some(if said {
         spoken

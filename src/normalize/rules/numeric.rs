@@ -1,14 +1,58 @@
-//! Words that start with a digit: phone numbers, times, dates, scores,
-//! ranges, document numbers, fractions, the k/tr shorthand, money and
-//! numbers with units. Rule ids are listed in the module doc of `normalize`.
+//! Words that start with a digit (or a sign and a digit): the order in
+//! which the number rules are offered them ([`NUMERIC_RULES`]), scores,
+//! ranges, fractions, the k/tr shorthand, decimals and plain numbers.
+//! Phone numbers, times, dates, documents and units have their own files.
+//! Rule ids are listed in the module doc of `normalize`.
 
 use std::ops::Range;
 
-use super::{Around, date, ends_with_any, phone, read_mixed, silent, spelled, token};
+use super::fraction::{fraction_could_be_date, read_fraction};
+use super::letters::read_mixed;
+use super::time::read_time;
+use super::unit::{read_cents, read_unit};
+use super::{date, document, emit, phone, time, token};
+use crate::normalize::context::Around;
 use crate::normalize::number::{self, NumberStyle};
+use crate::normalize::triggers::{ends_with_any, is_one_of};
+use crate::normalize::words::Word;
 use crate::normalize::{Expansion, Kind, Normalizer, Token};
 
-/// Reads a core that starts with a digit (or a minus sign and a digit).
+/// A number rule: reads `core` (at `span`) into `out` and returns true, or
+/// returns false and leaves `out` as it was.
+type NumericRule = fn(&Normalizer, Range<usize>, &str, &Around<'_>, &mut Expansion) -> bool;
+
+/// The order in which the number rules are offered a core that starts
+/// with a digit or a sign; the first that reads it wins.
+const NUMERIC_RULES: [(&str, NumericRule); 13] = [
+    ("plus-sign", read_plus_sign),
+    ("seconds", time::read_seconds),
+    ("phone", phone::read_word),
+    ("clock-time", time::read_clock_word),
+    ("date", date::read),
+    ("all-day", time::read_all_day_word),
+    ("year-after-month", date::read_year_after_month),
+    ("score", read_score_word),
+    ("range", read_range_word),
+    ("document", document::read_word),
+    ("amount", read_amount_word),
+    ("times", read_times_word),
+    ("number-then-rest", read_number_then_rest),
+];
+
+/// The core rule for numbers (see `rules::CORE_RULES`).
+pub(super) fn read_word(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    core.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+') && core.len() > 1)
+        && read(n, word.core.clone(), core, around, out)
+}
+
+/// Reads a core that starts with a digit (or a sign and a digit).
 /// Returns false when it is not numeric after all.
 pub(super) fn read(
     n: &Normalizer,
@@ -17,90 +61,122 @@ pub(super) fn read(
     around: &Around<'_>,
     out: &mut Expansion,
 ) -> bool {
+    NUMERIC_RULES
+        .iter()
+        .any(|(_, rule)| rule(n, span.clone(), core, around, out))
+}
+
+/// N-NEG: the minus sign U+2212 of typeset text (−51 °C) reads like a
+/// hyphen-minus; it is not a symbol to leave out.
+pub(super) fn read_minus_sign(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let span = word.core.clone();
+    let Some(rest) = word.core_text.strip_prefix('−') else {
+        return false;
+    };
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let sign_end = span.start + '−'.len_utf8();
+    out.tokens
+        .push(token(span.start..sign_end, "âm", Kind::Number, "N-NEG"));
+    if !read(n, sign_end..span.end, rest, around, out) {
+        read_mixed(n, sign_end..span.end, rest, around, out);
+    }
+    true
+}
+
+/// N-PLUS: a sign written before a change in market news (+0,73%) says
+/// "cộng"; the number after it is read as usual, its comma a decimal.
+fn read_plus_sign(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let Some(rest) = core.strip_prefix('+') else {
+        return false;
+    };
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let sign_end = span.start + 1;
+    out.tokens
+        .push(token(span.start..sign_end, "cộng", Kind::Number, "N-PLUS"));
+    if !read(n, sign_end..span.end, rest, around, out) {
+        read_mixed(n, sign_end..span.end, rest, around, out);
+    }
+    true
+}
+
+fn read_score_word(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let Some(spoken) = read_score(core, around, n) else {
+        return false;
+    };
+    out.tokens
+        .push(token(span, spoken, Kind::Number, "N-SCORE"));
+    true
+}
+
+fn read_range_word(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    emit(out, read_range(n, span.start, core, around))
+}
+
+fn read_amount_word(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let Some(tokens) = read_amount(n, span.start, core, around) else {
+        return false;
+    };
+    if tokens.first().is_some_and(|t| t.rule == "N-FRAC") && fraction_could_be_date(n, core, around)
+    {
+        date::warn(out, &span, core, "N-FRAC-GUESS", "a fraction");
+    }
+    out.tokens.extend(tokens);
+    true
+}
+
+fn read_times_word(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    emit(out, read_times(n, span.start, core, around))
+}
+
+/// A number followed by something else (12A, 5G): the number, then the rest.
+fn read_number_then_rest(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
     let style = &n.style;
-    // N-PLUS: a sign written before a change in market news (+0,73%) says
-    // "cộng"; the number after it is read as usual, its comma a decimal.
-    if let Some(rest) = core.strip_prefix('+')
-        && rest.starts_with(|c: char| c.is_ascii_digit())
-    {
-        let sign_end = span.start + 1;
-        out.tokens
-            .push(token(span.start..sign_end, "cộng", Kind::Number, "N-PLUS"));
-        if !read(n, sign_end..span.end, rest, around, out) {
-            read_mixed(n, sign_end..span.end, rest, around, out);
-        }
-        return true;
-    }
-    // N-TIME: seconds glued to a number (30s), but not a model name (iPhone 6s).
-    if let Some(seconds) = core.strip_suffix('s')
-        && (1..=2).contains(&seconds.len())
-        && seconds.bytes().all(|b| b.is_ascii_digit())
-        && !around
-            .prev_raw
-            .is_some_and(|w| w.chars().skip(1).any(char::is_uppercase))
-    {
-        let spoken = format!("{} giây", number::cardinal(seconds, style));
-        out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
-        return true;
-    }
-    if let Some(tokens) = phone::read(n, span.clone(), core, around) {
-        out.tokens.extend(tokens);
-        return true;
-    }
-    // N-TIME: 14h, 14h30, 14:30, 23:59:59, 3p20s.
-    if let Some(spoken) = read_time(core, style) {
-        out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
-        return true;
-    }
-    if date::read(n, span.clone(), core, around, out) {
-        return true;
-    }
-    // N-ALLDAY: round the clock (mở cửa 24/24, phục vụ 24/7, trực 24/24h)
-    // says "trên", never a fraction; "ngày 24/7" was read as a date above.
-    if let Some(spoken) = read_all_day(core, style) {
-        out.tokens
-            .push(token(span, spoken, Kind::Number, "N-ALLDAY"));
-        return true;
-    }
-    // N-DATE-MY: the year of "tháng 1 2024" takes its missing "năm".
-    if core.len() == 4
-        && core.bytes().all(|b| b.is_ascii_digit())
-        && let [.., month_word, month] = around.before
-        && *month_word == "tháng"
-        && month.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-    {
-        let spoken = format!("năm {}", number::cardinal(core, style));
-        out.tokens
-            .push(token(span, spoken, Kind::Date, "N-DATE-MY"));
-        return true;
-    }
-    if let Some(spoken) = read_score(core, around, n) {
-        out.tokens
-            .push(token(span, spoken, Kind::Number, "N-SCORE"));
-        return true;
-    }
-    if let Some(tokens) = read_range(n, span.start, core, around) {
-        out.tokens.extend(tokens);
-        return true;
-    }
-    if let Some(tokens) = read_document(n, span.start, core, around) {
-        out.tokens.extend(tokens);
-        return true;
-    }
-    if let Some(tokens) = read_amount(n, span.start, core, around) {
-        if tokens.first().is_some_and(|t| t.rule == "N-FRAC")
-            && fraction_could_be_date(n, core, around)
-        {
-            date::warn(out, &span, core, "N-FRAC-GUESS", "a fraction");
-        }
-        out.tokens.extend(tokens);
-        return true;
-    }
-    if let Some(tokens) = read_times(n, span.start, core, around) {
-        out.tokens.extend(tokens);
-        return true;
-    }
-    // A number followed by something else (12A, 5G): the number, then the rest.
     let number_len = numeric_prefix_len(core);
     if number_len == 0 {
         return false;
@@ -140,83 +216,6 @@ pub(super) fn read(
         read_mixed(n, rest_start..span.end, rest, around, out);
     }
     true
-}
-
-/// 14h, 14h30, 14g30, 14:30, 23:59:59, 3p20s → spoken time.
-pub(super) fn read_time(core: &str, style: &NumberStyle) -> Option<String> {
-    let parse = |s: &str| -> Option<u32> {
-        if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let say = |v: u32| number::cardinal(&v.to_string(), style);
-    let clock = |h: u32, m: u32, s: u32| {
-        let mut spoken = format!("{} giờ", say(h));
-        if m > 0 {
-            spoken.push_str(&format!(" {} phút", say(m)));
-        }
-        if s > 0 {
-            spoken.push_str(&format!(" {} giây", say(s)));
-        }
-        spoken
-    };
-    if let Some(i) = core.find(['h', 'g']) {
-        let (h, m) = (&core[..i], &core[i + 1..]);
-        let h = parse(h)?;
-        if h > 24 {
-            return None;
-        }
-        if m.is_empty() {
-            return Some(clock(h, 0, 0));
-        }
-        let m = parse(m.strip_suffix('p').unwrap_or(m))?;
-        return (m <= 59).then(|| clock(h, m, 0));
-    }
-    // A duration in minutes and seconds: 3p, 3p20s.
-    if let Some((m, s)) = core.split_once('p') {
-        let m = parse(m)?;
-        let s = if s.is_empty() {
-            0
-        } else {
-            parse(s.strip_suffix('s')?)?
-        };
-        if m > 59 || s > 59 {
-            return None;
-        }
-        let mut spoken = format!("{} phút", say(m));
-        if s > 0 {
-            spoken.push_str(&format!(" {} giây", say(s)));
-        }
-        return Some(spoken);
-    }
-    let mut parts = core.split(':');
-    let h = parse(parts.next()?)?;
-    let minutes = parts.next()?;
-    let m = parse(minutes)?;
-    let s = parts.next().map_or(Some(0), parse)?;
-    if parts.next().is_some() || h > 24 || m > 59 || s > 59 || minutes.len() != 2 {
-        return None;
-    }
-    Some(clock(h, m, s))
-}
-
-/// N-ALLDAY: 24/24, 24/7, 24h/24h, 24/24h: "hai mươi tư trên hai mươi tư
-/// (giờ)".
-fn read_all_day(core: &str, style: &NumberStyle) -> Option<String> {
-    let (hours, per) = core.split_once('/')?;
-    let hours = hours.strip_suffix('h').unwrap_or(hours);
-    let (per, unit) = match per.strip_suffix('h') {
-        Some(per) => (per, " giờ"),
-        None => (per, ""),
-    };
-    (hours == "24" && matches!(per, "24" | "7")).then(|| {
-        format!(
-            "{} trên {}{unit}",
-            number::cardinal(hours, style),
-            number::cardinal(per, style)
-        )
-    })
 }
 
 /// N-SCORE: 2-1 after a word about a match (tỷ số, thắng, hòa) or when the
@@ -278,70 +277,6 @@ fn read_range(n: &Normalizer, start: usize, core: &str, around: &Around<'_>) -> 
     Some(tokens)
 }
 
-/// N-DOC: a document number (35-NQ/TW, 1234/QĐ-UBND, 15/2021/NĐ-CP). The
-/// number is read, a year part says "năm", the type code is left out when
-/// the words before already name the type (Nghị quyết 35-NQ/TW), and the
-/// issuer codes are read from the lexicon or spelled.
-fn read_document(
-    n: &Normalizer,
-    start: usize,
-    core: &str,
-    around: &Around<'_>,
-) -> Option<Vec<Token>> {
-    let is_letters = |p: &str| {
-        !p.is_empty()
-            && p.chars().all(super::is_vietnamese_letter)
-            && p.chars().any(char::is_uppercase)
-    };
-    let is_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    let parts: Vec<&str> = core.split(['-', '/']).collect();
-    if parts.len() < 2
-        || !is_digits(parts[0])
-        || !parts.iter().any(|p| is_letters(p))
-        || !parts.iter().all(|p| is_letters(p) || is_digits(p))
-    {
-        return None;
-    }
-    let style = &n.style;
-    let window = around.window();
-    let named_before = {
-        let skip = usize::from(around.before_last() == Some("số"));
-        around.before[..around.before.len() - skip].join(" ")
-    };
-    let mut tokens = Vec::new();
-    let mut at = 0;
-    let mut seen_type = false;
-    for (index, part) in parts.iter().enumerate() {
-        if index > 0 {
-            tokens.push(silent(start + at - 1..start + at));
-        }
-        let span = start + at..start + at + part.len();
-        let spoken = if is_digits(part) {
-            if index > 0 && part.len() == 4 {
-                format!("năm {}", number::cardinal(part, style))
-            } else {
-                read_number(part, style).0
-            }
-        } else {
-            // Codes are often typed in the wrong case (QĐ-TTG, NĐ-Cp).
-            let reading = n
-                .abbreviations
-                .reading_any_case(part, &window)
-                .map_or_else(|| spelled(n, part), |e| e.spoken.clone());
-            let restates_type = !seen_type && named_before.ends_with(&reading.to_lowercase());
-            seen_type = true;
-            if restates_type {
-                String::new()
-            } else {
-                reading
-            }
-        };
-        tokens.push(token(span, spoken, Kind::Abbreviation, "N-DOC"));
-        at += part.len() + 1;
-    }
-    Some(tokens)
-}
-
 /// A number with what may follow it inside one word: the k/tr shorthand,
 /// a fraction, money with cents, a unit or a composite unit (km/h,
 /// 100₫/kg). `None` unless the whole text is understood.
@@ -377,7 +312,10 @@ fn read_amount(
         && ends_with_any(around.before, &n.triggers.ordinal)
         && !digits.contains([',', '.', '-']);
     // A month after "tháng": tháng 4 → tháng tư.
-    let month = (rest.is_empty() && around.before_last() == Some("tháng"))
+    let after_month_word = around
+        .before_last()
+        .is_some_and(|w| is_one_of(w, &n.triggers.month_word));
+    let month = (rest.is_empty() && after_month_word)
         .then(|| digits.parse::<u32>().ok())
         .flatten()
         .filter(|m| (1..=12).contains(m));
@@ -388,8 +326,9 @@ fn read_amount(
         && digits.starts_with('0')
         && digits != "00"
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && (matches!(around.before_last(), Some("ngày" | "mùng" | "hồi" | "lúc"))
-            || date::counted_after(around, n));
+        && (around.before_last().is_some_and(|w| {
+            is_one_of(w, &n.triggers.day_said) || is_one_of(w, &n.triggers.clock_word)
+        }) || date::counted_after(around, n));
     let (spoken, rule) = if let Some(month) = month {
         (number::month(month, style), "N-CARD")
     } else if count {
@@ -405,7 +344,7 @@ fn read_amount(
 /// The number read from `text[..number_len]` as `spoken`, then the unit
 /// written right after it (12kg, 500k₫, 1/2kg), if any. `None` when that
 /// tail is no unit, so the caller's reading does not apply.
-fn number_then_unit(
+pub(super) fn number_then_unit(
     n: &Normalizer,
     start: usize,
     text: &str,
@@ -468,106 +407,6 @@ fn read_shorthand(
     )
 }
 
-/// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
-/// mixed number joined by "và" (5 1/2 → năm và một phần hai). A count out
-/// of a total says "trên": a rank after "thứ" (thứ 12/63), or a count
-/// before a counted noun (12/15 xã, 19/19 tiêu chí, 97,5/100 điểm,
-/// 5.775/8.227 xã). N-DOC: a number and a year after a document word
-/// (Nghị định 200/2025) is the document's number and year.
-fn read_fraction(
-    n: &Normalizer,
-    start: usize,
-    text: &str,
-    around: &Around<'_>,
-) -> Option<Vec<Token>> {
-    let style = &n.style;
-    let (sign, body) = match text.strip_prefix('-') {
-        Some(body) => ("âm ", body),
-        None => ("", text),
-    };
-    let (a, rest) = body.split_once('/')?;
-    let b_len = numeric_prefix_len(rest);
-    let (b, unit) = rest.split_at(b_len);
-    let plain = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
-    let grouped = |s: &str| numeric_prefix_len(s) == s.len() && !s.starts_with('-');
-    if !grouped(a) || !grouped(b) || b.contains(',') || b.bytes().all(|d| matches!(d, b'0' | b'.'))
-    {
-        return None;
-    }
-    let number_len = text.len() - unit.len();
-    let before = around.before;
-    let named = &before[..before.len() - usize::from(around.before_last() == Some("số"))];
-    let year = b.parse::<u32>().is_ok_and(|y| (1945..=2100).contains(&y));
-    if sign.is_empty()
-        && unit.is_empty()
-        && year
-        && plain(a)
-        && ends_with_any(named, &n.triggers.document)
-    {
-        let spoken = format!(
-            "{} năm {}",
-            read_number(a, style).0,
-            number::cardinal(b, style)
-        );
-        return Some(vec![token(
-            start..start + number_len,
-            spoken,
-            Kind::Number,
-            "N-DOC",
-        )]);
-    }
-    let value = |s: &str| s.replace('.', "").replace(',', ".").parse::<f64>().ok();
-    let out_of_total = unit.is_empty()
-        && sign.is_empty()
-        && (ends_with_any(before, &n.triggers.ordinal)
-            || date::counted_after(around, n) && value(a)? <= value(b)?);
-    let spoken = if out_of_total {
-        format!(
-            "{} trên {}",
-            read_number(a, style).0,
-            number::cardinal(b, style)
-        )
-    } else {
-        if !plain(a) || !plain(b) {
-            return None;
-        }
-        let denominator = if b.trim_start_matches('0') == "4" {
-            "tư".to_string()
-        } else {
-            number::cardinal(b, style)
-        };
-        let mixed = sign.is_empty() && matches!(around.joined_to, Some("N-CARD" | "N-NEG"));
-        let joiner = if mixed { "và " } else { "" };
-        format!(
-            "{joiner}{sign}{} phần {denominator}",
-            number::cardinal(a, style)
-        )
-    };
-    number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
-}
-
-/// N-FRAC-GUESS: whether a plain a/b read as a fraction could have been a
-/// day and month, with nothing around to say which (no quantity word
-/// before it, no unit or counted noun after it).
-fn fraction_could_be_date(n: &Normalizer, text: &str, around: &Around<'_>) -> bool {
-    let Some((d, m)) = date::day_month(text) else {
-        return false;
-    };
-    let quantity = (0..=1).any(|skip| {
-        around.before.len() > skip
-            && ends_with_any(
-                &around.before[..around.before.len() - skip],
-                &n.triggers.quantity,
-            )
-    });
-    d <= 31
-        && m <= 12
-        && !text.contains(['.', '-'])
-        && !quantity
-        && !date::counted_after(around, n)
-        && !ends_with_any(around.before, &n.triggers.ordinal)
-}
-
 /// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm)
 /// says "phẩy"; a dot before exactly three digits stays a thousands mark.
 fn read_dotted_decimal(
@@ -620,168 +459,6 @@ fn read_times(n: &Normalizer, start: usize, text: &str, around: &Around<'_>) -> 
     ];
     tokens.extend(right);
     Some(tokens)
-}
-
-/// N-UNIT: a temperature scale written as a letter after the degree word
-/// (30-32 độ C → độ xê, 98 độ F → độ ép), read by its letter name.
-pub(super) fn read_degree_scale<'n>(
-    n: &'n Normalizer,
-    core: &str,
-    around: &Around<'_>,
-) -> Option<&'n str> {
-    if !matches!(core, "C" | "F" | "K") || !ends_with_any(around.before, &n.triggers.degree) {
-        return None;
-    }
-    n.letters.get(core)
-}
-
-/// N-MONEY: dollars and euros with cents (10,5$ → mười đô la năm mươi xu).
-fn read_cents(n: &Normalizer, digits: &str, unit: &str) -> Option<String> {
-    if !matches!(unit, "$" | "€") || digits.starts_with('-') {
-        return None;
-    }
-    let (whole, cents) = digits.split_once(',')?;
-    if cents.len() > 2 {
-        return None;
-    }
-    let cents: u32 = format!("{cents:0<2}").parse().ok()?;
-    let currency = n.units.get(unit)?;
-    let style = &n.style;
-    let whole_value = number::cardinal(whole, style);
-    let mut parts = Vec::new();
-    if whole_value != "không" {
-        parts.push(format!("{whole_value} {currency}"));
-    }
-    if cents > 0 {
-        parts.push(format!(
-            "{} xu",
-            number::cardinal(&cents.to_string(), style)
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
-/// N-UNIT: a unit glued to a number (5km, 95%), or a composite unit
-/// `x/y`: money per measured quantity says "một" (100₫/kg → đồng một ki lô
-/// gam), anything else says "trên" (km/h, 200mg/ml, 50.000đ/ngày).
-pub(super) fn read_unit(
-    n: &Normalizer,
-    start: usize,
-    text: &str,
-    around: &Around<'_>,
-) -> Option<Vec<Token>> {
-    if !n.units.contains(text) && !text.contains('/') {
-        return None;
-    }
-    let window = around.window();
-    let span = start..start + text.len();
-    if let Some(unit) = n.units.reading_strict(text, &window) {
-        return Some(vec![token(span, unit.spoken.clone(), Kind::Unit, "N-UNIT")]);
-    }
-    let (x, rest) = text.split_once('/')?;
-    let is_word = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| super::is_vietnamese_letter(c) && c.is_lowercase())
-    };
-    let numerator = match n.units.reading_strict(x, &window) {
-        Some(unit) => unit.spoken.clone(),
-        None if is_word(x) => x.to_string(),
-        None => return None,
-    };
-    let is_money = names_money(n, &numerator);
-    let mut tokens = vec![token(
-        start..start + x.len(),
-        numerator,
-        Kind::Unit,
-        "N-UNIT",
-    )];
-    // Each further part is "per" something: 75 triệu đồng/người/năm.
-    let mut at = start + x.len();
-    for y in rest.split('/') {
-        let denominator = if let Some(unit) = n.units.get(y) {
-            unit.to_string()
-        } else if is_word(y) {
-            y.to_string()
-        } else {
-            return None;
-        };
-        let measured = !n
-            .triggers
-            .time_units
-            .iter()
-            .any(|t| t.join(" ") == denominator);
-        let per = if is_money && measured {
-            "một"
-        } else {
-            "trên"
-        };
-        tokens.push(token(at..at + 1, per, Kind::Symbol, "N-UNIT"));
-        tokens.push(token(
-            at + 1..at + 1 + y.len(),
-            denominator,
-            Kind::Unit,
-            "N-UNIT",
-        ));
-        at += 1 + y.len();
-    }
-    Some(tokens)
-}
-
-/// Whether a unit's spoken form names a currency (đồng, đô la Mỹ, bảng Anh).
-pub(super) fn names_money(n: &Normalizer, spoken: &str) -> bool {
-    let spoken = spoken.to_lowercase();
-    n.triggers
-        .currency
-        .iter()
-        .any(|c| spoken.starts_with(&c.join(" ")))
-}
-
-/// N-MONEY: a currency sign written before a plain amount ($5, US$2,41,
-/// £1, €300). The sign is silent where it stands; its name, returned here,
-/// is said after the amount (by the caller, which knows whether a
-/// magnitude word follows: $5 triệu → năm triệu đô la).
-pub(super) fn read_prefixed_money<'n>(
-    n: &'n Normalizer,
-    span: Range<usize>,
-    core: &str,
-    out: &mut Expansion,
-) -> Option<&'n str> {
-    // Signs and codes start with a symbol or a capital: most words end here.
-    if core.starts_with(|c: char| c.is_ascii_digit() || c.is_lowercase()) {
-        return None;
-    }
-    let digit = core.find(|c: char| c.is_ascii_digit())?;
-    let (sign, amount) = core.split_at(digit);
-    if sign.is_empty() || numeric_prefix_len(amount) != amount.len() {
-        return None;
-    }
-    let name = n.units.get(sign).filter(|name| names_money(n, name))?;
-    let amount_start = span.start + digit;
-    let (spoken, rule) = read_number(amount, &n.style);
-    out.tokens
-        .push(token(span.start..amount_start, "", Kind::Unit, "N-MONEY"));
-    out.tokens
-        .push(token(amount_start..span.end, spoken, Kind::Number, rule));
-    Some(name)
-}
-
-/// N-UNIT: a composite unit standing alone (tạ/ha, đồng/kg, km/h): the
-/// numerator a unit or a word, every denominator a known unit, so that
-/// "và/hoặc" or "nam/nữ" stay words.
-pub(super) fn read_unit_alone(
-    n: &Normalizer,
-    start: usize,
-    core: &str,
-    around: &Around<'_>,
-) -> Option<Vec<Token>> {
-    let (x, rest) = core.split_once('/')?;
-    // A currency after the slash is an exchange rate (GBP/VND), not a unit.
-    let is_measure = |unit: &str| n.units.get(unit).is_some_and(|s| !names_money(n, s));
-    if x.is_empty() || !rest.split('/').all(is_measure) {
-        return None;
-    }
-    read_unit(n, start, core, around)
 }
 
 /// Length of the leading number: optional minus, digits, `.` thousands
@@ -850,4 +527,75 @@ fn read_unsigned(text: &str, style: &NumberStyle) -> (String, &'static str) {
         return (number::digits(text), "N-LONG");
     }
     (number::cardinal(text, style), "N-CARD")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn say(text: &str) -> String {
+        Normalizer::builtin().unwrap().expand_str(text).spoken()
+    }
+
+    #[test]
+    fn plain_numbers_carry_their_rule() {
+        let style = NumberStyle::default();
+        assert_eq!(
+            read_number("2024", &style),
+            ("hai nghìn không trăm hai mươi tư".to_string(), "N-CARD")
+        );
+        assert_eq!(read_number("-7", &style), ("âm bảy".to_string(), "N-NEG"));
+        assert_eq!(
+            read_number("09", &style),
+            ("không chín".to_string(), "N-DIGITS")
+        );
+        assert_eq!(
+            read_number("12,75", &style),
+            ("mười hai phẩy bảy năm".to_string(), "N-DEC")
+        );
+        assert_eq!(read_number("1234567890123456789012", &style).1, "N-LONG");
+    }
+
+    #[test]
+    fn the_number_prefix_stops_where_the_number_does() {
+        assert_eq!(numeric_prefix_len("1.500.000đ"), 9);
+        assert_eq!(numeric_prefix_len("12,5kg"), 4);
+        assert_eq!(numeric_prefix_len("-3x"), 2);
+        assert_eq!(numeric_prefix_len("1.50"), 1);
+        assert_eq!(numeric_prefix_len("kg"), 0);
+    }
+
+    #[test]
+    fn scores_and_ranges() {
+        assert_eq!(say("đội khách thua 4-2"), "đội khách thua bốn hai");
+        assert_eq!(say("mất 3-5 ngày"), "mất ba đến năm ngày");
+        assert_eq!(say("từ 8:00-9:30"), "từ tám giờ đến chín giờ ba mươi phút");
+    }
+
+    #[test]
+    fn amounts_with_what_follows_them() {
+        assert_eq!(say("giá 250k"), "giá hai trăm năm mươi nghìn");
+        assert_eq!(say("lương 7tr5"), "lương bảy triệu năm trăm nghìn");
+        assert_eq!(say("chạy 4x100m"), "chạy bốn nhân một trăm mét");
+        assert_eq!(say("tăng +1,25%"), "tăng cộng một phẩy hai năm phần trăm");
+        assert_eq!(say("mưa 42.5mm"), "mưa bốn mươi hai phẩy năm mi li mét");
+    }
+
+    #[test]
+    fn fractions_shares_and_counts_out_of_a_total() {
+        assert_eq!(say("chiếm 2/5 diện tích"), "chiếm hai phần năm diện tích");
+        assert_eq!(say("đạt 9/10 tiêu chí"), "đạt chín trên mười tiêu chí");
+        let n = Normalizer::builtin().unwrap();
+        let guessed = n.expand_str("con số 5/6 này");
+        assert!(
+            guessed.warnings.iter().any(|w| w.rule == "N-FRAC-GUESS"),
+            "{guessed:?}"
+        );
+    }
+
+    #[test]
+    fn a_leading_zero_is_said_only_in_a_code() {
+        assert_eq!(say("có 06 hộ"), "có sáu hộ");
+        assert_eq!(say("Quyết định 06 của"), "Quyết định không sáu của");
+    }
 }

@@ -8,9 +8,22 @@
 use std::ops::Range;
 
 use super::date::counted_after;
-use super::{Around, ends_with_any, token};
+use super::{emit, token};
+use crate::normalize::context::Around;
 use crate::normalize::number;
-use crate::normalize::{Kind, Normalizer, Token};
+use crate::normalize::triggers::ends_with_any;
+use crate::normalize::{Expansion, Kind, Normalizer, Token};
+
+/// The number rule for phone and service numbers (see `numeric::NUMERIC_RULES`).
+pub(super) fn read_word(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    emit(out, read(n, span, core, around))
+}
 
 /// How far back a word about calling or emergencies is looked for.
 const LOOK_BACK_WORDS: usize = 5;
@@ -50,12 +63,7 @@ fn service_number(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<&'s
 
 /// N-PHONE: a phone number read digit by digit in its groups, with a short
 /// pause between groups: 0912 345 678, 0912.345.678, 0912345678, 1900 1234.
-pub(super) fn read(
-    n: &Normalizer,
-    span: Range<usize>,
-    core: &str,
-    around: &Around<'_>,
-) -> Option<Vec<Token>> {
+fn read(n: &Normalizer, span: Range<usize>, core: &str, around: &Around<'_>) -> Option<Vec<Token>> {
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     // A later group of a number written with spaces.
     if around.joined_to == Some("N-PHONE") && all_digits(core) && (2..=4).contains(&core.len()) {

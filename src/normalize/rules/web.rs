@@ -3,8 +3,27 @@
 //! one by one, and the marks between them named (chấm, a còng, gạch chéo)
 //! from `symbols.tsv` rows with the context `url`.
 
-use super::spelled;
-use crate::normalize::{Normalizer, number};
+use super::letters::spelled;
+use super::token;
+use crate::normalize::context::Around;
+use crate::normalize::words::Word;
+use crate::normalize::{Expansion, Kind, Normalizer, number};
+
+/// S-URL, S-EMAIL: a word that is a web or e-mail address.
+pub(super) fn read_word(
+    n: &Normalizer,
+    word: &Word<'_>,
+    _: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let Some((spoken, rule)) = read(n, word.core_text) else {
+        return false;
+    };
+    out.tokens
+        .push(token(word.core.clone(), spoken, Kind::Symbol, rule));
+    true
+}
 
 /// Top-level domains that make a dotted word a web address.
 const DOMAINS: [&str; 12] = [
@@ -12,7 +31,7 @@ const DOMAINS: [&str; 12] = [
 ];
 
 /// The reading of a web or e-mail address, or `None` for anything else.
-pub(super) fn read(n: &Normalizer, core: &str) -> Option<(String, &'static str)> {
+fn read(n: &Normalizer, core: &str) -> Option<(String, &'static str)> {
     // Both forms need a dot in the host; most words have none.
     if !core.bytes().any(|b| b == b'.') || !core.is_ascii() || core.chars().any(char::is_whitespace)
     {

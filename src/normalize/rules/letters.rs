@@ -1,0 +1,302 @@
+//! Words of letters: ordinary words, unknown acronyms spelled with letter
+//! names (A-SPELL), a person's initials (A-INITIAL), and mixed runs of
+//! letters, digits and symbols (COVID-19, F0, 5G, a+b).
+
+use std::ops::Range;
+
+use super::{lexicon_rule, numeric, pause, silent, token};
+use crate::normalize::context::Around;
+use crate::normalize::triggers::is_one_of;
+use crate::normalize::words::{Word, is_caps_word, is_opening, is_trailing, nfc};
+use crate::normalize::{Expansion, Kind, Normalizer, Token, Warning};
+use crate::text::is_vietnamese_letter;
+
+/// W-CAPS: a capitalised syllable of a headline is a word (ĐẦU TƯ).
+pub(super) fn read_headline(
+    _: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    if around.headline {
+        out.tokens.push(token(
+            word.core.clone(),
+            nfc(word.core_text),
+            Kind::Word,
+            "W-CAPS",
+        ));
+    }
+    around.headline
+}
+
+/// A-INITIAL: H., P., Q., X. are huyện, phường, quận, xã only before a
+/// name or a number; after a title or a name they are initials (ông H.).
+pub(super) fn read_dotted_initial(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let span = word.core.clone();
+    let Some(letter) = word.core_text.strip_suffix('.') else {
+        return false;
+    };
+    if letter.chars().count() != 1
+        || !letter.chars().all(char::is_uppercase)
+        || is_place_prefix(n, around)
+    {
+        return false;
+    }
+    let letter_end = span.start + letter.len();
+    let name = n.letters.get(letter).unwrap_or(letter);
+    out.tokens.push(token(
+        span.start..letter_end,
+        name,
+        Kind::Spelled,
+        "A-INITIAL",
+    ));
+    // The dot ends the sentence only after its last word.
+    if around.next_raw.is_some() {
+        out.tokens.push(silent(letter_end..span.end));
+    } else {
+        out.tokens.push(pause(letter_end..span.end, '.'));
+    }
+    true
+}
+
+/// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.).
+pub(super) fn read_initial_after_name(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    let initial = core.len() == 1
+        && core.chars().all(|c| c.is_ascii_uppercase())
+        && word.trail.starts_with('.')
+        && around
+            .prev_raw
+            .is_some_and(|raw| raw.starts_with(char::is_uppercase));
+    if initial {
+        let name = n.letters.get(core).unwrap_or(core);
+        out.tokens
+            .push(token(word.core.clone(), name, Kind::Spelled, "A-INITIAL"));
+    }
+    initial
+}
+
+/// Letters only: the common case, and never a web address (which needs a dot).
+pub(super) fn read_word_of_letters(
+    n: &Normalizer,
+    word: &Word<'_>,
+    _: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let letters_only = word.core_text.chars().all(is_vietnamese_letter);
+    if letters_only {
+        read_letters(n, word.core.clone(), word.core_text, out);
+    }
+    letters_only
+}
+
+/// The last resort: whatever no other rule read, run by run.
+pub(super) fn read_mixed_word(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    read_mixed(n, word.core.clone(), word.core_text, around, out);
+    true
+}
+
+/// Whether a one-letter key with a dot (H. P. Q. X.) stands for a place
+/// here: a name or number follows, and no title or name comes before.
+fn is_place_prefix(n: &Normalizer, around: &Around<'_>) -> bool {
+    let next_is_name = around
+        .next_raw
+        .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+    let after_person = around.before_last().is_some_and(|w| {
+        is_one_of(w, &n.triggers.person_title)
+            || around
+                .prev_raw
+                .is_some_and(|raw| raw.starts_with(char::is_uppercase))
+    });
+    next_is_name && !after_person
+}
+
+/// A word made only of letters.
+fn read_letters(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
+    let upper = is_caps_word(core);
+    if upper && core.chars().all(|c| c.is_ascii() || c == 'Đ') {
+        spell(n, span, core, out);
+    } else {
+        out.tokens
+            .push(token(span, nfc(core), Kind::Word, "W-WORD"));
+    }
+}
+
+/// Spells an unknown acronym with letter names (A-SPELL) and warns.
+pub(super) fn spell(n: &Normalizer, span: Range<usize>, core: &str, out: &mut Expansion) {
+    out.warnings.push(Warning {
+        span: span.clone(),
+        text: core.to_string(),
+        rule: "A-SPELL",
+        message: format!("{core} is not in the lexicon; it is spelled letter by letter"),
+    });
+    out.tokens
+        .push(token(span, spelled(n, core), Kind::Spelled, "A-SPELL"));
+}
+
+/// Letter names of `core`, separated by spaces.
+pub(super) fn spelled(n: &Normalizer, core: &str) -> String {
+    let mut spoken = String::new();
+    for c in core.chars() {
+        if let Some(name) = n.letters.get(c.encode_utf8(&mut [0; 4])) {
+            if !spoken.is_empty() {
+                spoken.push(' ');
+            }
+            spoken.push_str(name);
+        }
+    }
+    spoken
+}
+
+/// Mixed letters, digits and symbols (COVID-19, F0, 5G, 35-NQ/TW, a+b):
+/// split into runs and read each; unknown symbols are read literally.
+pub(super) fn read_mixed(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) {
+    let mut runs: Vec<(usize, usize, RunKind)> = Vec::new();
+    for (i, c) in core.char_indices() {
+        let kind = if c.is_ascii_digit() {
+            RunKind::Digit
+        } else if is_vietnamese_letter(c) {
+            RunKind::Letter
+        } else {
+            RunKind::Other
+        };
+        match runs.last_mut() {
+            Some(last) if last.2 == kind && kind != RunKind::Other => last.1 = i + c.len_utf8(),
+            _ => runs.push((i, i + c.len_utf8(), kind)),
+        }
+    }
+    let mut skip_dot = false;
+    let window = std::cell::OnceCell::new();
+    let window = || window.get_or_init(|| around.window()).as_str();
+    for (index, &(start, end, kind)) in runs.iter().enumerate() {
+        if std::mem::take(&mut skip_dot) {
+            continue;
+        }
+        let piece = &core[start..end];
+        let piece_span = span.start + start..span.start + end;
+        match kind {
+            RunKind::Digit => {
+                let (spoken, rule) = numeric::read_number(piece, &n.style);
+                out.tokens
+                    .push(token(piece_span, spoken, Kind::Number, rule));
+            }
+            RunKind::Letter => {
+                // Q.1, P.5: the key with its dot (Q.) before a number.
+                let dotted = runs
+                    .get(index + 1)
+                    .is_some_and(|&(s, e, _)| &core[s..e] == ".")
+                    .then(|| format!("{piece}."))
+                    .filter(|key| n.abbreviations.contains(key))
+                    .and_then(|key| n.abbreviations.reading(&key, window()));
+                if let Some(entry) = dotted {
+                    out.tokens.push(token(
+                        piece_span.start..piece_span.end + 1,
+                        entry.spoken.clone(),
+                        Kind::Abbreviation,
+                        lexicon_rule(entry),
+                    ));
+                    skip_dot = true;
+                } else if let Some(entry) = n
+                    .abbreviations
+                    .contains(piece)
+                    .then(|| n.abbreviations.reading(piece, window()))
+                    .flatten()
+                {
+                    out.tokens.push(token(
+                        piece_span,
+                        entry.spoken.clone(),
+                        Kind::Abbreviation,
+                        lexicon_rule(entry),
+                    ));
+                } else if piece.chars().all(char::is_uppercase)
+                    && piece.chars().all(|c| c.is_ascii() || c == 'Đ')
+                {
+                    if piece.chars().count() == 1 {
+                        let name = n.letters.get(piece).unwrap_or(piece);
+                        out.tokens
+                            .push(token(piece_span, name, Kind::Spelled, "A-SPELL"));
+                    } else {
+                        spell(n, piece_span, piece, out);
+                    }
+                } else {
+                    out.tokens
+                        .push(token(piece_span, nfc(piece), Kind::Word, "W-WORD"));
+                }
+            }
+            RunKind::Other => {
+                let c = piece.chars().next().expect("non-empty run");
+                if let Some(entry) = n.symbols.reading_strict(piece, "") {
+                    out.tokens.push(token(
+                        piece_span,
+                        entry.spoken.clone(),
+                        Kind::Symbol,
+                        "S-SYM",
+                    ));
+                } else if c == '.'
+                    && start > 0
+                    && core[..start].ends_with(|d: char| d.is_ascii_digit())
+                    && core[end..].starts_with(|d: char| d.is_ascii_digit())
+                {
+                    // A dot between digits that is no thousands mark: a
+                    // version or section number (1.0, 14.2) says "chấm".
+                    out.tokens
+                        .push(token(piece_span, "chấm", Kind::Symbol, "S-SYM"));
+                } else if matches!(c, '-' | '/' | '.' | '_' | '–') {
+                    // Joiners inside codes (35-NQ/TW): a short pause, not a word.
+                    out.tokens.push(Token {
+                        span: piece_span,
+                        spoken: String::new(),
+                        kind: Kind::Pause,
+                        rule: "P-PAUSE",
+                    });
+                } else if is_trailing(c) || is_opening(c) {
+                    out.tokens.push(pause(piece_span, c));
+                } else {
+                    out.warnings.push(Warning {
+                        span: piece_span.clone(),
+                        text: piece.to_string(),
+                        rule: "X-LITERAL",
+                        message: format!(
+                            "{piece:?} has no reading; it is left out of the spoken text"
+                        ),
+                    });
+                    out.tokens
+                        .push(token(piece_span, "", Kind::Literal, "X-LITERAL"));
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RunKind {
+    Digit,
+    Letter,
+    Other,
+}
