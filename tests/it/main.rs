@@ -16,3 +16,4 @@ mod server;
 mod server_prepared;
 mod tts;
 mod util;
+mod vendors;
