@@ -2,7 +2,9 @@
 //! the real backend code, against one axum server on 127.0.0.1 that speaks
 //! each vendor's documented protocol: its endpoint, auth header and body
 //! shape, audio that is "not ready yet" for a while, MP3 answers (a real
-//! MP3 made once with `lame`: tests/fixtures/speech-vi-22k-mono.mp3), and
+//! MP3 made once with Debian's `lame`: `espeak-ng -v vi -w s.wav "Xin chào
+//! quý thính giả, đây là bản tin buổi sáng." && lame -m m -b 32 --resample
+//! 22.05 s.wav tests/fixtures/speech-vi-22k-mono.mp3`), and
 //! every way a vendor fails: a refused key, quota used up, 429 with
 //! Retry-After, 5xx, a server that hangs, audio that never gets ready and
 //! garbage in place of audio. Finally `bantin render` through each vendor
