@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Lexicon, Normalizer, Source};
-use crate::tts::{CommandVoice, Espeak, Fpt, HttpVoice, Synthesizer, Vbee, Viettel, Zalo};
+use crate::tts::{CommandVoice, Espeak, Fpt, HttpVoice, Listing, Synthesizer, Vbee, Viettel, Zalo};
 
 const BUILTIN: [(&str, &str); 3] = [
     ("vi.toml", include_str!("../voices/vi.toml")),
@@ -295,6 +295,30 @@ impl Voice {
         self.backend.name()
     }
 
+    /// Characters the vendor bills for speaking `spoken` (the normalized
+    /// text of a breath group), or `None` for a backend that is not billed
+    /// per character (espeak-ng, a program, a station's own server).
+    pub fn billable_chars(&self, spoken: &str) -> Option<usize> {
+        match &self.backend {
+            Backend::Fpt(b) => Some(b.billable_chars(spoken)),
+            Backend::Viettel(b) => Some(b.billable_chars(spoken)),
+            Backend::Zalo(b) => Some(b.billable_chars(spoken)),
+            Backend::Vbee(b) => Some(b.billable_chars(spoken)),
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
+        }
+    }
+
+    /// A cloud voice's entry in the vendors' list (region, gender, name).
+    pub fn listing(&self) -> Option<&'static Listing> {
+        match &self.backend {
+            Backend::Fpt(b) => b.listing(),
+            Backend::Viettel(b) => b.listing(),
+            Backend::Zalo(b) => b.listing(),
+            Backend::Vbee(b) => b.listing(),
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
+        }
+    }
+
     /// Whether checking the voice's availability calls a server.
     pub fn check_calls_network(&self) -> bool {
         self.backend.check_calls_network()
@@ -515,6 +539,20 @@ mod tests {
         assert_eq!(
             (listing.region, listing.gender),
             (crate::tts::Region::Central, crate::tts::Gender::Male)
+        );
+        assert_eq!(voice.listing().unwrap().display, "Gia Huy");
+        // Billed per character of NFC text: "Hà Nội." is 7 whether its tone
+        // marks arrive composed or not.
+        assert_eq!(
+            voice.billable_chars("Ha\u{300} No\u{302}\u{323}i."),
+            Some(7)
+        );
+        assert_eq!(
+            Voices::builtin()
+                .get("vi")
+                .unwrap()
+                .billable_chars("Hà Nội."),
+            None
         );
         let written = toml::to_string(&voice).unwrap();
         assert!(written.contains("[fpt]"), "{written}");
