@@ -110,6 +110,8 @@ async fn misbehave(mode: &str, vendors: &Vendors) -> Option<Response> {
                 .into_response(),
         ),
         "broken" => Some((StatusCode::BAD_GATEWAY, "upstream TTS engine down").into_response()),
+        "toolong" => Some((StatusCode::PAYLOAD_TOO_LARGE, "text exceeds limit").into_response()),
+        "unpaid" => Some((StatusCode::PAYMENT_REQUIRED, "balance is 0").into_response()),
         "hang" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Some("too late".into_response())
@@ -486,6 +488,14 @@ fn every_vendor_failure_is_one_clear_error_naming_the_voice() {
             "HTTP 502: upstream TTS engine down (after 3 attempts)",
         ),
         ("garbage", "returned audio that cannot be used"),
+        (
+            "toolong",
+            "the text is too long for one request (HTTP 413): text exceeds limit",
+        ),
+        (
+            "unpaid",
+            "the account's quota is used up (HTTP 402): balance is 0",
+        ),
     ] {
         for (name, voice) in all(&server, mode) {
             let err = failure(voice.as_ref()).to_string();
@@ -496,6 +506,8 @@ fn every_vendor_failure_is_one_clear_error_naming_the_voice() {
     // A 429 asking for longer than the deadline fails at once.
     assert_eq!(server.vendors.hits("throttled"), 4);
     assert_eq!(server.vendors.hits("broken"), 12);
+    // A refusal is not retried.
+    assert_eq!(server.vendors.hits("toolong"), 4);
 
     for (name, voice) in all(&server, "quota") {
         let err = failure(voice.as_ref()).to_string();
