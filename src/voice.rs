@@ -1,5 +1,6 @@
 //! Voice profiles: TOML files in `voices/` naming a backend and its
-//! parameters (exactly one of `[espeak]`, `[command]`, `[http]`), the
+//! parameters (exactly one table: `[espeak]`, `[command]`, `[http]` or a
+//! vendor's `[fpt]`, `[viettel]`, `[zalo]`, `[vbee]`), the
 //! measured speaking rate used for estimates, the breath-group limit and
 //! optional `[lexicon]` overrides (words this backend mispronounces, read as
 //! station lexicon entries). The shipped profiles are embedded in the
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Lexicon, Normalizer, Source};
-use crate::tts::{CommandVoice, Espeak, HttpVoice, Synthesizer};
+use crate::tts::{CommandVoice, Espeak, Fpt, HttpVoice, Listing, Synthesizer, Vbee, Viettel, Zalo};
 
 const BUILTIN: [(&str, &str); 3] = [
     ("vi.toml", include_str!("../voices/vi.toml")),
@@ -36,29 +37,162 @@ pub fn builtin_text(file: &str) -> Option<&'static str> {
 pub const DEFAULT_VOICE: &str = "vi";
 
 /// One voice profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(into = "ProfileFile")]
 pub struct Voice {
     pub name: String,
-    #[serde(default)]
     pub description: String,
     /// Measured speaking rate, syllables per minute.
     pub syllables_per_minute: f64,
     /// Longest breath group, in syllables.
-    #[serde(default = "default_breath")]
     pub breath_group_syllables: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub espeak: Option<Espeak>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<CommandVoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpVoice>,
+    /// What speaks: one backend and its parameters.
+    pub backend: Backend,
     /// Written form → spoken form, for words this backend mispronounces.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lexicon: BTreeMap<String, String>,
     /// Where the profile was loaded from (`builtin:vi.toml` or a path).
-    #[serde(skip)]
     pub origin: String,
+}
+
+/// The backend a profile names, one variant per kind: a new backend is a
+/// new variant, and every `match` on it says what the backend needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    Espeak(Espeak),
+    Command(CommandVoice),
+    Http(HttpVoice),
+    Fpt(Fpt),
+    Viettel(Viettel),
+    Zalo(Zalo),
+    Vbee(Vbee),
+}
+
+impl Backend {
+    /// The profile table that holds it (`espeak`, `fpt`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Espeak(_) => "espeak",
+            Backend::Command(_) => "command",
+            Backend::Http(_) => "http",
+            Backend::Fpt(_) => "fpt",
+            Backend::Viettel(_) => "viettel",
+            Backend::Zalo(_) => "zalo",
+            Backend::Vbee(_) => "vbee",
+        }
+    }
+
+    /// Whether its availability check calls a server (not worth a round
+    /// trip on every health check). The vendors' checks only read the
+    /// environment.
+    pub fn check_calls_network(&self) -> bool {
+        match self {
+            Backend::Http(_) => true,
+            Backend::Espeak(_)
+            | Backend::Command(_)
+            | Backend::Fpt(_)
+            | Backend::Viettel(_)
+            | Backend::Zalo(_)
+            | Backend::Vbee(_) => false,
+        }
+    }
+
+    fn synthesizer(&self) -> Arc<dyn Synthesizer> {
+        match self {
+            Backend::Espeak(b) => Arc::new(b.clone()),
+            Backend::Command(b) => Arc::new(b.clone()),
+            Backend::Http(b) => Arc::new(b.clone()),
+            Backend::Fpt(b) => Arc::new(b.clone()),
+            Backend::Viettel(b) => Arc::new(b.clone()),
+            Backend::Zalo(b) => Arc::new(b.clone()),
+            Backend::Vbee(b) => Arc::new(b.clone()),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        match self {
+            Backend::Espeak(_) => Ok(()),
+            Backend::Command(b) => b.validate(),
+            Backend::Http(b) => b.validate(),
+            Backend::Fpt(b) => b.validate(),
+            Backend::Viettel(b) => b.validate(),
+            Backend::Zalo(b) => b.validate(),
+            Backend::Vbee(b) => b.validate(),
+        }
+    }
+}
+
+/// A profile as written in TOML: the backend is whichever table is present.
+/// Only [`Voice::parse`] and serialization see this shape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    syllables_per_minute: f64,
+    #[serde(default = "default_breath")]
+    breath_group_syllables: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    espeak: Option<Espeak>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<CommandVoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    http: Option<HttpVoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fpt: Option<Fpt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    viettel: Option<Viettel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zalo: Option<Zalo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vbee: Option<Vbee>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    lexicon: BTreeMap<String, String>,
+}
+
+const BACKEND_TABLES: &str = "[espeak], [command], [http], [fpt], [viettel], [zalo] or [vbee]";
+
+impl ProfileFile {
+    /// The one backend table, or a sentence saying how many there were.
+    fn backend(&mut self) -> Result<Backend, String> {
+        let mut found = Vec::new();
+        found.extend(self.espeak.take().map(Backend::Espeak));
+        found.extend(self.command.take().map(Backend::Command));
+        found.extend(self.http.take().map(Backend::Http));
+        found.extend(self.fpt.take().map(Backend::Fpt));
+        found.extend(self.viettel.take().map(Backend::Viettel));
+        found.extend(self.zalo.take().map(Backend::Zalo));
+        found.extend(self.vbee.take().map(Backend::Vbee));
+        match found.len() {
+            1 => Ok(found.pop().expect("one element")),
+            n => Err(format!(
+                "needs exactly one backend table ({BACKEND_TABLES}), found {n}"
+            )),
+        }
+    }
+}
+
+impl From<Voice> for ProfileFile {
+    fn from(voice: Voice) -> ProfileFile {
+        let mut file = ProfileFile {
+            name: voice.name,
+            description: voice.description,
+            syllables_per_minute: voice.syllables_per_minute,
+            breath_group_syllables: voice.breath_group_syllables,
+            lexicon: voice.lexicon,
+            ..ProfileFile::default()
+        };
+        match voice.backend {
+            Backend::Espeak(b) => file.espeak = Some(b),
+            Backend::Command(b) => file.command = Some(b),
+            Backend::Http(b) => file.http = Some(b),
+            Backend::Fpt(b) => file.fpt = Some(b),
+            Backend::Viettel(b) => file.viettel = Some(b),
+            Backend::Zalo(b) => file.zalo = Some(b),
+            Backend::Vbee(b) => file.vbee = Some(b),
+        }
+        file
+    }
 }
 
 fn default_breath() -> usize {
@@ -88,8 +222,17 @@ impl Voice {
             origin: origin.to_string(),
             reason,
         };
-        let mut voice: Voice = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        voice.origin = origin.to_string();
+        let mut file: ProfileFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let backend = file.backend().map_err(invalid)?;
+        let voice = Voice {
+            name: file.name,
+            description: file.description,
+            syllables_per_minute: file.syllables_per_minute,
+            breath_group_syllables: file.breath_group_syllables,
+            backend,
+            lexicon: file.lexicon,
+            origin: origin.to_string(),
+        };
         if voice.name.is_empty()
             || !voice
                 .name
@@ -113,20 +256,7 @@ impl Voice {
                 voice.breath_group_syllables
             )));
         }
-        let sections = usize::from(voice.espeak.is_some())
-            + usize::from(voice.command.is_some())
-            + usize::from(voice.http.is_some());
-        if sections != 1 {
-            return Err(invalid(format!(
-                "needs exactly one backend section ([espeak], [command] or [http]), found {sections}"
-            )));
-        }
-        if let Some(command) = &voice.command {
-            command.validate().map_err(invalid)?;
-        }
-        if let Some(http) = &voice.http {
-            http.validate().map_err(invalid)?;
-        }
+        voice.backend.validate().map_err(invalid)?;
         voice.parse_lexicon().map_err(|e| invalid(e.to_string()))?;
         Ok(voice)
     }
@@ -157,20 +287,41 @@ impl Voice {
 
     /// The backend this profile describes.
     pub fn synthesizer(&self) -> Arc<dyn Synthesizer> {
-        match (&self.espeak, &self.command, &self.http) {
-            (Some(espeak), _, _) => Arc::new(espeak.clone()),
-            (_, Some(command), _) => Arc::new(command.clone()),
-            (_, _, Some(http)) => Arc::new(http.clone()),
-            _ => unreachable!("Voice::parse requires one backend section"),
+        self.backend.synthesizer()
+    }
+
+    /// The backend's table name (`espeak`, `http`, `fpt`, …).
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Characters the vendor bills for speaking `spoken` (the normalized
+    /// text of a breath group), or `None` for a backend that is not billed
+    /// per character (espeak-ng, a program, a station's own server).
+    pub fn billable_chars(&self, spoken: &str) -> Option<usize> {
+        match &self.backend {
+            Backend::Fpt(b) => Some(b.billable_chars(spoken)),
+            Backend::Viettel(b) => Some(b.billable_chars(spoken)),
+            Backend::Zalo(b) => Some(b.billable_chars(spoken)),
+            Backend::Vbee(b) => Some(b.billable_chars(spoken)),
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
         }
     }
 
-    pub fn backend_name(&self) -> &'static str {
-        match (&self.espeak, &self.command, &self.http) {
-            (Some(_), _, _) => "espeak",
-            (_, Some(_), _) => "command",
-            _ => "http",
+    /// A cloud voice's entry in the vendors' list (region, gender, name).
+    pub fn listing(&self) -> Option<&'static Listing> {
+        match &self.backend {
+            Backend::Fpt(b) => b.listing(),
+            Backend::Viettel(b) => b.listing(),
+            Backend::Zalo(b) => b.listing(),
+            Backend::Vbee(b) => b.listing(),
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
         }
+    }
+
+    /// Whether checking the voice's availability calls a server.
+    pub fn check_calls_network(&self) -> bool {
+        self.backend.check_calls_network()
     }
 
     /// The profile's file when it is a station file (not an embedded one).
@@ -336,6 +487,22 @@ mod tests {
                 "http-openai.toml.example",
                 include_str!("../voices/http-openai.toml.example"),
             ),
+            (
+                "fpt-banmai.toml.example",
+                include_str!("../voices/fpt-banmai.toml.example"),
+            ),
+            (
+                "viettel-diemmy.toml.example",
+                include_str!("../voices/viettel-diemmy.toml.example"),
+            ),
+            (
+                "zalo-nam-bac.toml.example",
+                include_str!("../voices/zalo-nam-bac.toml.example"),
+            ),
+            (
+                "vbee-ngochuyen.toml.example",
+                include_str!("../voices/vbee-ngochuyen.toml.example"),
+            ),
         ] {
             let voice = Voice::parse(file, text).unwrap();
             assert_ne!(voice.backend_name(), "espeak", "{file}");
@@ -347,15 +514,92 @@ mod tests {
         let voices = Voices::builtin();
         assert_eq!(voices.all().len(), 3);
         assert_eq!(
-            voices
-                .get(DEFAULT_VOICE)
-                .unwrap()
-                .espeak
-                .as_ref()
-                .unwrap()
-                .voice,
-            "vi"
+            voices.get(DEFAULT_VOICE).unwrap().backend,
+            Backend::Espeak(Espeak::new("vi"))
         );
+    }
+
+    fn vendor_profile(table: &str) -> String {
+        format!("name = \"v\"\nsyllables_per_minute = 250\n{table}")
+    }
+
+    #[test]
+    fn vendor_profiles_parse_into_their_variant_and_round_trip() {
+        let voice = Voice::parse(
+            "v.toml",
+            &vendor_profile("[fpt]\nvoice = \"giahuy\"\nspeed = -1\napi_key_env = \"FPT_KEY\"\n"),
+        )
+        .unwrap();
+        let Backend::Fpt(fpt) = &voice.backend else {
+            panic!("{:?}", voice.backend);
+        };
+        assert_eq!(fpt.speed(), -1.0);
+        assert_eq!(fpt.base_url(), "https://api.fpt.ai");
+        let listing = fpt.listing().unwrap();
+        assert_eq!(
+            (listing.region, listing.gender),
+            (crate::tts::Region::Central, crate::tts::Gender::Male)
+        );
+        assert_eq!(voice.listing().unwrap().display, "Gia Huy");
+        // Billed per character of NFC text: "Hà Nội." is 7 whether its tone
+        // marks arrive composed or not.
+        assert_eq!(
+            voice.billable_chars("Ha\u{300} No\u{302}\u{323}i."),
+            Some(7)
+        );
+        assert_eq!(
+            Voices::builtin()
+                .get("vi")
+                .unwrap()
+                .billable_chars("Hà Nội."),
+            None
+        );
+        let written = toml::to_string(&voice).unwrap();
+        assert!(written.contains("[fpt]"), "{written}");
+        let again = Voice::parse("v.toml", &written).unwrap();
+        assert_eq!(again.backend, voice.backend);
+        assert_eq!(voice.backend_name(), "fpt");
+    }
+
+    #[test]
+    fn rejects_bad_vendor_profiles() {
+        for (table, expected) in [
+            (
+                "[fpt]\nvoice = \"nobody\"\napi_key_env = \"K\"\n",
+                "not a FPT.AI voice (known: banmai",
+            ),
+            (
+                "[fpt]\nvoice = \"banmai\"\nspeed = 1.5\napi_key_env = \"K\"\n",
+                "outside -3…3 (whole steps)",
+            ),
+            (
+                "[zalo]\nvoice = \"4\"\napi_key_env = \"abc def-123\"\n",
+                "never the key itself",
+            ),
+            (
+                "[vbee]\nvoice = \"hn_female_ngochuyen_full_48k-fhg\"\napi_key_env = \"T\"\n",
+                "needs app_id_env",
+            ),
+            (
+                "[viettel]\nvoice = \"hcm-diemmy\"\napi_key_env = \"T\"\napp_id_env = \"A\"\n",
+                "only [vbee]",
+            ),
+            (
+                "[viettel]\nvoice = \"hcm-diemmy\"\napi_key_env = \"T\"\nmax_chars = 9000\n",
+                "outside 1…2000",
+            ),
+            (
+                "[viettel]\nvoice = \"hcm-diemmy\"\napi_key_env = \"T\"\n[espeak]\nvoice = \"vi\"\n",
+                "found 2",
+            ),
+            (
+                "[viettel]\nvoice = \"hcm-diemmy\"\napi_key = \"secret\"\n",
+                "unknown field",
+            ),
+        ] {
+            let err = Voice::parse("v.toml", &vendor_profile(table)).unwrap_err();
+            assert!(err.to_string().contains(expected), "{table}: {err}");
+        }
     }
 
     #[test]
@@ -367,7 +611,10 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("outside 60–600"), "{err}");
         let err = Voice::parse("x.toml", "name = \"x\"\nsyllables_per_minute = 200\n").unwrap_err();
-        assert!(err.to_string().contains("exactly one backend"), "{err}");
+        assert!(
+            err.to_string().contains("exactly one backend table"),
+            "{err}"
+        );
         let err = Voice::parse(
             "x.toml",
             "name = \"x\"\nsyllables_per_minute = 200\n[http]\nkind = \"openai\"\nurl = \"http://h/v1/audio/speech\"\nmodel = \"m\"\napi_key_env = \"sk-123 456\"\n",

@@ -1,23 +1,38 @@
 //! Text-to-speech backends behind one trait: NFC text in, PCM out. The
 //! embedded default is espeak-ng, run as a subprocess (its GPL-3 code stays a
 //! separate program); `command` runs any program that writes WAV (Piper's
-//! CLI), `http` speaks to a TTS server (OpenAI-compatible or Piper's own).
+//! CLI), `http` speaks to a TTS server (OpenAI-compatible or Piper's own),
+//! and the Vietnamese cloud voices (FPT.AI, Viettel AI, Zalo AI, Vbee) each
+//! speak their vendor's published protocol through `vendor.rs`.
 //! Knows nothing of scripts, caching or loudness: callers level and place
 //! the audio.
 
 mod command;
 mod espeak;
 mod fake;
+mod fpt;
 mod http;
+mod mp3;
 mod process;
+mod vbee;
+mod vendor;
+mod viettel;
+mod zalo;
 
 use std::time::Duration;
 
 pub use command::CommandVoice;
 pub use espeak::Espeak;
 pub use fake::Fake;
+pub use fpt::Fpt;
 pub use http::{HttpKind, HttpVoice};
 pub use process::{Interrupt, ProcessError, remove_leftovers, run, temp_dir};
+pub use vbee::Vbee;
+pub use vendor::{
+    Gender, Listing, Protocol, Region, VendorVoice, billable_chars, listings, split_for_limit,
+};
+pub use viettel::Viettel;
+pub use zalo::Zalo;
 
 use std::sync::Arc;
 
@@ -67,9 +82,9 @@ pub trait Synthesizer: Send + Sync {
     }
 }
 
-/// Checks a backend's WAV answer: decodable, with samples when there was
-/// something to say, and finite. A result that fails here never reaches the
-/// cache.
+/// Checks a backend's answer (WAV, or MP3 as cloud voices send it):
+/// decodable, with samples when there was something to say, and finite. A
+/// result that fails here never reaches the cache.
 ///
 /// # Errors
 /// [`SynthError::BadAudio`] naming the backend.
@@ -78,7 +93,11 @@ pub fn decode_answer(backend: &str, bytes: &[u8], text: &str) -> Result<Pcm, Syn
         backend: backend.to_string(),
         reason,
     };
-    let pcm = crate::audio::wav::decode(bytes).map_err(|e| bad(e.to_string()))?;
+    let pcm = if mp3::looks_like_mp3(bytes) {
+        mp3::decode(bytes).map_err(bad)?
+    } else {
+        crate::audio::wav::decode(bytes).map_err(|e| bad(e.to_string()))?
+    };
     if pcm.samples.is_empty() && !text.trim().is_empty() {
         return Err(bad("no samples".into()));
     }

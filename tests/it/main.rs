@@ -17,3 +17,4 @@ mod server;
 mod server_prepared;
 mod tts;
 mod util;
+mod vendors;

@@ -101,7 +101,7 @@ pub struct BackendHealth {
 /// configured, so a health check or a render request never waits for a
 /// remote server.
 pub(crate) fn voice_problem(state: &AppState, voice: &crate::voice::Voice) -> Option<String> {
-    if state.synthesizer.is_none() && voice.backend_name() == "http" {
+    if state.synthesizer.is_none() && voice.check_calls_network() {
         return None;
     }
     state
