@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::align::{Alignment, align};
-use super::fold::{fold_word, heard_as_spoken, is_word_char};
+use super::fold::{fold_word, heard_as_spoken, words};
 use super::recognizer::{RecognizeError, Recognizer};
 use crate::audio::Pcm;
 use crate::normalize::Normalizer;
@@ -162,10 +162,10 @@ impl Listener {
 
     /// Judges one cue from what was heard.
     pub fn judge(&self, clip: &Clip, heard: String) -> CueCheck {
-        let shown_expected = shown_words(&clip.spoken);
+        let shown_expected = words(&clip.spoken);
         let expected: Vec<String> = shown_expected.iter().map(|w| fold_word(w)).collect();
         let heard_spoken = heard_as_spoken(&heard, &self.normalizer);
-        let shown_heard = shown_words(&heard_spoken);
+        let shown_heard = words(&heard_spoken);
         let folded_heard: Vec<String> = shown_heard.iter().map(|w| fold_word(w)).collect();
         let alignment = align(&expected, &folded_heard, &shown_expected, &shown_heard);
         let rate = alignment.word_error_rate();
@@ -195,15 +195,6 @@ impl Listener {
             reason,
         }
     }
-}
-
-/// The words of a text as an editor reads them, lower-cased, without
-/// punctuation.
-fn shown_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !is_word_char(c))
-        .filter(|w| !fold_word(w).is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// Words that carry numbers (`number_words.txt`), folded.

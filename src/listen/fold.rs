@@ -41,12 +41,12 @@ fn is_vowel_mark(c: char) -> bool {
     matches!(c, '\u{302}' | '\u{306}' | '\u{31b}')
 }
 
-/// The folded words of a text that is already spoken words (a cue's
-/// spoken form).
-pub fn fold_spoken(text: &str) -> Vec<String> {
+/// The words of a spoken text as an editor reads them: lower-cased,
+/// without punctuation; [`fold_word`] makes each comparable.
+pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !is_word_char(c))
-        .map(fold_word)
-        .filter(|w| !w.is_empty())
+        .filter(|w| !fold_word(w).is_empty())
+        .map(str::to_lowercase)
         .collect()
 }
 
@@ -61,13 +61,17 @@ pub fn heard_as_spoken<'a>(text: &'a str, normalizer: &Normalizer) -> Cow<'a, st
 }
 
 /// Letters, digits and combining marks: what words are made of.
-pub fn is_word_char(c: char) -> bool {
+fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fold_spoken(text: &str) -> Vec<String> {
+        words(text).iter().map(|w| fold_word(w)).collect()
+    }
 
     #[test]
     fn tone_placement_and_case_do_not_matter() {

@@ -79,12 +79,26 @@ pub(super) fn read_minus_sign(
     let Some(rest) = word.core_text.strip_prefix('−') else {
         return false;
     };
+    read_after_sign(n, span, '−', rest, ("âm", "N-NEG"), around, out)
+}
+
+/// Reads a sign as `spoken` under `rule`, then the number after it as
+/// usual; false (nothing read) when no digit follows the sign.
+fn read_after_sign(
+    n: &Normalizer,
+    span: Range<usize>,
+    sign: char,
+    rest: &str,
+    (spoken, rule): (&str, &'static str),
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
     if !rest.starts_with(|c: char| c.is_ascii_digit()) {
         return false;
     }
-    let sign_end = span.start + '−'.len_utf8();
+    let sign_end = span.start + sign.len_utf8();
     out.tokens
-        .push(token(span.start..sign_end, "âm", Kind::Number, "N-NEG"));
+        .push(token(span.start..sign_end, spoken, Kind::Number, rule));
     if !read(n, sign_end..span.end, rest, around, out) {
         read_mixed(n, sign_end..span.end, rest, around, out);
     }
@@ -103,16 +117,7 @@ fn read_plus_sign(
     let Some(rest) = core.strip_prefix('+') else {
         return false;
     };
-    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
-        return false;
-    }
-    let sign_end = span.start + 1;
-    out.tokens
-        .push(token(span.start..sign_end, "cộng", Kind::Number, "N-PLUS"));
-    if !read(n, sign_end..span.end, rest, around, out) {
-        read_mixed(n, sign_end..span.end, rest, around, out);
-    }
-    true
+    read_after_sign(n, span, '+', rest, ("cộng", "N-PLUS"), around, out)
 }
 
 fn read_score_word(
