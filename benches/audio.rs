@@ -61,7 +61,7 @@ fn main() {
     for round in 0..ROUNDS {
         let started = Instant::now();
         let mut program =
-            audio::assemble(&segments, settings.sample_rate_hz, 1).expect("converts to 48 kHz");
+            audio::mix(&segments, settings.sample_rate_hz, 1).expect("converts to 48 kHz");
         let loudness = audio::normalize(&mut program.pcm, LoudnessTarget::default())
             .expect("speech is not silent");
         let elapsed = started.elapsed();

@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bantin::bulletin::{BulletinConfig, BulletinItem, assemble, deliver};
+use bantin::bulletin::{self, BulletinConfig, BulletinItem, deliver};
 use bantin::cache::Cache;
 use bantin::normalize::Normalizer;
 use bantin::settings::AudioSettings;
@@ -156,7 +156,7 @@ fn build(
     cache: &Cache,
 ) -> Timed {
     let synthesizer = voice.synthesizer();
-    let request = assemble::Request {
+    let request = bulletin::build::Request {
         config,
         slot: config.slot("sang").expect("the example has a sáng slot"),
         date: jiff::civil::date(2021, 7, 29),
@@ -171,7 +171,8 @@ fn build(
         },
     };
     let started = Instant::now();
-    let assembled = assemble(&request, synthesizer.as_ref(), &()).expect("the bulletin builds");
+    let assembled =
+        bulletin::build(&request, synthesizer.as_ref(), &()).expect("the bulletin builds");
     let delivering = Instant::now();
     deliver(&assembled, config, settings).expect("the bulletin is delivered");
     Timed {

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bulletin::{BulletinConfig, ConfigError as BulletinConfigError};
+use crate::bulletin::{BulletinConfig, BulletinConfigError};
 use crate::settings::AudioSettings;
 use crate::voice::DEFAULT_VOICE;
 

@@ -7,7 +7,7 @@
 //!   --segment::split--> Sentence { span, paragraph } --segment::breath_groups--> parts
 //!   --normalize::Normalizer::expand--> Token { span, spoken, kind, rule }   (never fails)
 //!   --script::build--> Script { cues: [Cue { id, paragraph, text, spoken, start, end }] }
-//!   --speak (tts::Synthesizer, cached)--> per-cue Pcm --audio::assemble--> Program (f32)
+//!   --speak (tts::Synthesizer, cached)--> per-cue Pcm --audio::mix--> Program (f32)
 //!   --audio::level--> --audio::wav--> WAV, written by output
 //! ```
 //!

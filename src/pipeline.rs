@@ -2,7 +2,7 @@
 //! them: bytes to a timed script (`prepare`, or `prepare_within` the
 //! article limits), and a script to levelled audio with measured times
 //! (`render`: cues spoken by [`crate::speak`], put in place by
-//! [`audio::assemble`], levelled by [`audio::level`]), written as Broadcast
+//! [`audio::mix`], levelled by [`audio::level`]), written as Broadcast
 //! WAV through [`crate::output`]. Holds no stage of its own.
 //!
 //! Preparing a script is linear in the article (each stage is); rendering is
@@ -178,7 +178,7 @@ pub fn render_with(
     let (speech, stats) = speak::speak_breath_groups(&script.cues, synthesizer, options, progress)?;
     let spoken = started.elapsed();
     let segments = speak::segments(&script.cues, speech, settings.pauses.between_breath_groups);
-    let mut program = audio::assemble(&segments, settings.sample_rate_hz, options.max_parallel)
+    let mut program = audio::mix(&segments, settings.sample_rate_hz, options.max_parallel)
         .map_err(|e| RenderError::Resample {
             cue: script.cues[e.segment].id,
             source: e.source,

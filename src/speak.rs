@@ -97,7 +97,7 @@ pub fn speak_cues(
     }
     let items: Vec<(&Segment, &Cue)> = segments.iter().zip(cues).collect();
     let out = map_in_runs(&items, options.max_parallel, |&(segment, cue)| {
-        audio::assemble(std::slice::from_ref(segment), rate_hz, 1)
+        audio::mix(std::slice::from_ref(segment), rate_hz, 1)
             .map(|program| program.pcm)
             .map_err(|e| SpeakError::Resample {
                 cue: cue.id,
@@ -125,7 +125,7 @@ pub fn segments(cues: &[Cue], speech: Vec<Vec<Pcm>>, breath_gap: Duration) -> Ve
 
 /// The speech of each cue, in the order given, one [`Pcm`] per breath
 /// group at the backend's own rate (the caller converts it into place,
-/// [`audio::assemble`]): the one place where cues become audio, for
+/// [`audio::mix`]): the one place where cues become audio, for
 /// article renders and bulletins alike.
 ///
 /// The unit of work is the breath group: each is looked up in

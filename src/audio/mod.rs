@@ -2,19 +2,19 @@
 //! speech with pauses, resampled to the output rate, levelled to EBU R128 and
 //! written as WAV. Knows nothing of text; the script says where cues go.
 
-mod assemble;
 mod loudness;
 pub mod meter;
+mod mix;
 mod resample;
 mod true_peak;
 pub mod wav;
 
 use std::time::Duration;
 
-pub use assemble::{AssembleError, Program, Segment, assemble};
 pub use loudness::{
     Loudness, LoudnessError, LoudnessReport, LoudnessTarget, level, measure, normalize, report,
 };
+pub use mix::{MixError, Program, Segment, mix};
 pub use resample::{ResampleError, resample, resample_into, resampled_len};
 
 /// Mono PCM samples in [-1, 1] at a sample rate.

@@ -25,7 +25,7 @@ pub const TEMPLATE_PLACEHOLDERS: [&str; 4] = ["weekday", "date", "station", "slo
 pub const PATTERN_PLACEHOLDERS: [&str; 3] = ["date", "yyyymmdd", "slot"];
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub enum BulletinConfigError {
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -186,9 +186,9 @@ impl BulletinConfig {
     /// relative to the file's folder.
     ///
     /// # Errors
-    /// [`ConfigError`] for an unreadable file, bad TOML or invalid settings.
-    pub fn load(path: &Path) -> Result<BulletinConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    /// [`BulletinConfigError`] for an unreadable file, bad TOML or invalid settings.
+    pub fn load(path: &Path) -> Result<BulletinConfig, BulletinConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BulletinConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
@@ -199,10 +199,14 @@ impl BulletinConfig {
     /// Parses the `[bulletin]` table of a bantin.toml text.
     ///
     /// # Errors
-    /// [`ConfigError::Parse`] for bad TOML or a missing/ill-typed setting,
-    /// [`ConfigError::Invalid`] listing every invalid value.
-    pub fn parse(origin: &str, text: &str, base: &Path) -> Result<BulletinConfig, ConfigError> {
-        let parse_err = |reason: String| ConfigError::Parse {
+    /// [`BulletinConfigError::Parse`] for bad TOML or a missing/ill-typed setting,
+    /// [`BulletinConfigError::Invalid`] listing every invalid value.
+    pub fn parse(
+        origin: &str,
+        text: &str,
+        base: &Path,
+    ) -> Result<BulletinConfig, BulletinConfigError> {
+        let parse_err = |reason: String| BulletinConfigError::Parse {
             origin: origin.to_string(),
             reason,
         };
@@ -217,7 +221,7 @@ impl BulletinConfig {
         if problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::Invalid {
+            Err(BulletinConfigError::Invalid {
                 origin: origin.to_string(),
                 problems,
             })
@@ -225,12 +229,12 @@ impl BulletinConfig {
     }
 
     /// # Errors
-    /// [`ConfigError::UnknownSlot`] naming the configured slots.
-    pub fn slot(&self, name: &str) -> Result<&Slot, ConfigError> {
+    /// [`BulletinConfigError::UnknownSlot`] naming the configured slots.
+    pub fn slot(&self, name: &str) -> Result<&Slot, BulletinConfigError> {
         self.slots
             .iter()
             .find(|s| s.name == name)
-            .ok_or_else(|| ConfigError::UnknownSlot {
+            .ok_or_else(|| BulletinConfigError::UnknownSlot {
                 name: name.to_string(),
                 known: self
                     .slots

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 
-use super::assemble::{AssembleError, Assembled};
+use super::build::{BuiltBulletin, BulletinError};
 use super::config::BulletinConfig;
 use super::manifest::Files;
 use super::outputs;
@@ -22,7 +22,7 @@ use crate::settings::AudioSettings;
 
 /// What an output is written from.
 pub struct Delivery<'a> {
-    pub assembled: &'a Assembled,
+    pub bulletin: &'a BuiltBulletin,
     pub config: &'a BulletinConfig,
     pub settings: &'a AudioSettings,
 }
@@ -38,8 +38,8 @@ pub trait Output: Sync {
     /// hold.
     ///
     /// # Errors
-    /// [`AssembleError`] saying why.
-    fn check(&self, _delivery: &Delivery<'_>) -> Result<(), AssembleError> {
+    /// [`BulletinError`] saying why.
+    fn check(&self, _delivery: &Delivery<'_>) -> Result<(), BulletinError> {
         Ok(())
     }
     /// Writes the file.
@@ -119,18 +119,18 @@ pub struct Delivered {
 /// delivery are removed again.
 ///
 /// # Errors
-/// [`AssembleError::Write`] naming the drop folder (unwritable, full),
-/// [`AssembleError::Encode`] for audio a WAV cannot hold.
+/// [`BulletinError::Write`] naming the drop folder (unwritable, full),
+/// [`BulletinError::Encode`] for audio a WAV cannot hold.
 pub fn deliver(
-    assembled: &Assembled,
+    bulletin: &BuiltBulletin,
     config: &BulletinConfig,
     settings: &AudioSettings,
-) -> Result<Delivered, AssembleError> {
-    let manifest = &assembled.manifest;
+) -> Result<Delivered, BulletinError> {
+    let manifest = &bulletin.manifest;
     let date: Date = manifest.date.parse().expect("the manifest's own date");
     let names = FileNames::new(config, date, &manifest.slot);
     let delivery = Delivery {
-        assembled,
+        bulletin,
         config,
         settings,
     };
@@ -142,7 +142,7 @@ pub fn deliver(
     let entries = in_order()
         .map(|output| Entry::new(names.of(output), move |out| output.write(delivery, out)))
         .collect();
-    let files = publish(&names.folder, entries).map_err(|source| AssembleError::Write {
+    let files = publish(&names.folder, entries).map_err(|source| BulletinError::Write {
         folder: names.folder.display().to_string(),
         source,
     })?;
@@ -156,7 +156,7 @@ pub fn deliver(
 mod tests {
     use super::*;
     use crate::audio::wav;
-    use crate::bulletin::assemble::tests::{build, config, item};
+    use crate::bulletin::build::tests::{build, config, item};
 
     #[test]
     fn delivers_four_files_and_leaves_no_temporaries() {

@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::assemble::AssembleError;
+use super::build::BulletinError;
 use super::config::{BulletinConfig, Slot};
 use super::manifest::{Part, ms};
 use super::speak::Spoken;
@@ -94,14 +94,14 @@ pub(super) struct Laid {
 /// `target`.
 ///
 /// # Errors
-/// [`AssembleError::Loudness`] when the programme cannot be levelled.
+/// [`BulletinError::Loudness`] when the programme cannot be levelled.
 pub(super) fn lay_out(
     programme: Programme,
     kept: usize,
     config: &BulletinConfig,
     slot: &Slot,
     target: LoudnessTarget,
-) -> Result<Laid, AssembleError> {
+) -> Result<Laid, BulletinError> {
     let Programme {
         intro,
         greeting,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::assemble::Request;
+use super::build::Request;
 use super::deliver::FileNames;
 use super::fit::{Fit, Verdict};
 use super::layout::Laid;

@@ -8,7 +8,7 @@
 //! scheduler talks to a [`schedule::RunLog`] and a [`schedule::Job`], and
 //! assembly takes the items it is given, in editor order.
 
-pub mod assemble;
+pub mod build;
 pub mod config;
 pub mod deliver;
 pub mod fit;
@@ -21,8 +21,8 @@ mod speak;
 pub mod spoken_date;
 mod timeline;
 
-pub use assemble::{AssembleError, Assembled, BulletinItem, assemble};
-pub use config::{BulletinConfig, ConfigError, Slot};
+pub use build::{BuiltBulletin, BulletinError, BulletinItem, build};
+pub use config::{BulletinConfig, BulletinConfigError, Slot};
 pub use deliver::{Delivered, FileNames, deliver};
 pub use fit::Fit;
 pub use manifest::Manifest;

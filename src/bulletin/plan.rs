@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use super::assemble::{AssembleError, Request};
+use super::build::{BulletinError, Request};
 use super::spoken_date::{self, TemplateValues};
 use crate::audio::{self, Pcm, wav};
 use crate::script::{self, Cue};
@@ -26,14 +26,14 @@ pub(super) struct Plan {
 /// Plans the bulletin of `request`.
 ///
 /// # Errors
-/// [`AssembleError::Empty`] without items, [`AssembleError::Jingle`] for a
-/// jingle that cannot be read, [`AssembleError::Silent`] for an item with
+/// [`BulletinError::Empty`] without items, [`BulletinError::Jingle`] for a
+/// jingle that cannot be read, [`BulletinError::Silent`] for an item with
 /// nothing to speak.
-pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
+pub(super) fn plan(request: &Request<'_>) -> Result<Plan, BulletinError> {
     let (config, slot, items) = (request.config, request.slot, &request.items);
     let (voice, settings) = (request.voice, request.settings);
     if items.is_empty() {
-        return Err(AssembleError::Empty {
+        return Err(BulletinError::Empty {
             date: request.date,
             slot: slot.name.clone(),
         });
@@ -56,7 +56,7 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
         style: normalizer.style(),
     };
     let speech = |template: &str| {
-        let text = crate::text::nfc(&spoken_date::render(template, &values)).into_owned();
+        let text = crate::text::nfc(&spoken_date::fill_template(template, &values)).into_owned();
         script::text_cues(&text, &normalizer, &timing)
     };
 
@@ -64,7 +64,7 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
     parts.push(("greeting".to_string(), speech(&slot.greeting)));
     for item in items {
         if item.script.cues.is_empty() {
-            return Err(AssembleError::Silent {
+            return Err(BulletinError::Silent {
                 item: item.id.clone(),
             });
         }
@@ -79,8 +79,8 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, AssembleError> {
 }
 
 /// Reads a jingle (any WAV the decoder takes: channels mixed down) at `rate`.
-fn load_jingle(path: &Path, rate: u32) -> Result<Pcm, AssembleError> {
-    let err = |reason: String| AssembleError::Jingle {
+fn load_jingle(path: &Path, rate: u32) -> Result<Pcm, BulletinError> {
+    let err = |reason: String| BulletinError::Jingle {
         path: path.display().to_string(),
         reason,
     };

@@ -7,7 +7,7 @@
 //! Knows nothing of the slot or the timeline: it returns each part's cues
 //! with their audio at the output rate.
 
-use super::assemble::AssembleError;
+use super::build::BulletinError;
 use crate::audio;
 use crate::script::Cue;
 use crate::settings::AudioSettings;
@@ -44,15 +44,15 @@ impl Spoken {
 /// part's speech in order. The cues are numbered through for the pass.
 ///
 /// # Errors
-/// [`AssembleError::Synth`] and [`AssembleError::Resample`] naming the part
-/// and the cue's own number, [`AssembleError::Cancelled`].
+/// [`BulletinError::Synth`] and [`BulletinError::Resample`] naming the part
+/// and the cue's own number, [`BulletinError::Cancelled`].
 pub(super) fn speak(
     parts: Vec<(String, Vec<Cue>)>,
     synthesizer: &dyn Synthesizer,
     settings: &AudioSettings,
     options: &speak::Options<'_>,
     progress: &dyn Progress,
-) -> Result<(Vec<Spoken>, speak::Stats), AssembleError> {
+) -> Result<(Vec<Spoken>, speak::Stats), BulletinError> {
     let all: Vec<Cue> = parts
         .iter()
         .flat_map(|(_, cues)| cues.iter().cloned())
@@ -84,7 +84,7 @@ pub(super) fn speak(
     .map_err(|e| match e {
         SpeakError::Synth { cue, text, source } => {
             let (part, cue) = locate(cue);
-            AssembleError::Synth {
+            BulletinError::Synth {
                 part,
                 cue,
                 text,
@@ -93,9 +93,9 @@ pub(super) fn speak(
         }
         SpeakError::Resample { cue, source } => {
             let (part, cue) = locate(cue);
-            AssembleError::Resample { part, cue, source }
+            BulletinError::Resample { part, cue, source }
         }
-        SpeakError::Cancelled => AssembleError::Cancelled,
+        SpeakError::Cancelled => BulletinError::Cancelled,
     })?;
     let mut speech = speech.into_iter();
     let spoken = parts

@@ -96,7 +96,7 @@ pub struct TemplateValues<'a> {
 
 /// Fills `{weekday}`, `{date}`, `{station}` and `{slot}`. Templates are
 /// validated when the configuration is loaded, so every placeholder is known.
-pub fn render(template: &str, values: &TemplateValues<'_>) -> String {
+pub fn fill_template(template: &str, values: &TemplateValues<'_>) -> String {
     fill(template, |name| match name {
         "weekday" => Some(weekday(values.date).to_string()),
         "date" => Some(date(values.date, values.style)),
@@ -152,7 +152,7 @@ mod tests {
             style: &style,
         };
         assert_eq!(
-            render(
+            fill_template(
                 "{station} xin kính chào quý vị và các bạn. Hôm nay, {weekday}, {date}. Bản tin {slot}.",
                 &values
             ),

@@ -21,7 +21,7 @@ pub(super) fn bulletin(
     articles: &[PathBuf],
     cache_args: &CacheArgs,
 ) -> Result<()> {
-    use bantin::bulletin::{BulletinItem, assemble, deliver};
+    use bantin::bulletin::{BulletinItem, build, deliver};
     use sha2::Digest as _;
     let cache = cache_args.open(data)?;
     // Without articles and a store there is nothing to read: the assembly
@@ -60,7 +60,7 @@ pub(super) fn bulletin(
                 &settings,
             )?);
         }
-        let request = assemble::Request {
+        let request = build::Request {
             config: &config,
             slot,
             date,
@@ -80,7 +80,7 @@ pub(super) fn bulletin(
                 .progress_chars("=> "),
         );
         bar.set_message(format!("bulletin {date} {} with {}", slot.name, voice.name));
-        let assembled = assemble::assemble(&request, synthesizer.as_ref(), &Bar(bar.clone()));
+        let assembled = build::build(&request, synthesizer.as_ref(), &Bar(bar.clone()));
         bar.finish_and_clear();
         let assembled = assembled?;
         let delivered = deliver(&assembled, &config, &settings)?;

@@ -24,7 +24,7 @@ pub(super) fn script(
     let voices = voices(data)?;
     let voice = voices.get(voice.unwrap_or(&config.default_voice))?;
     let script = prepare(data, config, voice, &config.audio, article)?;
-    let text = format.render(&script);
+    let text = format.text(&script);
     match output {
         Some(path) => bantin::output::write_with(path, |out| out.write_all(text.as_bytes()))
             .with_context(|| format!("cannot write {}", path.display())),
@@ -139,7 +139,7 @@ pub(super) fn render(
             Some("vtt") => Format::Vtt,
             _ => Format::Json,
         };
-        let text = script_format.render(&rendered.script);
+        let text = script_format.text(&rendered.script);
         bantin::output::write_with(script_path, |out| out.write_all(text.as_bytes()))
             .with_context(|| format!("cannot write {}", script_path.display()))?;
     }

@@ -16,7 +16,7 @@ use std::io::{Cursor, Read};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::assemble::{Hint, Meta, SourceBlock, assemble};
+use super::blocks::{Hint, Meta, SourceBlock, article_from_blocks};
 use super::clean::clean_text;
 use super::decode::refuse_font_encodings;
 use super::{Article, BoilerplateRules, Format, IngestError};
@@ -33,7 +33,7 @@ pub const MAX_ZIP_ENTRIES: usize = 2000;
 /// # Errors
 /// [`IngestError::NotDocx`] for a file that is not a zip or has no document
 /// part, [`IngestError::ZipBomb`] for a part past [`MAX_PART_BYTES`], and the
-/// errors of [`assemble`].
+/// errors of [`article_from_blocks`].
 pub(crate) fn read(bytes: &[u8], rules: &BoilerplateRules) -> Result<Article, IngestError> {
     let mut archive =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| IngestError::NotDocx {
@@ -74,7 +74,7 @@ pub(crate) fn read(bytes: &[u8], rules: &BoilerplateRules) -> Result<Article, In
         .enumerate()
         .map(|(index, p)| SourceBlock::new(index + 1, &clean_text(&p.text), p.hint))
         .collect();
-    assemble(blocks, rules, Format::Docx, Meta::default())
+    article_from_blocks(blocks, rules, Format::Docx, Meta::default())
 }
 
 type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;

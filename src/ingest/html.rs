@@ -48,7 +48,7 @@ use flat::{FlatKind, FlatNode, FlatTree};
 use meta::{head_title, page_meta};
 use verdict::{CAPTION, DATE, Verdict, block_tag, verdict};
 
-use super::assemble::{Hint, SourceBlock, assemble};
+use super::blocks::{Hint, SourceBlock, article_from_blocks};
 use super::clean::clean_text;
 use super::decode::decode_with;
 use super::{Article, BoilerplateRules, Format, IngestError, collapse_spaces};
@@ -76,7 +76,7 @@ pub(crate) fn read(bytes: &[u8], rules: &BoilerplateRules) -> Result<Article, In
     if blocks.iter().all(|b| b.text.is_empty()) {
         return Err(IngestError::Empty);
     }
-    assemble(blocks, rules, Format::Html, meta)
+    article_from_blocks(blocks, rules, Format::Html, meta)
 }
 /// The charset a page declares in its first bytes (`<meta charset=…>` or the
 /// `http-equiv` form), before it can be decoded.

@@ -20,7 +20,7 @@
 //! (right-to-left overrides, isolates, marks) are removed with the other
 //! invisible characters and never spoken (CL-BIDI in `clean`).
 
-mod assemble;
+mod blocks;
 mod boilerplate;
 mod clean;
 mod decode;

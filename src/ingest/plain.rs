@@ -1,7 +1,7 @@
 //! Plain text (as pasted, or as the station's portal exports it): one
 //! paragraph per line, title first, boilerplate lines in between.
 
-use super::assemble::{Hint, Meta, SourceBlock, assemble, ends_sentence};
+use super::blocks::{Hint, Meta, SourceBlock, article_from_blocks, ends_sentence};
 use super::{BoilerplateRules, Format, IngestError};
 
 /// Reads decoded, clean plain text into an article.
@@ -10,7 +10,7 @@ use super::{BoilerplateRules, Format, IngestError};
 /// [`IngestError::Empty`] when there is no text, [`IngestError::NothingToRead`]
 /// when only boilerplate is left.
 pub(crate) fn read(text: &str, rules: &BoilerplateRules) -> Result<super::Article, IngestError> {
-    assemble(source_blocks(text), rules, Format::Text, Meta::default())
+    article_from_blocks(source_blocks(text), rules, Format::Text, Meta::default())
 }
 
 /// Splits text into blocks: each non-blank line, joined with the next line when

@@ -130,12 +130,12 @@ impl Expansion {
     /// The spoken text: words joined by spaces, pauses as punctuation (a run
     /// of pauses keeps its strongest mark; none at the start).
     pub fn spoken(&self) -> String {
-        render(&self.tokens)
+        spoken_text(&self.tokens)
     }
 }
 
 /// Renders tokens as one line of spoken text.
-pub fn render(tokens: &[Token]) -> String {
+pub fn spoken_text(tokens: &[Token]) -> String {
     let mut out = String::new();
     let mut pending: Option<&str> = None;
     for token in tokens {
@@ -258,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn render_merges_pauses() {
+    fn spoken_text_merges_pauses() {
         let t = |spoken: &str, kind| Token {
             span: 0..0,
             spoken: spoken.into(),
@@ -274,6 +274,6 @@ mod tests {
             t("", Kind::Pause),
             t(".", Kind::Pause),
         ];
-        assert_eq!(render(&tokens), "một. hai.");
+        assert_eq!(spoken_text(&tokens), "một. hai.");
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::ingest::{Article, BlockKind};
-use crate::normalize::{Expansion, Normalizer, Token, Warning, render};
+use crate::normalize::{Expansion, Normalizer, Token, Warning, spoken_text};
 use crate::segment::{self, Sentence};
 use crate::text::syllables;
 
@@ -187,7 +187,7 @@ fn cues(
         }
         let expansion = normalizer.expand(text, sentence.span.clone());
         let parts = breath_parts(text, sentence, &expansion, timing.breath_group_syllables);
-        let spoken = capitalize_first(&render(&expansion.tokens));
+        let spoken = capitalize_first(&spoken_text(&expansion.tokens));
         if spoken.trim().is_empty() {
             continue;
         }
@@ -242,7 +242,7 @@ fn breath_parts(
             while next < tokens.len() && tokens[next].span.start < group.end {
                 next += 1;
             }
-            render(&tokens[first..next])
+            spoken_text(&tokens[first..next])
         })
         .filter(|part| !part.trim().is_empty())
         .collect()

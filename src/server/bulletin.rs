@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::bulletin::BulletinConfig;
-use crate::bulletin::assemble::{self, AssembleError, BulletinItem, Request};
+use crate::bulletin::build::{self, BulletinError, BulletinItem, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
 use crate::bulletin::{FileNames, deliver};
 use crate::cache::Cache;
@@ -148,7 +148,7 @@ impl BulletinJob {
             },
         };
         let assembled =
-            assemble::assemble(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
+            build::build(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
         let delivered =
             deliver(&assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
         Ok(Built {
@@ -218,7 +218,7 @@ pub fn prepare_item(
         &|| false,
     )
     .map_err(|e| match e {
-        Failure::Ingest(source) => AssembleError::Ingest {
+        Failure::Ingest(source) => BulletinError::Ingest {
             item: id.clone(),
             source,
         }

@@ -167,7 +167,7 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
     let id = job.id;
     let outcome = {
         let state = state.clone();
-        tokio::task::spawn_blocking(move || render(&state, &job, &flag, interrupt))
+        tokio::task::spawn_blocking(move || render_article(&state, &job, &flag, interrupt))
             .await
             .unwrap_or_else(|e| Outcome::Failed(format!("the render panicked: {e}")))
     };
@@ -243,7 +243,12 @@ impl Progress for JobProgress<'_> {
     }
 }
 
-fn render(state: &AppState, job: &Job, flag: &AtomicBool, interrupt: Arc<Interrupt>) -> Outcome {
+fn render_article(
+    state: &AppState,
+    job: &Job,
+    flag: &AtomicBool,
+    interrupt: Arc<Interrupt>,
+) -> Outcome {
     match try_render(state, job, flag, interrupt) {
         Ok(key) => Outcome::Done(key),
         // Whatever error a stopped render ends with (the killed program's,
@@ -308,7 +313,7 @@ fn try_render(
         duration_ms: rendered.pcm.duration().as_millis() as i64,
         loudness_lufs: rendered.loudness.integrated_lufs,
         true_peak_dbtp: rendered.loudness.true_peak_dbtp,
-        script_json: &Format::Json.render(&rendered.script),
+        script_json: &Format::Json.text(&rendered.script),
     })?;
     Ok(key)
 }

@@ -179,7 +179,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with job counts from the store.
-    pub fn render(&self, job_counts: &[(JobState, i64)]) -> String {
+    pub fn exposition(&self, job_counts: &[(JobState, i64)]) -> String {
         let data = self.data.lock().expect("metrics lock is never poisoned");
         let mut out = String::new();
         out.push_str("# HELP bantin_http_requests_total HTTP requests by route and status.\n");
@@ -257,12 +257,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_cumulative_histograms() {
+    fn exposition_has_cumulative_histograms() {
         let metrics = Metrics::default();
         metrics.record_request("GET", "/a", 200, Duration::from_millis(3));
         metrics.record_request("GET", "/a", 200, Duration::from_millis(30));
         metrics.record_job(JobState::Done, Duration::from_secs(7));
-        let text = metrics.render(&[(JobState::Queued, 4), (JobState::Done, 1)]);
+        let text = metrics.exposition(&[(JobState::Queued, 4), (JobState::Done, 1)]);
         assert!(
             text.contains(
                 "bantin_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2"
@@ -279,7 +279,7 @@ mod tests {
         );
         assert!(text.contains("bantin_render_queue_depth 4"));
         metrics.prepare.busy.fetch_add(2, Ordering::Relaxed);
-        let text = metrics.render(&[]);
+        let text = metrics.exposition(&[]);
         assert!(text.contains("# TYPE bantin_prepare_busy gauge\nbantin_prepare_busy 2\n"));
     }
 }

@@ -283,8 +283,8 @@ proptest::proptest! {
             // What survives: lines without blank ones, and `-->` turned into an arrow in VTT.
             text: c.text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n"),
         }).collect();
-        let srt = bantin::script::format::Format::Srt.render(&script);
-        let vtt = bantin::script::format::Format::Vtt.render(&script);
+        let srt = bantin::script::format::Format::Srt.text(&script);
+        let vtt = bantin::script::format::Format::Vtt.text(&script);
         let vtt_expected: Vec<ParsedCue> = expected.iter().map(|c| ParsedCue {
             text: c.text.replace("-->", "→"), ..*c
         }).collect();

@@ -16,6 +16,6 @@ impl Output for ManifestFile {
     }
 
     fn write(&self, delivery: &Delivery<'_>, out: &mut dyn io::Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(out, &delivery.assembled.manifest).map_err(io::Error::from)
+        serde_json::to_writer_pretty(out, &delivery.bulletin.manifest).map_err(io::Error::from)
     }
 }

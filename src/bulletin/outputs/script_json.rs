@@ -18,6 +18,6 @@ impl Output for ScriptJson {
     }
 
     fn write(&self, delivery: &Delivery<'_>, mut out: &mut dyn io::Write) -> io::Result<()> {
-        Format::Json.write(&delivery.assembled.script, &mut out)
+        Format::Json.write(&delivery.bulletin.script, &mut out)
     }
 }

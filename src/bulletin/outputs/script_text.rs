@@ -18,6 +18,6 @@ impl Output for ScriptText {
     }
 
     fn write(&self, delivery: &Delivery<'_>, mut out: &mut dyn io::Write) -> io::Result<()> {
-        Format::Txt.write(&delivery.assembled.script, &mut out)
+        Format::Txt.write(&delivery.bulletin.script, &mut out)
     }
 }

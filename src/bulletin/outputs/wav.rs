@@ -6,7 +6,7 @@ use std::io;
 use jiff::Timestamp;
 
 use crate::audio::wav::{self, Bext, Origin};
-use crate::bulletin::assemble::AssembleError;
+use crate::bulletin::build::BulletinError;
 use crate::bulletin::deliver::{Delivery, Output};
 
 pub struct Wav;
@@ -14,11 +14,11 @@ pub struct Wav;
 impl Wav {
     fn bext(delivery: &Delivery<'_>) -> Bext {
         let Delivery {
-            assembled,
+            bulletin,
             config,
             settings,
         } = delivery;
-        let manifest = &assembled.manifest;
+        let manifest = &bulletin.manifest;
         let made: Timestamp = manifest
             .made
             .at
@@ -26,14 +26,14 @@ impl Wav {
             .expect("the manifest's own timestamp");
         Bext::of(
             &Origin {
-                title: &assembled.script.title,
+                title: &bulletin.script.title,
                 originator: "bantin",
                 reference: &format!("{}_{}", manifest.date, manifest.slot),
                 at: made.to_zoned_datetime(config.time_zone.clone()).datetime(),
                 software: &format!("bantin {}", env!("CARGO_PKG_VERSION")),
             },
-            &assembled.loudness,
-            assembled.pcm.sample_rate_hz,
+            &bulletin.loudness,
+            bulletin.pcm.sample_rate_hz,
             settings.bit_depth,
         )
     }
@@ -48,16 +48,16 @@ impl Output for Wav {
         ".wav"
     }
 
-    fn check(&self, delivery: &Delivery<'_>) -> Result<(), AssembleError> {
+    fn check(&self, delivery: &Delivery<'_>) -> Result<(), BulletinError> {
         Ok(wav::check_bwf(
-            &delivery.assembled.pcm,
+            &delivery.bulletin.pcm,
             delivery.settings.bit_depth,
         )?)
     }
 
     fn write(&self, delivery: &Delivery<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         wav::write_bwf(
-            &delivery.assembled.pcm,
+            &delivery.bulletin.pcm,
             delivery.settings.bit_depth,
             &Wav::bext(delivery),
             out,

@@ -8,7 +8,7 @@ use regex::Regex;
 use scraper::Html;
 
 use super::selector;
-use crate::ingest::assemble::Meta;
+use crate::ingest::blocks::Meta;
 use crate::ingest::clean::clean_text;
 use crate::ingest::{collapse_spaces, find_date};
 

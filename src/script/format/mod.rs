@@ -52,7 +52,7 @@ impl Format {
     }
 
     /// The script rendered to a string.
-    pub fn render(self, script: &Script) -> String {
+    pub fn text(self, script: &Script) -> String {
         let mut out = Vec::new();
         self.write(script, &mut out)
             .expect("writing to a Vec cannot fail");

@@ -87,7 +87,7 @@ impl Answer {
 #[derive(Clone, Copy)]
 pub struct Representation {
     pub name: &'static str,
-    pub render: fn(&Prepared) -> Vec<u8>,
+    pub encode: fn(&Prepared) -> Vec<u8>,
 }
 
 /// Why a revision could not be prepared.

@@ -256,7 +256,7 @@ impl Preparer {
         if let Some((_, answer)) = answers.iter().find(|(n, _)| *n == representation.name) {
             return answer.clone();
         }
-        let answer = Answer::new((representation.render)(entry));
+        let answer = Answer::new((representation.encode)(entry));
         answers.push((representation.name, answer.clone()));
         drop(answers);
         let mut cache = self.cache.lock().expect("never poisoned");

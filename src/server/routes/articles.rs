@@ -383,30 +383,30 @@ fn build_review(prepared: &Prepared) -> Review {
 /// The review as a cached answer.
 const REVIEW: Representation = Representation {
     name: "review",
-    render: |prepared| serde_json::to_vec(&build_review(prepared)).expect("the review serializes"),
+    encode: |prepared| serde_json::to_vec(&build_review(prepared)).expect("the review serializes"),
 };
 
 /// A script format as a cached answer.
 fn script_answer(format: Format) -> Representation {
-    fn render(format: Format, prepared: &Prepared) -> Vec<u8> {
-        format.render(&prepared.script).into_bytes()
+    fn script_bytes(format: Format, prepared: &Prepared) -> Vec<u8> {
+        format.text(&prepared.script).into_bytes()
     }
     match format {
         Format::Json => Representation {
             name: "script.json",
-            render: |p| render(Format::Json, p),
+            encode: |p| script_bytes(Format::Json, p),
         },
         Format::Txt => Representation {
             name: "script.txt",
-            render: |p| render(Format::Txt, p),
+            encode: |p| script_bytes(Format::Txt, p),
         },
         Format::Srt => Representation {
             name: "script.srt",
-            render: |p| render(Format::Srt, p),
+            encode: |p| script_bytes(Format::Srt, p),
         },
         Format::Vtt => Representation {
             name: "script.vtt",
-            render: |p| render(Format::Vtt, p),
+            encode: |p| script_bytes(Format::Vtt, p),
         },
     }
 }

@@ -170,7 +170,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&counts),
+        state.metrics.exposition(&counts),
     )
         .into_response())
 }

@@ -41,7 +41,7 @@ pub struct Program {
 /// A part that could not be converted to the programme's rate.
 #[derive(Debug, thiserror::Error)]
 #[error("segment {segment}: {source}")]
-pub struct AssembleError {
+pub struct MixError {
     /// Index of the segment in the list given.
     pub segment: usize,
     #[source]
@@ -53,13 +53,9 @@ pub struct AssembleError {
 /// Silence is the buffer's own zeros, never written.
 ///
 /// # Errors
-/// [`AssembleError`] naming the first segment (in order) with a part whose
+/// [`MixError`] naming the first segment (in order) with a part whose
 /// rate cannot be converted.
-pub fn assemble(
-    segments: &[Segment],
-    rate_hz: u32,
-    threads: usize,
-) -> Result<Program, AssembleError> {
+pub fn mix(segments: &[Segment], rate_hz: u32, threads: usize) -> Result<Program, MixError> {
     // Where every part goes, and where every segment's speech lies.
     let mut places: Vec<(usize, &Pcm, Range<usize>)> = Vec::new();
     let mut placements = Vec::with_capacity(segments.len());
@@ -72,7 +68,7 @@ pub fn assemble(
                 end += samples_for(rate_hz, segment.gap);
             }
             let len = resampled_len(part.samples.len(), part.sample_rate_hz, rate_hz).map_err(
-                |source| AssembleError {
+                |source| MixError {
                     segment: index,
                     source,
                 },
@@ -107,14 +103,14 @@ pub fn assemble(
         filled += job.2.len();
         runs.last_mut().expect("pushed above").push(job);
     }
-    let convert = |run: Vec<(usize, &Pcm, &mut [f32])>| -> Result<(), AssembleError> {
+    let convert = |run: Vec<(usize, &Pcm, &mut [f32])>| -> Result<(), MixError> {
         for (segment, part, place) in run {
             resample_into(&part.samples, part.sample_rate_hz, rate_hz, place)
-                .map_err(|source| AssembleError { segment, source })?;
+                .map_err(|source| MixError { segment, source })?;
         }
         Ok(())
     };
-    let results: Vec<Result<(), AssembleError>> = if runs.len() <= 1 {
+    let results: Vec<Result<(), MixError>> = if runs.len() <= 1 {
         runs.into_iter().map(convert).collect()
     } else {
         runs.into_par_iter().map(convert).collect()
@@ -140,7 +136,7 @@ mod tests {
                 Duration::from_millis(pause_ms),
             )
         };
-        let program = assemble(&[seg(500, 250), seg(1000, 0)], rate, 2).unwrap();
+        let program = mix(&[seg(500, 250), seg(1000, 0)], rate, 2).unwrap();
         assert_eq!(program.pcm.samples.len(), 1750);
         assert_eq!(
             program.placements[1],
@@ -162,7 +158,7 @@ mod tests {
             Segment::whole(part(10), Duration::ZERO),
         ];
         for threads in [1, 2, 3, 8] {
-            let program = assemble(&segments, rate, threads).unwrap();
+            let program = mix(&segments, rate, threads).unwrap();
             assert_eq!(
                 program.pcm.samples.len(),
                 100 + 50 + 200 + 50 + 300 + 400 + 10
@@ -202,8 +198,8 @@ mod tests {
             },
             Segment::whole(tone(48_000, 0.3), Duration::ZERO),
         ];
-        let one = assemble(&segments, 48_000, 1).unwrap();
-        let many = assemble(&segments, 48_000, 4).unwrap();
+        let one = mix(&segments, 48_000, 1).unwrap();
+        let many = mix(&segments, 48_000, 4).unwrap();
         assert_eq!(one.pcm, many.pcm, "threads do not change the result");
         let seconds = one.pcm.duration().as_secs_f64();
         assert!((seconds - 1.35).abs() < 0.002, "{seconds}");
@@ -222,7 +218,7 @@ mod tests {
             Segment::whole(Pcm::new(48_000, vec![0.1; 10]), Duration::ZERO),
             Segment::whole(Pcm::new(0, vec![0.1; 10]), Duration::ZERO),
         ];
-        let err = assemble(&segments, 48_000, 2).unwrap_err();
+        let err = mix(&segments, 48_000, 2).unwrap_err();
         assert_eq!(err.segment, 1);
     }
 }

@@ -68,7 +68,7 @@ const DUPLICATE_TITLE: (&str, &str) = ("duplicate-title", "the headline repeated
 /// # Errors
 /// [`IngestError::Empty`] when there are no blocks, and
 /// [`IngestError::NothingToRead`] when every block is boilerplate.
-pub(crate) fn assemble(
+pub(crate) fn article_from_blocks(
     blocks: Vec<SourceBlock>,
     rules: &BoilerplateRules,
     format: Format,
@@ -427,7 +427,7 @@ mod tests {
             .enumerate()
             .map(|(i, l)| SourceBlock::new(i + 1, l, Hint::Auto))
             .collect();
-        assemble(
+        article_from_blocks(
             blocks,
             BoilerplateRules::builtin(),
             Format::Text,

@@ -34,7 +34,7 @@ use crate::tts::{SynthError, Synthesizer};
 use crate::voice::Voice;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AssembleError {
+pub enum BulletinError {
     #[error("no items for the {slot} bulletin of {date}: nothing to build")]
     Empty { date: Date, slot: String },
     #[error("item {item}: cannot read it as an article: {source}")]
@@ -83,7 +83,7 @@ impl BulletinItem {
     /// Reads an article and builds its script, as `pipeline::prepare` does.
     ///
     /// # Errors
-    /// [`AssembleError::Ingest`] naming the item.
+    /// [`BulletinError::Ingest`] naming the item.
     pub fn prepare(
         id: &str,
         revision: &str,
@@ -92,10 +92,10 @@ impl BulletinItem {
         normalizer: &Normalizer,
         voice: &Voice,
         settings: &AudioSettings,
-    ) -> Result<BulletinItem, AssembleError> {
+    ) -> Result<BulletinItem, BulletinError> {
         let (_, script) =
             pipeline::prepare(bytes, name, normalizer, voice, settings).map_err(|source| {
-                AssembleError::Ingest {
+                BulletinError::Ingest {
                     item: id.to_string(),
                     source,
                 }
@@ -126,7 +126,7 @@ pub struct Request<'a> {
 
 /// A bulletin in memory, ready to deliver.
 #[derive(Debug, Clone)]
-pub struct Assembled {
+pub struct BuiltBulletin {
     pub pcm: Pcm,
     /// Every loudness figure of the levelled bulletin.
     pub loudness: LoudnessReport,
@@ -146,14 +146,14 @@ pub struct Assembled {
 /// greeting, every item and the sign-off together.
 ///
 /// # Errors
-/// [`AssembleError`] naming the part that failed: no items, an unreadable
+/// [`BulletinError`] naming the part that failed: no items, an unreadable
 /// jingle, a cue the backend could not speak (with its part: greeting, item
 /// ID or sign-off), a silent programme, a cancel.
-pub fn assemble(
+pub fn build(
     request: &Request<'_>,
     synthesizer: &dyn Synthesizer,
     progress: &dyn Progress,
-) -> Result<Assembled, AssembleError> {
+) -> Result<BuiltBulletin, BulletinError> {
     let started = Instant::now();
     let Request {
         config,
@@ -221,7 +221,7 @@ pub fn assemble(
         cues: laid.cues,
         total,
     };
-    Ok(Assembled {
+    Ok(BuiltBulletin {
         pcm: laid.pcm,
         loudness: laid.loudness,
         script,
@@ -303,7 +303,7 @@ fit = {fit}
     pub(crate) fn build(
         config: &BulletinConfig,
         items: Vec<BulletinItem>,
-    ) -> Result<Assembled, AssembleError> {
+    ) -> Result<BuiltBulletin, BulletinError> {
         build_with(config, items, &Fake::default(), None, &())
     }
 
@@ -460,7 +460,7 @@ fit = {fit}
         synthesizer: &dyn Synthesizer,
         cache: Option<&crate::cache::Cache>,
         progress: &dyn Progress,
-    ) -> Result<Assembled, AssembleError> {
+    ) -> Result<BuiltBulletin, BulletinError> {
         let voices = Voices::builtin();
         let normalizer = Normalizer::builtin().unwrap();
         let settings = AudioSettings::default();
@@ -478,7 +478,7 @@ fit = {fit}
                 max_parallel: 3,
             },
         };
-        assemble(&request, synthesizer, progress)
+        super::build(&request, synthesizer, progress)
     }
 
     #[test]
