@@ -109,6 +109,17 @@ fn not_found(id: i64) -> StoreError {
     }
 }
 
+/// The error for a missing revision (or, without one, a missing article).
+fn revision_not_found(id: i64, revision: Option<i64>) -> StoreError {
+    match revision {
+        Some(r) => StoreError::NotFound {
+            what: "revision",
+            id: format!("{r} of article {id}"),
+        },
+        None => not_found(id),
+    }
+}
+
 impl Store {
     /// Stores a new article with its first revision; returns (id, revision).
     ///
@@ -246,13 +257,7 @@ impl Store {
             )?
             .query_row(params![id, revision], |row| row.get(0))
             .optional()?
-            .ok_or_else(|| match revision {
-                Some(r) => StoreError::NotFound {
-                    what: "revision",
-                    id: format!("{r} of article {id}"),
-                },
-                None => not_found(id),
-            })
+            .ok_or_else(|| revision_not_found(id, revision))
         })
     }
 
@@ -278,13 +283,7 @@ impl Store {
                 })
             })
             .optional()?
-            .ok_or_else(|| match revision {
-                Some(r) => StoreError::NotFound {
-                    what: "revision",
-                    id: format!("{r} of article {id}"),
-                },
-                None => not_found(id),
-            })
+            .ok_or_else(|| revision_not_found(id, revision))
         })
     }
 }
