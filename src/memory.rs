@@ -3,8 +3,10 @@
 //! where the kernel offers them on request (`madvise` mode, the Debian
 //! default). A render touches each of those blocks once, fresh from the
 //! kernel; one 2 MiB page instead of 512 small ones makes that first touch
-//! several times cheaper, which on a two-minute article at 48 kHz is a
-//! visible share of the whole render. Small blocks are left alone.
+//! cheaper. Measured on a 16½-minute programme rendered from cached speech
+//! (2 cores, same command, alternating runs): median 0.79 s against 0.91 s
+//! with the plain system allocator (1.16×); on the two-minute example
+//! article the difference is within noise. Small blocks are left alone.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
