@@ -27,6 +27,11 @@
 //! [audio]                     # settings::AudioSettings
 //! sample_rate_hz = 48000
 //! bit_depth = "16"
+//!
+//! [mp3]                       # audio::mp3::Mp3Settings: `-o FILE.mp3`, loudspeaker systems
+//! bit_rate_kbps = 64
+//! channels = "mono"           # or "stereo"
+//! sample_rate_hz = 44100
 //! ```
 
 use std::net::SocketAddr;
@@ -54,6 +59,8 @@ pub struct Config {
     pub jobs: Jobs,
     pub cache: CacheSettings,
     pub audio: AudioSettings,
+    /// MP3 files for loudspeaker systems and the podcast feed (`[mp3]`).
+    pub mp3: crate::audio::mp3::Mp3Settings,
     /// The `[bulletin]` table as written; read with [`Config::bulletin`].
     /// Without it the built-in bulletin settings apply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,6 +155,7 @@ impl Default for Config {
             jobs: Jobs::default(),
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
+            mp3: crate::audio::mp3::Mp3Settings::default(),
             bulletin: None,
             config_dir: None,
         }
@@ -377,6 +385,7 @@ impl Config {
                 self.audio.sample_rate_hz
             ));
         }
+        problems.extend(self.mp3.problems());
         if let Err(e) = self.bulletin() {
             problems.push(e.to_string());
         }

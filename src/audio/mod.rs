@@ -5,6 +5,7 @@
 mod loudness;
 pub mod meter;
 mod mix;
+pub mod mp3;
 mod resample;
 mod true_peak;
 pub mod wav;

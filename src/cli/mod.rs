@@ -93,13 +93,14 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Render an article to broadcast WAV and a script with measured times.
+    /// Render an article to broadcast WAV (or MP3) and a script with measured times.
     Render {
         article: PathBuf,
         /// Voice [default: the configuration's default_voice].
         #[arg(long)]
         voice: Option<String>,
-        /// Output WAV; defaults to the article's name with `.wav`.
+        /// Output file: Broadcast WAV, or MP3 when it ends in `.mp3` (the
+        /// `[mp3]` settings); defaults to the article's name with `.wav`.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Measured script; its extension picks the format (.json, .txt, .srt,

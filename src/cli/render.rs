@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use super::text::read_input;
 use super::{AudioArgs, normalizer, voices};
+use bantin::audio::mp3;
 use bantin::config::Config;
 use bantin::pipeline::{self, Reading};
 use bantin::script::format::Format;
@@ -131,7 +132,19 @@ pub(super) fn render(
         )
     })?;
     let now = jiff::ZonedDateTime::now().datetime();
-    pipeline::write_broadcast_wav(&output, &rendered, &settings, &audio_args.originator, now)?;
+    if is_mp3(&output) {
+        let tags = mp3::Tags {
+            title: &rendered.script.title,
+            artist: &config.station,
+            date: Some(now.date().to_string()),
+            ..mp3::Tags::default()
+        };
+        let bytes = mp3::encode(&rendered.pcm, &config.mp3, &tags)?;
+        bantin::output::write_with(&output, |out| out.write_all(&bytes))
+            .with_context(|| format!("cannot write {}", output.display()))?;
+    } else {
+        pipeline::write_broadcast_wav(&output, &rendered, &settings, &audio_args.originator, now)?;
+    }
     if let Some(script_path) = &script_path {
         let script_format = match script_path.extension().and_then(|e| e.to_str()) {
             Some("txt") => Format::Txt,
@@ -158,4 +171,13 @@ pub(super) fn render(
         script_path.map_or_else(String::new, |p| format!(" and {}", p.display()))
     );
     Ok(())
+}
+
+/// An output named `*.mp3` is written as MP3 (the station's `[mp3]`
+/// settings), anything else as Broadcast WAV.
+fn is_mp3(output: &Path) -> bool {
+    output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mp3"))
 }

@@ -12,7 +12,7 @@ mod espeak;
 mod fake;
 mod fpt;
 mod http;
-mod mp3;
+pub mod mp3;
 mod process;
 mod vbee;
 mod vendor;

@@ -1,0 +1,129 @@
+//! Delivery formats end to end through the CLI with the real espeak-ng: an
+//! article rendered to MP3 decodes again to the WAV's length and loudness,
+//! with its tags in UTF-8, and the station's `[mp3]` settings are followed.
+
+use std::path::Path;
+
+use crate::util::{bantin, example_article};
+
+/// Integrated loudness (LUFS) of mono samples.
+fn loudness(rate: u32, samples: &[f32]) -> f64 {
+    let mut meter = ebur128::EbuR128::new(1, rate, ebur128::Mode::I).unwrap();
+    meter.add_frames_f32(samples).unwrap();
+    meter.loudness_global().unwrap()
+}
+
+fn wav_samples(path: &Path) -> (u32, Vec<f32>) {
+    let reader = hound::WavReader::open(path).unwrap();
+    let rate = reader.spec().sample_rate;
+    let samples = reader
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    (rate, samples)
+}
+
+/// The channel mode of the first MPEG audio frame after the ID3 tag.
+fn first_frame_is_mono(mp3: &[u8]) -> bool {
+    let tag_len = 10
+        + mp3[6..10]
+            .iter()
+            .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7f));
+    let frame = &mp3[tag_len..];
+    assert_eq!((frame[0], frame[1] & 0xE0), (0xFF, 0xE0), "a frame sync");
+    frame[3] >> 6 == 0b11
+}
+
+fn render(dir: &Path, config: Option<&str>, output: &str) -> std::process::Output {
+    let mut command = bantin();
+    command.env("BANTIN_CACHE", dir.join("cache"));
+    if let Some(text) = config {
+        let path = dir.join("bantin.toml");
+        std::fs::write(&path, text).unwrap();
+        command.arg("--config").arg(path);
+    }
+    command
+        .arg("render")
+        .arg(example_article())
+        .arg("-o")
+        .arg(dir.join(output))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_mp3_render_has_the_wav_length_loudness_and_utf8_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "station = \"Đài truyền thanh thành phố\"\n";
+    assert!(
+        render(dir.path(), Some(config), "item.wav")
+            .status
+            .success()
+    );
+    let out = render(dir.path(), Some(config), "item.mp3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mp3 = std::fs::read(dir.path().join("item.mp3")).unwrap();
+    let (wav_rate, wav) = wav_samples(&dir.path().join("item.wav"));
+    let decoded = bantin::tts::mp3::decode(&mp3).unwrap();
+    assert_eq!(decoded.sample_rate_hz, 44_100, "the default [mp3] rate");
+    assert!(first_frame_is_mono(&mp3), "the default [mp3] is mono");
+
+    let wav_seconds = wav.len() as f64 / f64::from(wav_rate);
+    let mp3_seconds = decoded.samples.len() as f64 / 44_100.0;
+    // Within one frame (1152 samples) plus the encoder's delay and padding,
+    // which a player trims with the Info frame.
+    let tolerance = 3.0 * 1152.0 / 44_100.0;
+    assert!(
+        (mp3_seconds - wav_seconds).abs() <= tolerance,
+        "MP3 {mp3_seconds:.3} s, WAV {wav_seconds:.3} s"
+    );
+    let (wav_lufs, mp3_lufs) = (loudness(wav_rate, &wav), loudness(44_100, &decoded.samples));
+    assert!(
+        (wav_lufs - mp3_lufs).abs() <= 0.5,
+        "WAV {wav_lufs:.2} LUFS, MP3 {mp3_lufs:.2} LUFS"
+    );
+    // 64 kbit/s: 8 kB a second, give or take the tag and a frame.
+    let expected = mp3_seconds * 8_000.0;
+    assert!(
+        (mp3.len() as f64 - expected).abs() < 4_000.0,
+        "{} bytes for {mp3_seconds:.1} s",
+        mp3.len()
+    );
+
+    let tag = id3::Tag::read_from2(std::io::Cursor::new(&mp3)).unwrap();
+    use id3::TagLike;
+    assert_eq!(tag.artist(), Some("Đài truyền thanh thành phố"));
+    let title = tag.title().unwrap();
+    assert!(title.starts_with("Sơ kết"), "{title}");
+}
+
+#[test]
+fn the_station_mp3_settings_are_followed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let stereo = "[mp3]\nbit_rate_kbps = 128\nchannels = \"stereo\"\nsample_rate_hz = 48000\n";
+    let out = render(dir.path(), Some(stereo), "item.mp3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mp3 = std::fs::read(dir.path().join("item.mp3")).unwrap();
+    assert!(!first_frame_is_mono(&mp3));
+    let decoded = bantin::tts::mp3::decode(&mp3).unwrap();
+    assert_eq!(decoded.sample_rate_hz, 48_000);
+    let seconds = decoded.samples.len() as f64 / 48_000.0;
+    assert!((mp3.len() as f64 - seconds * 16_000.0).abs() < 6_000.0);
+
+    let bad = "[mp3]\nbit_rate_kbps = 100\nsample_rate_hz = 96000\n";
+    let out = render(dir.path(), Some(bad), "bad.mp3");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mp3.bit_rate_kbps 100"), "{stderr}");
+    assert!(stderr.contains("mp3.sample_rate_hz 96000"), "{stderr}");
+    assert!(!dir.path().join("bad.mp3").exists());
+}
