@@ -51,6 +51,9 @@ pub struct BulletinConfig {
     pub drop_folder: PathBuf,
     /// ASCII file name of the WAV, e.g. `BANTIN_{date}_{slot}.wav`.
     pub file_pattern: String,
+    /// Keys of the files delivered beside the WAV (`script_json`,
+    /// `script_txt`, `manifest`, `rdxml`): see [`super::deliver::SIDECARS`].
+    pub sidecars: Vec<String>,
     /// How far back a start looks for runs it missed.
     pub catch_up: Duration,
     /// Silence between two items.
@@ -104,6 +107,8 @@ struct RawConfig {
     drop_folder: PathBuf,
     #[serde(default = "default_pattern")]
     file_pattern: String,
+    #[serde(default = "default_sidecars")]
+    sidecars: Vec<String>,
     #[serde(default = "default_catch_up")]
     catch_up_minutes: u64,
     #[serde(default = "default_pause")]
@@ -349,6 +354,28 @@ fn jingle(
     Some(path)
 }
 
+fn default_sidecars() -> Vec<String> {
+    super::deliver::DEFAULT_SIDECARS
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Every sidecar named is known, and named once.
+fn check_sidecars(sidecars: &[String], problems: &mut Vec<String>) {
+    for (i, key) in sidecars.iter().enumerate() {
+        if super::deliver::sidecar(key).is_none() {
+            let known: Vec<&str> = super::deliver::SIDECARS.iter().map(|o| o.key()).collect();
+            problems.push(format!(
+                "sidecars: unknown sidecar {key:?} (known: {})",
+                known.join(", ")
+            ));
+        } else if sidecars[..i].contains(key) {
+            problems.push(format!("sidecars: {key:?} is named twice"));
+        }
+    }
+}
+
 fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> BulletinConfig {
     if raw.station.trim().is_empty() {
         problems.push("station is empty".into());
@@ -358,6 +385,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         TimeZone::UTC
     });
     check_pattern(&raw.file_pattern, problems);
+    check_sidecars(&raw.sidecars, problems);
     check_template("greeting", &raw.greeting, problems);
     check_template("sign_off", &raw.sign_off, problems);
     if raw.retry_attempts == 0 {
@@ -442,6 +470,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         time_zone,
         drop_folder,
         file_pattern: raw.file_pattern,
+        sidecars: raw.sidecars,
         catch_up: Duration::from_secs(raw.catch_up_minutes.saturating_mul(60)),
         pause_between_items: seconds(
             "pause_between_items_seconds",

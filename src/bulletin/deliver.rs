@@ -6,7 +6,8 @@
 //! without its sidecars or a half file.
 //!
 //! A new sidecar (a playout system's XML, an MP3) is a new type in
-//! `outputs/` implementing [`Output`] and one line in [`SIDECARS`].
+//! `outputs/` implementing [`Output`] and one line in [`SIDECARS`]; the
+//! station names the sidecars it wants (`[bulletin] sidecars`).
 
 use std::io;
 use std::path::PathBuf;
@@ -52,23 +53,37 @@ pub trait Output: Sync {
 /// The Broadcast WAV: the file the playout system waits for, published last.
 pub const WAV: &dyn Output = &outputs::Wav;
 
-/// The files published beside the WAV, in the order they are renamed into
-/// place (all before the WAV).
+/// Every file that may be published beside the WAV, in the order they are
+/// renamed into place (all before the WAV).
 pub const SIDECARS: &[&dyn Output] = &[
     &outputs::ScriptJson,
     &outputs::ScriptText,
     &outputs::ManifestFile,
+    &outputs::Rdxml,
 ];
 
-/// Every output, the WAV first (the order of the manifest's `files`).
-pub fn outputs() -> impl Iterator<Item = &'static dyn Output> {
-    std::iter::once(WAV).chain(SIDECARS.iter().copied())
+/// The sidecars a station gets when it names none.
+pub const DEFAULT_SIDECARS: [&str; 3] = ["script_json", "script_txt", "manifest"];
+
+/// The sidecar whose key is `key`.
+pub fn sidecar(key: &str) -> Option<&'static dyn Output> {
+    SIDECARS.iter().copied().find(|o| o.key() == key)
+}
+
+/// The sidecars `config` asks for, in [`SIDECARS`] order.
+fn chosen_sidecars(config: &BulletinConfig) -> impl Iterator<Item = &'static dyn Output> + '_ {
+    SIDECARS
+        .iter()
+        .copied()
+        .filter(|o| config.sidecars.iter().any(|k| k == o.key()))
 }
 
 /// The files of one bulletin in the drop folder.
 #[derive(Debug, Clone)]
 pub struct FileNames {
     pub folder: PathBuf,
+    /// The keys of the sidecars delivered, in [`SIDECARS`] order.
+    pub sidecars: Vec<&'static str>,
     /// The file name without its suffix.
     pub stem: String,
     pub wav: String,
@@ -87,6 +102,7 @@ impl FileNames {
         let name = |output: &dyn Output| format!("{stem}{}", output.suffix());
         FileNames {
             folder: config.drop_folder.clone(),
+            sidecars: chosen_sidecars(config).map(|o| o.key()).collect(),
             script_json: name(&outputs::ScriptJson),
             script_txt: name(&outputs::ScriptText),
             manifest: name(&outputs::ManifestFile),
@@ -100,9 +116,15 @@ impl FileNames {
         format!("{}{}", self.stem, output.suffix())
     }
 
-    /// Every output's file name by its key, the WAV first.
+    /// Every delivered file's name by its key, the WAV first.
     pub fn files(&self) -> Files {
-        Files(outputs().map(|o| (o.key(), self.of(o))).collect())
+        let sidecars = self.sidecars.iter().filter_map(|k| sidecar(k));
+        Files(
+            std::iter::once(WAV)
+                .chain(sidecars)
+                .map(|o| (o.key(), self.of(o)))
+                .collect(),
+        )
     }
 }
 
@@ -134,7 +156,7 @@ pub fn deliver(
         config,
         settings,
     };
-    let in_order = || SIDECARS.iter().copied().chain(std::iter::once(WAV));
+    let in_order = || chosen_sidecars(config).chain(std::iter::once(WAV));
     for output in in_order() {
         output.check(&delivery)?;
     }
@@ -249,5 +271,20 @@ mod tests {
             ["wav", "script_json", "script_txt", "manifest"]
         );
         assert_eq!(files.get("script_txt"), Some("BANTIN_2021-07-29_sang.txt"));
+
+        let mut with_rdxml = config.clone();
+        with_rdxml.sidecars = vec!["rdxml".into(), "manifest".into()];
+        let names = FileNames::new(&with_rdxml, Date::new(2021, 7, 29).unwrap(), "sang");
+        assert_eq!(
+            names.files().0,
+            [
+                ("wav", "BANTIN_2021-07-29_sang.wav".to_string()),
+                (
+                    "manifest",
+                    "BANTIN_2021-07-29_sang.manifest.json".to_string()
+                ),
+                ("rdxml", "BANTIN_2021-07-29_sang.xml".to_string()),
+            ]
+        );
     }
 }

@@ -236,11 +236,11 @@ fn fixture(name: &str) -> PathBuf {
     repo().join("tests/it/fixtures/bulletin").join(name)
 }
 
-const ARTICLES: [&str; 3] = ["1-lua-mua.txt", "2-nhan-dao.txt", "3-giao-thong.txt"];
+pub(crate) const ARTICLES: [&str; 3] = ["1-lua-mua.txt", "2-nhan-dao.txt", "3-giao-thong.txt"];
 
 /// A station folder: bantin.toml (the example's bulletin settings, with the
 /// drop folder inside the temporary folder) and the example jingles.
-fn station(dir: &Path) -> PathBuf {
+pub(crate) fn station(dir: &Path) -> PathBuf {
     let example = std::fs::read_to_string(repo().join("examples/bantin.toml")).unwrap();
     let jingles = repo().join("examples/jingles");
     let text = example
@@ -254,7 +254,7 @@ fn station(dir: &Path) -> PathBuf {
 
 /// `bantin bulletin` of the station in `config`'s folder with `articles`,
 /// caching cues in that folder (not in the user's cache).
-fn bulletin_command(config: &Path, articles: &[&str]) -> std::process::Command {
+pub(crate) fn bulletin_command(config: &Path, articles: &[&str]) -> std::process::Command {
     let mut command = bantin();
     command.args(bulletin_args(config));
     with_articles(&mut command, config, articles);

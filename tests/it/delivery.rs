@@ -127,3 +127,139 @@ fn the_station_mp3_settings_are_followed_and_checked() {
     assert!(stderr.contains("mp3.sample_rate_hz 96000"), "{stderr}");
     assert!(!dir.path().join("bad.mp3").exists());
 }
+
+/// Tag and value of each element, in order.
+type Fields = Vec<(String, String)>;
+
+/// The values of an RDXML file as Rivendell's `rdimport --xml` takes them:
+/// line by line, the cart's fields, then the first `<cut>` of the
+/// `<cutList>` (each element on a line of its own, values XML-escaped).
+fn rdimport_fields(xml: &str) -> (Fields, Fields) {
+    let lines: Vec<&str> = xml.lines().map(str::trim).collect();
+    let field = |line: &str| -> Option<(String, String)> {
+        let rest = line.strip_prefix('<')?;
+        let (tag, rest) = rest.split_once('>')?;
+        let value = rest.strip_suffix(&format!("</{tag}>"))?;
+        let value = quick_xml::escape::unescape(value).ok()?.into_owned();
+        Some((tag.to_string(), value))
+    };
+    let cart_at = lines.iter().position(|l| *l == "<cart>").expect("<cart>");
+    let list_at = lines
+        .iter()
+        .position(|l| *l == "<cutList>")
+        .expect("<cutList>");
+    let cut_at = lines.iter().position(|l| *l == "<cut>").expect("<cut>");
+    let cut_end = lines.iter().position(|l| *l == "</cut>").expect("</cut>");
+    let cart = lines[cart_at + 1..list_at]
+        .iter()
+        .filter_map(|l| field(l))
+        .collect();
+    let cut = lines[cut_at + 1..cut_end]
+        .iter()
+        .filter_map(|l| field(l))
+        .collect();
+    (cart, cut)
+}
+
+fn value<'a>(fields: &'a [(String, String)], tag: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(t, _)| t == tag)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no <{tag}> in {fields:?}"))
+}
+
+#[test]
+fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
+    use crate::bulletin::{ARTICLES, bulletin_command, station};
+    let dir = tempfile::tempdir().unwrap();
+    let config = station(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[bulletin]\n",
+        "[bulletin]\nsidecars = [\"manifest\", \"rdxml\"]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = bulletin_command(&config, &ARTICLES).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drop = dir.path().join("drop");
+    let mut names: Vec<String> = std::fs::read_dir(&drop)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "BANTIN_2021-07-29_sang.manifest.json",
+            "BANTIN_2021-07-29_sang.wav",
+            "BANTIN_2021-07-29_sang.xml"
+        ]
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(drop.join("BANTIN_2021-07-29_sang.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["files"]["rdxml"], "BANTIN_2021-07-29_sang.xml",
+        "{}",
+        manifest["files"]
+    );
+
+    let xml = std::fs::read_to_string(drop.join("BANTIN_2021-07-29_sang.xml")).unwrap();
+    // Well-formed XML…
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Eof => break,
+            _ => continue,
+        }
+    }
+    // …that Rivendell's line reader takes in full.
+    let (cart, cut) = rdimport_fields(&xml);
+    assert_eq!(
+        value(&cart, "artist"),
+        "Đài truyền thanh thành phố Hưng Yên"
+    );
+    assert!(value(&cart, "title").contains("Bản tin"), "{cart:?}");
+    assert_eq!(value(&cart, "album"), "Bản tin sáng");
+    assert_eq!(value(&cart, "year"), "2021");
+    assert_eq!(
+        value(&cut, "length"),
+        manifest["total_ms"].as_u64().unwrap().to_string()
+    );
+    assert_eq!(value(&cut, "startDatetime"), "2021-07-29T00:00:00");
+    assert_eq!(value(&cut, "endDatetime"), "2021-07-29T23:59:59");
+    let outcue = value(&cut, "outcue");
+    assert!(
+        !outcue.is_empty() && outcue.chars().count() <= 64,
+        "{outcue}"
+    );
+    assert_eq!(value(&cut, "sampleRate"), "48000");
+}
+
+#[test]
+fn an_unknown_sidecar_is_refused_naming_the_known_ones() {
+    use crate::bulletin::{ARTICLES, bulletin_command, station};
+    let dir = tempfile::tempdir().unwrap();
+    let config = station(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[bulletin]\n",
+        "[bulletin]\nsidecars = [\"rdxml\", \"mairlist\"]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = bulletin_command(&config, &ARTICLES).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown sidecar \"mairlist\""), "{stderr}");
+    assert!(stderr.contains("rdxml"), "{stderr}");
+    assert!(
+        std::fs::read_dir(dir.path().join("drop"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
