@@ -2,6 +2,7 @@
 //! speech with pauses, resampled to the output rate, levelled to EBU R128 and
 //! written as WAV. Knows nothing of text; the script says where cues go.
 
+pub mod cart;
 mod loudness;
 pub mod meter;
 mod mix;

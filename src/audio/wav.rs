@@ -9,6 +9,7 @@
 use std::io::Write;
 
 use super::Pcm;
+use super::cart::Cart;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
@@ -167,6 +168,10 @@ pub fn fold_ascii(text: &str) -> String {
         .map(|c| match c {
             'đ' => 'd',
             'Đ' => 'D',
+            // Dashes and typographic quotes, common in titles.
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201C}' | '\u{201D}' => '"',
             c if c.is_ascii_graphic() || c == ' ' => c,
             c if c.is_whitespace() => ' ',
             _ => '?',
@@ -267,10 +272,19 @@ const MAX_HISTORY: usize = 1024;
 ///
 /// # Errors
 /// `out`'s errors; `InvalidInput` when [`check_bwf`] would have refused.
-pub fn write_bwf(
+pub fn write_bwf(pcm: &Pcm, depth: BitDepth, bext: &Bext, out: impl Write) -> std::io::Result<()> {
+    write_bwf_with_cart(pcm, depth, bext, None, out)
+}
+
+/// [`write_bwf`] with an AES46 `cart` chunk after `bext` when given.
+///
+/// # Errors
+/// As [`write_bwf`].
+pub fn write_bwf_with_cart(
     pcm: &Pcm,
     depth: BitDepth,
     bext: &Bext,
+    cart: Option<&Cart>,
     mut out: impl Write,
 ) -> std::io::Result<()> {
     check_bwf(pcm, depth)
@@ -288,6 +302,9 @@ pub fn write_bwf(
     let mut head = Vec::with_capacity(bext_body.len() + 64);
     head.extend_from_slice(b"RIFF\0\0\0\0WAVE");
     push_chunk(&mut head, b"bext", &bext_body);
+    if let Some(cart) = cart {
+        push_chunk(&mut head, b"cart", &cart.body());
+    }
     push_chunk(&mut head, b"fmt ", &fmt);
     head.extend_from_slice(b"data");
     head.extend_from_slice(&(data_len as u32).to_le_bytes());
@@ -322,8 +339,8 @@ pub fn write_bwf(
     Ok(())
 }
 
-/// Reads the `bext` chunk of a WAV file, if it has one.
-pub fn read_bext(bytes: &[u8]) -> Option<Bext> {
+/// The body of the first chunk `id` of a RIFF/WAVE file, if it has one.
+pub fn read_chunk<'a>(bytes: &'a [u8], id: &[u8; 4]) -> Option<&'a [u8]> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return None;
     }
@@ -331,38 +348,43 @@ pub fn read_bext(bytes: &[u8]) -> Option<Bext> {
     while pos + 8 <= bytes.len() {
         let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
         let body = pos + 8;
-        if &bytes[pos..pos + 4] == b"bext" {
-            let b = bytes.get(body..body.checked_add(size)?)?;
-            if b.len() < BEXT_FIXED {
-                return None;
-            }
-            let text = |range: std::ops::Range<usize>| {
-                let field = &b[range];
-                let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
-                String::from_utf8_lossy(&field[..end]).into_owned()
-            };
-            let version = u16::from_le_bytes([b[346], b[347]]);
-            let loudness = |at: usize| {
-                let v = i16::from_le_bytes([b[at], b[at + 1]]);
-                (version >= 2 && v != BEXT_UNSET).then(|| f64::from(v) / 100.0)
-            };
-            return Some(Bext {
-                description: text(0..256),
-                originator: text(256..288),
-                originator_reference: text(288..320),
-                origination_date: text(320..330),
-                origination_time: text(330..338),
-                loudness_lufs: loudness(412),
-                loudness_range_lu: loudness(414),
-                max_true_peak_dbtp: loudness(416),
-                max_momentary_lufs: loudness(418),
-                max_short_term_lufs: loudness(420),
-                coding_history: text(BEXT_FIXED..b.len()),
-            });
+        if &bytes[pos..pos + 4] == id {
+            return bytes.get(body..body.checked_add(size)?);
         }
         pos = body.saturating_add(size + (size & 1));
     }
     None
+}
+
+/// Reads the `bext` chunk of a WAV file, if it has one.
+pub fn read_bext(bytes: &[u8]) -> Option<Bext> {
+    let b = read_chunk(bytes, b"bext")?;
+    if b.len() < BEXT_FIXED {
+        return None;
+    }
+    let text = |range: std::ops::Range<usize>| {
+        let field = &b[range];
+        let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
+        String::from_utf8_lossy(&field[..end]).into_owned()
+    };
+    let version = u16::from_le_bytes([b[346], b[347]]);
+    let loudness = |at: usize| {
+        let v = i16::from_le_bytes([b[at], b[at + 1]]);
+        (version >= 2 && v != BEXT_UNSET).then(|| f64::from(v) / 100.0)
+    };
+    Some(Bext {
+        description: text(0..256),
+        originator: text(256..288),
+        originator_reference: text(288..320),
+        origination_date: text(320..330),
+        origination_time: text(330..338),
+        loudness_lufs: loudness(412),
+        loudness_range_lu: loudness(414),
+        max_true_peak_dbtp: loudness(416),
+        max_momentary_lufs: loudness(418),
+        max_short_term_lufs: loudness(420),
+        coding_history: text(BEXT_FIXED..b.len()),
+    })
 }
 
 /// Decodes a WAV file to mono f32.
@@ -496,6 +518,14 @@ pub fn write_to(pcm: &Pcm, depth: BitDepth, mut out: impl Write) -> Result<(), W
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_vietnamese_titles_to_ascii() {
+        assert_eq!(
+            fold_ascii("Đài truyền thanh – “Bản tin” sáng…"),
+            "Dai truyen thanh - \"Ban tin\" sang?"
+        );
+    }
 
     #[test]
     fn samples_become_integers_rounded_clipped_and_nan_silent() {

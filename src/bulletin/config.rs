@@ -54,6 +54,8 @@ pub struct BulletinConfig {
     /// Keys of the files delivered beside the WAV (`script_json`,
     /// `script_txt`, `manifest`, `rdxml`): see [`super::deliver::SIDECARS`].
     pub sidecars: Vec<String>,
+    /// Whether the WAV carries an AES46 `cart` chunk.
+    pub cart_chunk: bool,
     /// How far back a start looks for runs it missed.
     pub catch_up: Duration,
     /// Silence between two items.
@@ -109,6 +111,8 @@ struct RawConfig {
     file_pattern: String,
     #[serde(default = "default_sidecars")]
     sidecars: Vec<String>,
+    #[serde(default)]
+    cart_chunk: bool,
     #[serde(default = "default_catch_up")]
     catch_up_minutes: u64,
     #[serde(default = "default_pause")]
@@ -471,6 +475,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         drop_folder,
         file_pattern: raw.file_pattern,
         sidecars: raw.sidecars,
+        cart_chunk: raw.cart_chunk,
         catch_up: Duration::from_secs(raw.catch_up_minutes.saturating_mul(60)),
         pause_between_items: seconds(
             "pause_between_items_seconds",

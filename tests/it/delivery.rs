@@ -175,8 +175,8 @@ fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
     let dir = tempfile::tempdir().unwrap();
     let config = station(dir.path());
     let text = std::fs::read_to_string(&config).unwrap().replace(
-        "[bulletin]\n",
-        "[bulletin]\nsidecars = [\"manifest\", \"rdxml\"]\n",
+        "sidecars = [\"script_json\", \"script_txt\", \"manifest\"]",
+        "sidecars = [\"manifest\", \"rdxml\"]",
     );
     std::fs::write(&config, text).unwrap();
     let out = bulletin_command(&config, &ARTICLES).output().unwrap();
@@ -239,6 +239,82 @@ fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
         "{outcue}"
     );
     assert_eq!(value(&cut, "sampleRate"), "48000");
+
+    // The example station asks for an AES46 cart chunk in the WAV.
+    let wav = std::fs::read(drop.join("BANTIN_2021-07-29_sang.wav")).unwrap();
+    let cart = aes46_fields(&wav).expect("a cart chunk");
+    assert_eq!(cart["Version"], "0101");
+    assert_eq!(cart["Artist"], "Dai truyen thanh thanh pho Hung Yen");
+    assert_eq!(cart["CutID"], "BANTIN_2021-07-29_sang");
+    assert_eq!(cart["Category"], "NEWS");
+    assert_eq!(
+        (cart["StartDate"].as_str(), cart["EndDate"].as_str()),
+        ("2021-07-29", "2021-07-29")
+    );
+    assert_eq!(cart["EndTime"], "23:59:59");
+    assert_eq!(cart["ProducerAppID"], "bantin");
+    assert_eq!(
+        cart["Title"], "Dai truyen thanh thanh pho Hung Yen - Ban tin sang 29/07/2021",
+        "folded to ASCII, the dash kept as a dash"
+    );
+    let samples = hound::WavReader::open(drop.join("BANTIN_2021-07-29_sang.wav"))
+        .unwrap()
+        .len();
+    assert_eq!(cart["AUDe"], samples.to_string());
+}
+
+/// The fields of a WAV file's `cart` chunk as AES46-2002 lays them out: a
+/// version and fourteen ASCII fields padded with NUL, the level reference,
+/// eight (usage, value) timers, 276 reserved bytes and the URL.
+fn aes46_fields(wav: &[u8]) -> Option<std::collections::HashMap<String, String>> {
+    let mut pos = 12;
+    let body = loop {
+        let size = u32::from_le_bytes(wav.get(pos + 4..pos + 8)?.try_into().ok()?) as usize;
+        if &wav[pos..pos + 4] == b"cart" {
+            break &wav[pos + 8..pos + 8 + size];
+        }
+        pos += 8 + size + (size & 1);
+    };
+    let names = [
+        ("Version", 4),
+        ("Title", 64),
+        ("Artist", 64),
+        ("CutID", 64),
+        ("ClientID", 64),
+        ("Category", 64),
+        ("Classification", 64),
+        ("OutCue", 64),
+        ("StartDate", 10),
+        ("StartTime", 8),
+        ("EndDate", 10),
+        ("EndTime", 8),
+        ("ProducerAppID", 64),
+        ("ProducerAppVersion", 64),
+        ("UserDef", 64),
+    ];
+    let mut fields = std::collections::HashMap::new();
+    let mut at = 0;
+    for (name, width) in names {
+        let field = &body[at..at + width];
+        assert!(field.is_ascii(), "{name} is ASCII");
+        let end = field.iter().position(|&b| b == 0).unwrap_or(width);
+        fields.insert(
+            name.to_string(),
+            String::from_utf8_lossy(&field[..end]).into(),
+        );
+        at += width;
+    }
+    at += 4; // dwLevelReference
+    for _ in 0..8 {
+        let usage = String::from_utf8_lossy(&body[at..at + 4]).into_owned();
+        let value = u32::from_le_bytes(body[at + 4..at + 8].try_into().unwrap());
+        if !usage.starts_with('\0') {
+            fields.insert(usage, value.to_string());
+        }
+        at += 8;
+    }
+    assert_eq!(at + 276 + 1024, 2048, "the fixed part is 2,048 bytes");
+    Some(fields)
 }
 
 #[test]
@@ -247,8 +323,8 @@ fn an_unknown_sidecar_is_refused_naming_the_known_ones() {
     let dir = tempfile::tempdir().unwrap();
     let config = station(dir.path());
     let text = std::fs::read_to_string(&config).unwrap().replace(
-        "[bulletin]\n",
-        "[bulletin]\nsidecars = [\"rdxml\", \"mairlist\"]\n",
+        "sidecars = [\"script_json\", \"script_txt\", \"manifest\"]",
+        "sidecars = [\"rdxml\", \"mairlist\"]",
     );
     std::fs::write(&config, text).unwrap();
     let out = bulletin_command(&config, &ARTICLES).output().unwrap();

@@ -20,9 +20,6 @@ use crate::bulletin::deliver::{Delivery, Output};
 
 pub struct Rdxml;
 
-/// Rivendell's out-cue field holds 64 characters.
-const OUTCUE_CHARS: usize = 64;
-
 impl Rdxml {
     /// The sidecar's text.
     pub fn text(delivery: &Delivery<'_>) -> String {
@@ -40,7 +37,7 @@ impl Rdxml {
             .script
             .cues
             .last()
-            .map_or(String::new(), |cue| out_cue(&cue.spoken));
+            .map_or(String::new(), |cue| super::out_cue(&cue.spoken));
         let line = |indent: usize, tag: &str, value: &str| {
             format!("{:indent$}<{tag}>{}</{tag}>\n", "", escape(value))
         };
@@ -69,24 +66,6 @@ impl Rdxml {
     }
 }
 
-/// The last words of the programme, at most [`OUTCUE_CHARS`] characters,
-/// cut at a word boundary.
-fn out_cue(spoken: &str) -> String {
-    let words: Vec<&str> = spoken.split_whitespace().collect();
-    let mut kept = Vec::new();
-    let mut chars = 0;
-    for word in words.iter().rev() {
-        let len = word.chars().count() + usize::from(!kept.is_empty());
-        if chars + len > OUTCUE_CHARS {
-            break;
-        }
-        chars += len;
-        kept.push(*word);
-    }
-    kept.reverse();
-    kept.join(" ")
-}
-
 impl Output for Rdxml {
     fn key(&self) -> &'static str {
         "rdxml"
@@ -99,20 +78,5 @@ impl Output for Rdxml {
 
     fn write(&self, delivery: &Delivery<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         out.write_all(Rdxml::text(delivery).as_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_out_cue_keeps_the_last_words_that_fit() {
-        let spoken = "Bản tin sáng của Đài truyền thanh thành phố đến đây là kết thúc. Xin cảm ơn quý vị và các bạn đã chú ý lắng nghe.";
-        let cue = out_cue(spoken);
-        assert!(cue.chars().count() <= OUTCUE_CHARS);
-        assert!(spoken.ends_with(&cue));
-        assert!(cue.starts_with("Xin") || cue.contains(" Xin "), "{cue}");
-        assert_eq!(out_cue("ngắn"), "ngắn");
     }
 }
