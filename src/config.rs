@@ -24,6 +24,9 @@
 //! [cache]
 //! max_bytes = 2147483648      # speech cache cap; the entries used longest ago go first
 //!
+//! [listen]                    # listen::ListenSettings: the listen check
+//! enabled = true
+//!
 //! [audio]                     # settings::AudioSettings
 //! sample_rate_hz = 48000
 //! bit_depth = "16"
@@ -36,6 +39,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::bulletin::{BulletinConfig, BulletinConfigError};
+use crate::listen::ListenSettings;
 use crate::settings::AudioSettings;
 use crate::voice::DEFAULT_VOICE;
 
@@ -54,6 +58,8 @@ pub struct Config {
     pub jobs: Jobs,
     pub cache: CacheSettings,
     pub audio: AudioSettings,
+    /// The listen check (`[listen]`): recognizer, margin, on by default or not.
+    pub listen: ListenSettings,
     /// The `[bulletin]` table as written; read with [`Config::bulletin`].
     /// Without it the built-in bulletin settings apply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,6 +154,7 @@ impl Default for Config {
             jobs: Jobs::default(),
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
+            listen: ListenSettings::default(),
             bulletin: None,
             config_dir: None,
         }
@@ -377,6 +384,7 @@ impl Config {
                 self.audio.sample_rate_hz
             ));
         }
+        problems.extend(self.listen.problems());
         if let Err(e) = self.bulletin() {
             problems.push(e.to_string());
         }

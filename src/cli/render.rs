@@ -157,5 +157,8 @@ pub(super) fn render(
         rendered.stats.cues,
         script_path.map_or_else(String::new, |p| format!(" and {}", p.display()))
     );
+    if !audio_args.no_check && (audio_args.check || config.listen.enabled) {
+        super::check::check_rendered(data, config, &voice.name, &rendered.pcm, &rendered.script)?;
+    }
     Ok(())
 }

@@ -11,13 +11,15 @@ pub mod align;
 pub mod check;
 pub mod fold;
 pub mod recognizer;
+pub mod settings;
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use check::{CheckReport, Clip, CueCheck, Listener};
 pub use recognizer::{RecognizeError, Recognizer, RecognizerSettings};
+pub use settings::{BaselineError, Baselines, ListenSettings};
 
 use crate::audio::{Pcm, samples_for};
 use crate::script::Script;
@@ -37,6 +39,9 @@ pub struct ScriptCues {
     /// True when the times were measured on the rendered audio.
     #[serde(default)]
     pub measured: bool,
+    /// The voice that spoke it, whose baseline applies.
+    #[serde(default)]
+    pub voice: Option<String>,
     pub cues: Vec<CueTimes>,
 }
 
@@ -66,10 +71,72 @@ pub enum ClipError {
     },
 }
 
+/// Why a render could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    #[error(transparent)]
+    Recognize(#[from] RecognizeError),
+}
+
+/// What the check of a render came to: a report, or why there is none.
+/// A render is kept either way; only its check is missing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Checked(CheckReport),
+    Unavailable { reason: String },
+}
+
+impl CheckOutcome {
+    /// The outcome of `check`, a recognizer failure kept as its reason.
+    pub fn of(check: Result<CheckReport, ListenError>) -> CheckOutcome {
+        match check {
+            Ok(report) => CheckOutcome::Checked(report),
+            Err(e) => CheckOutcome::Unavailable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// "checked, 2 cues flagged" or "check unavailable: …".
+    pub fn summary(&self) -> String {
+        match self {
+            CheckOutcome::Checked(report) => report.summary(),
+            CheckOutcome::Unavailable { reason } => format!("check unavailable: {reason}"),
+        }
+    }
+
+    /// Cues flagged (none when the check was unavailable).
+    pub fn flagged(&self) -> usize {
+        match self {
+            CheckOutcome::Checked(report) => report.flagged,
+            CheckOutcome::Unavailable { .. } => 0,
+        }
+    }
+}
+
+impl Listener {
+    /// Cuts `audio` into the cues of `script` and checks each.
+    ///
+    /// # Errors
+    /// The script does not fit the audio, or the recognizer fails.
+    pub fn check_render(
+        &self,
+        audio: &Pcm,
+        script: &ScriptCues,
+    ) -> Result<CheckReport, ListenError> {
+        let clips = script.clips(audio)?;
+        Ok(self.check(&clips)?)
+    }
+}
+
 impl From<&Script> for ScriptCues {
     fn from(script: &Script) -> Self {
         ScriptCues {
             measured: script.measured,
+            voice: Some(script.voice.clone()),
             cues: script
                 .cues
                 .iter()
@@ -135,6 +202,7 @@ mod tests {
     fn script(measured: bool, cues: &[(u64, u64)]) -> ScriptCues {
         ScriptCues {
             measured,
+            voice: None,
             cues: cues
                 .iter()
                 .enumerate()

@@ -10,6 +10,7 @@ mod golden;
 mod hostile;
 mod ingest;
 mod listen;
+mod listen_cli;
 mod normalize;
 mod pressure;
 mod segment;
