@@ -402,6 +402,17 @@ impl Config {
     /// # Errors
     /// [`BulletinConfigError`] naming every invalid setting.
     pub fn bulletin(&self) -> Result<BulletinConfig, BulletinConfigError> {
+        let mut config = self.bulletin_table()?;
+        if self.listen.enabled {
+            config.listen = Some(crate::listen::BulletinListen {
+                settings: self.listen.clone(),
+                data_dir: self.data_dir.clone(),
+            });
+        }
+        Ok(config)
+    }
+
+    fn bulletin_table(&self) -> Result<BulletinConfig, BulletinConfigError> {
         match &self.bulletin {
             Some(table) => {
                 let mut file = toml::Table::new();

@@ -132,6 +132,36 @@ impl Listener {
     }
 }
 
+/// The listen check of bulletins: the station's `[listen]` settings and
+/// the data directory holding the voice baselines. Set in the bulletin
+/// settings when `[listen] enabled` is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulletinListen {
+    pub settings: ListenSettings,
+    pub data_dir: std::path::PathBuf,
+}
+
+impl BulletinListen {
+    /// Hears a built programme back against `voice`'s baseline; a failing
+    /// recognizer makes the check unavailable, never the bulletin.
+    pub fn check(&self, voice: &str, audio: &Pcm, script: &Script) -> CheckOutcome {
+        let listener = crate::normalize::Normalizer::builtin()
+            .map_err(|e| e.to_string())
+            .and_then(|normalizer| {
+                let baselines = Baselines::load(&self.data_dir).map_err(|e| e.to_string())?;
+                self.settings
+                    .listener(normalizer, &baselines, voice)
+                    .map_err(|e| e.to_string())
+            });
+        match listener {
+            Ok(listener) => {
+                CheckOutcome::of(listener.check_render(audio, &ScriptCues::from(script)))
+            }
+            Err(reason) => CheckOutcome::Unavailable { reason },
+        }
+    }
+}
+
 impl From<&Script> for ScriptCues {
     fn from(script: &Script) -> Self {
         ScriptCues {
