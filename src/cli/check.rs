@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::normalizer;
-use bantin::audio::{Pcm, wav};
+use bantin::audio::wav;
 use bantin::config::Config;
 use bantin::listen::{Baselines, CheckReport, Listener, ScriptCues};
 
@@ -59,19 +59,13 @@ pub(super) fn check(
     print_and_exit(&report, &cues, format, false)
 }
 
-/// Checks a render just made; its files are written already.
-pub(super) fn check_rendered(
-    data: Option<&Path>,
-    config: &Config,
-    voice: &str,
-    pcm: &Pcm,
+/// Reports the check of a render just made; its files are written already.
+pub(super) fn report_rendered(
+    report: Result<CheckReport, bantin::listen::ListenError>,
     script: &bantin::Script,
 ) -> Result<()> {
-    let cues = ScriptCues::from(script);
-    let report = listener(data, config, voice)?
-        .check_render(pcm, &cues)
-        .context("the render is written, but it could not be checked")?;
-    print_and_exit(&report, &cues, CheckFormat::Txt, true)
+    let report = report.context("the render is written, but it could not be checked")?;
+    print_and_exit(&report, &ScriptCues::from(script), CheckFormat::Txt, true)
 }
 
 /// Hears `voice`'s calibration render back and stores the word error rate

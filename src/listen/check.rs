@@ -147,15 +147,28 @@ impl Listener {
     /// The recognizer fails; the render itself is untouched.
     pub fn check(&self, clips: &[Clip]) -> Result<CheckReport, RecognizeError> {
         let audio: Vec<Pcm> = clips.iter().map(|c| c.audio.clone()).collect();
-        let heard = self.recognizer.transcribe(&audio)?;
+        let heard = self.transcribe(&audio)?;
         let cues: Vec<CueCheck> = clips
             .iter()
             .zip(heard)
             .map(|(clip, heard)| self.judge(clip, heard))
             .collect();
+        Ok(self.report(cues))
+    }
+
+    /// What the recognizer hears in each clip.
+    ///
+    /// # Errors
+    /// The recognizer fails.
+    pub fn transcribe(&self, audio: &[Pcm]) -> Result<Vec<String>, RecognizeError> {
+        self.recognizer.transcribe(audio)
+    }
+
+    /// The report of cues judged one by one.
+    pub fn report(&self, cues: Vec<CueCheck>) -> CheckReport {
         let words: usize = cues.iter().map(|c| c.alignment.words).sum();
         let edits: usize = cues.iter().map(|c| c.alignment.edits()).sum();
-        Ok(CheckReport {
+        CheckReport {
             recognizer: self
                 .label
                 .clone()
@@ -169,7 +182,7 @@ impl Listener {
                 edits as f64 / words as f64
             },
             cues,
-        })
+        }
     }
 
     /// Judges one cue from what was heard.

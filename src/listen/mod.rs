@@ -8,6 +8,7 @@
 //! changes a render.
 
 pub mod align;
+pub mod beside;
 pub mod check;
 pub mod fold;
 pub mod recognizer;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use beside::Beside;
 pub use check::{CheckReport, Clip, CueCheck, Listener};
 pub use recognizer::{RecognizeError, Recognizer, RecognizerSettings};
 pub use settings::{BaselineError, Baselines, ListenSettings};
