@@ -23,7 +23,7 @@ use tokio::task::JoinSet;
 use super::AppState;
 use super::error::ApiError;
 use crate::audio::Pcm;
-use crate::listen::{Baselines, CheckOutcome, ScriptCues};
+use crate::listen::{Baselines, Beside, CheckOutcome, Listener, ScriptCues};
 use crate::pipeline::{self, RenderError};
 use crate::script::Script;
 use crate::script::format::Format;
@@ -311,8 +311,16 @@ fn try_render(
         cache: state.cache.as_ref(),
         ..speak::Options::default()
     };
-    let rendered =
-        pipeline::render_with(script, synthesizer.as_ref(), &settings, &options, &progress)?;
+    // The check hears each breath group as soon as it is spoken, beside
+    // the synthesis of later ones.
+    let listening = job.check_requested.then(|| {
+        listener_for(state, &voice.name).map(|l| Beside::new(Arc::clone(&synthesizer), l))
+    });
+    let speaker: &dyn crate::tts::Synthesizer = match &listening {
+        Some(Ok(beside)) => beside,
+        _ => synthesizer.as_ref(),
+    };
+    let rendered = pipeline::render_with(script, speaker, &settings, &options, &progress)?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {
@@ -323,34 +331,33 @@ fn try_render(
         true_peak_dbtp: rendered.loudness.true_peak_dbtp,
         script_json: &Format::Json.text(&rendered.script),
     })?;
-    if job.check_requested {
-        let outcome = listen_check(
-            state,
-            &voice.name,
-            &rendered.pcm,
-            &ScriptCues::from(&rendered.script),
-        );
+    if let Some(listening) = listening {
+        let outcome = match listening {
+            Ok(beside) => CheckOutcome::of(beside.finish(&rendered.pcm, &rendered.script)),
+            Err(reason) => CheckOutcome::Unavailable { reason },
+        };
         record_check(state, job.id, &outcome);
     }
     Ok(key)
+}
+
+/// The station's listener judging `voice` against its baseline, or why
+/// there is none.
+fn listener_for(state: &AppState, voice: &str) -> Result<Listener, String> {
+    let normalizer = state.normalizer().map_err(|e| e.to_string())?;
+    let baselines = Baselines::load(&state.config.data_dir).map_err(|e| e.to_string())?;
+    state
+        .config
+        .listen
+        .listener((*normalizer).clone(), &baselines, voice)
+        .map_err(|e| e.to_string())
 }
 
 /// Hears `audio` back with the station's recognizer, judged against
 /// `voice`'s baseline. A recognizer that fails makes the check
 /// unavailable, never the render.
 fn listen_check(state: &AppState, voice: &str, audio: &Pcm, script: &ScriptCues) -> CheckOutcome {
-    let listener = state
-        .normalizer()
-        .map_err(|e| e.to_string())
-        .and_then(|normalizer| {
-            let baselines = Baselines::load(&state.config.data_dir).map_err(|e| e.to_string())?;
-            state
-                .config
-                .listen
-                .listener((*normalizer).clone(), &baselines, voice)
-                .map_err(|e| e.to_string())
-        });
-    match listener {
+    match listener_for(state, voice) {
         Ok(listener) => CheckOutcome::of(listener.check_render(audio, script)),
         Err(reason) => CheckOutcome::Unavailable { reason },
     }
