@@ -171,10 +171,10 @@ fn build(
         },
     };
     let started = Instant::now();
-    let assembled =
+    let mut assembled =
         bulletin::build(&request, synthesizer.as_ref(), &()).expect("the bulletin builds");
     let delivering = Instant::now();
-    deliver(&assembled, config, settings).expect("the bulletin is delivered");
+    deliver(&mut assembled, config, settings).expect("the bulletin is delivered");
     Timed {
         total: started.elapsed(),
         speech: assembled.synthesis,

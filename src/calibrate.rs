@@ -60,6 +60,20 @@ pub fn measure(
     reference: &[u8],
     name: Option<&str>,
 ) -> Result<f64, CalibrateError> {
+    Ok(measure_rendered(voice, normalizer, reference, name)?.0)
+}
+
+/// [`measure`], also returning the rendered reference, which the listen
+/// check hears back for the voice's baseline.
+///
+/// # Errors
+/// As [`measure`].
+pub fn measure_rendered(
+    voice: &Voice,
+    normalizer: &Normalizer,
+    reference: &[u8],
+    name: Option<&str>,
+) -> Result<(f64, pipeline::Rendered), CalibrateError> {
     let settings = AudioSettings::default();
     let (_, script) = pipeline::prepare(reference, name, normalizer, voice, &settings)?;
     let synthesizer = voice.synthesizer();
@@ -70,7 +84,7 @@ pub fn measure(
                 source,
             }
         })?;
-    Ok(measured_rate(&rendered.script, &settings))
+    Ok((measured_rate(&rendered.script, &settings), rendered))
 }
 
 /// Writes `syllables_per_minute` into `voice`'s profile: its own file, or

@@ -24,6 +24,9 @@
 //! [cache]
 //! max_bytes = 2147483648      # speech cache cap; the entries used longest ago go first
 //!
+//! [listen]                    # listen::ListenSettings: the listen check
+//! enabled = true
+//!
 //! [audio]                     # settings::AudioSettings
 //! sample_rate_hz = 48000
 //! bit_depth = "16"
@@ -41,6 +44,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::bulletin::{BulletinConfig, BulletinConfigError};
+use crate::listen::ListenSettings;
 use crate::settings::AudioSettings;
 use crate::voice::DEFAULT_VOICE;
 
@@ -61,6 +65,8 @@ pub struct Config {
     pub audio: AudioSettings,
     /// MP3 files for loudspeaker systems and the podcast feed (`[mp3]`).
     pub mp3: crate::audio::mp3::Mp3Settings,
+    /// The listen check (`[listen]`): recognizer, margin, on by default or not.
+    pub listen: ListenSettings,
     /// The `[bulletin]` table as written; read with [`Config::bulletin`].
     /// Without it the built-in bulletin settings apply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,6 +162,7 @@ impl Default for Config {
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
             mp3: crate::audio::mp3::Mp3Settings::default(),
+            listen: ListenSettings::default(),
             bulletin: None,
             config_dir: None,
         }
@@ -386,6 +393,7 @@ impl Config {
             ));
         }
         problems.extend(self.mp3.problems());
+        problems.extend(self.listen.problems());
         if let Err(e) = self.bulletin() {
             problems.push(e.to_string());
         }
@@ -403,6 +411,17 @@ impl Config {
     /// # Errors
     /// [`BulletinConfigError`] naming every invalid setting.
     pub fn bulletin(&self) -> Result<BulletinConfig, BulletinConfigError> {
+        let mut config = self.bulletin_table()?;
+        if self.listen.enabled {
+            config.listen = Some(crate::listen::BulletinListen {
+                settings: self.listen.clone(),
+                data_dir: self.data_dir.clone(),
+            });
+        }
+        Ok(config)
+    }
+
+    fn bulletin_table(&self) -> Result<BulletinConfig, BulletinConfigError> {
         match &self.bulletin {
             Some(table) => {
                 let mut file = toml::Table::new();

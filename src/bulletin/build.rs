@@ -62,6 +62,8 @@ pub enum BulletinError {
     Loudness(#[from] audio::LoudnessError),
     #[error("encoding the WAV: {0}")]
     Encode(#[from] wav::WavError),
+    #[error("held, not delivered: {reason}")]
+    Held { reason: String },
     #[error("cannot write into the drop folder {folder}: {source}")]
     Write {
         folder: String,

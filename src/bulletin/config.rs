@@ -69,6 +69,9 @@ pub struct BulletinConfig {
     pub retry: Retry,
     /// In the order of the file (BTreeMap order: by name).
     pub slots: Vec<Slot>,
+    /// The listen check of each bulletin before delivery (from the
+    /// station's `[listen]`, not from `[bulletin]`); `None` when it is off.
+    pub listen: Option<crate::listen::BulletinListen>,
 }
 
 /// How a failed run is retried.
@@ -498,6 +501,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
             backoff: seconds("retry_backoff_seconds", raw.retry_backoff_seconds, problems),
         },
         slots,
+        listen: None,
     }
 }
 

@@ -16,7 +16,7 @@ use jiff::civil::Date;
 
 use super::build::{BuiltBulletin, BulletinError};
 use super::config::BulletinConfig;
-use super::manifest::Files;
+use super::manifest::{Files, ManifestCheck};
 use super::outputs;
 use crate::output::{Entry, publish};
 use crate::settings::AudioSettings;
@@ -132,22 +132,42 @@ impl FileNames {
 #[derive(Debug, Clone)]
 pub struct Delivered {
     pub wav: PathBuf,
+    /// The listen check's summary ("checked, no cue flagged …"), when run.
+    pub check: Option<String>,
     /// Every file, in the order they were published (the WAV last).
     pub files: Vec<PathBuf>,
 }
 
 /// Writes the bulletin's outputs into the drop folder (made if missing):
 /// the sidecars first, then the WAV. If anything fails, the files of this
-/// delivery are removed again.
+/// delivery are removed again. With the listen check on, the bulletin is
+/// heard back first and the outcome goes into its manifest; a flagged cue
+/// holds it back when the station says so (`[listen] hold_bulletin_on_flag`).
 ///
 /// # Errors
 /// [`BulletinError::Write`] naming the drop folder (unwritable, full),
-/// [`BulletinError::Encode`] for audio a WAV cannot hold.
+/// [`BulletinError::Encode`] for audio a WAV cannot hold,
+/// [`BulletinError::Held`] naming the flagged cues.
 pub fn deliver(
-    bulletin: &BuiltBulletin,
+    bulletin: &mut BuiltBulletin,
     config: &BulletinConfig,
     settings: &AudioSettings,
 ) -> Result<Delivered, BulletinError> {
+    if let Some(listen) = &config.listen {
+        let outcome = listen.check(
+            &bulletin.manifest.made.voice,
+            &bulletin.pcm,
+            &bulletin.script,
+        );
+        let check = ManifestCheck::of(&outcome, &bulletin.script);
+        if listen.settings.hold_bulletin_on_flag && check.flagged > 0 {
+            return Err(BulletinError::Held {
+                reason: held_reason(&check),
+            });
+        }
+        bulletin.manifest.listen_check = Some(check);
+    }
+    let bulletin = &*bulletin;
     let manifest = &bulletin.manifest;
     let date: Date = manifest.date.parse().expect("the manifest's own date");
     let names = FileNames::new(config, date, &manifest.slot);
@@ -170,8 +190,33 @@ pub fn deliver(
     })?;
     Ok(Delivered {
         wav: names.folder.join(&names.wav),
+        check: manifest.listen_check.as_ref().map(|c| c.summary.clone()),
         files,
     })
+}
+
+/// Why a bulletin is held: the flagged cues, where they are and what was
+/// heard, for the run record.
+fn held_reason(check: &ManifestCheck) -> String {
+    let cues: Vec<String> = check
+        .flagged_cues
+        .iter()
+        .map(|c| {
+            format!(
+                "cue {} at {} (heard {:?})",
+                c.id,
+                crate::script::clock(std::time::Duration::from_millis(c.start_ms)),
+                c.heard
+            )
+        })
+        .collect();
+    format!(
+        "the listen check flagged {} cue{} and the station holds such bulletins \
+         ([listen] hold_bulletin_on_flag): {}",
+        check.flagged,
+        if check.flagged == 1 { "" } else { "s" },
+        cues.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -184,16 +229,16 @@ mod tests {
     fn delivers_four_files_and_leaves_no_temporaries() {
         let dir = tempfile::tempdir().unwrap();
         let config = config(dir.path(), false, 15.0);
-        let built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
+        let mut built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
         // A drop folder that cannot be made is named in the error.
         std::fs::write(dir.path().join("drop"), b"a file").unwrap();
-        let blocked = deliver(&built, &config, &AudioSettings::default())
+        let blocked = deliver(&mut built, &config, &AudioSettings::default())
             .unwrap_err()
             .to_string();
         assert!(blocked.contains("drop folder"), "{blocked}");
         std::fs::remove_file(dir.path().join("drop")).unwrap();
         // A missing one is made.
-        let delivered = deliver(&built, &config, &AudioSettings::default()).unwrap();
+        let delivered = deliver(&mut built, &config, &AudioSettings::default()).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path().join("drop"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -251,8 +296,8 @@ mod tests {
         let plain = dir.path().join("plain");
         std::fs::File::create(&plain).unwrap();
         let config = config(dir.path(), false, 15.0);
-        let built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
-        let delivered = deliver(&built, &config, &AudioSettings::default()).unwrap();
+        let mut built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
+        let delivered = deliver(&mut built, &config, &AudioSettings::default()).unwrap();
         for path in &delivered.files {
             assert_eq!(mode(path), mode(&plain), "{}", path.display());
         }
@@ -286,5 +331,60 @@ mod tests {
                 ("rdxml", "BANTIN_2021-07-29_sang.xml".to_string()),
             ]
         );
+    }
+
+    /// The bulletin's config with the listen check on and a recognizer that
+    /// hears nothing, so every cue is flagged.
+    fn deaf_listener(dir: &std::path::Path, hold: bool) -> BulletinConfig {
+        let mut config = config(dir, false, 15.0);
+        config.listen = Some(crate::listen::BulletinListen {
+            settings: crate::listen::ListenSettings {
+                enabled: true,
+                command: Some(
+                    ["sh", "-c", r#"echo '{"text": ""}'"#, "sh", "{wav}"]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+                hold_bulletin_on_flag: hold,
+                ..Default::default()
+            },
+            data_dir: dir.to_path_buf(),
+        });
+        config
+    }
+
+    #[test]
+    fn the_listen_check_goes_into_the_manifest_and_may_hold_the_bulletin() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = || vec![item("a", "Tin một\n\nCâu thứ nhất. Câu thứ hai.")];
+
+        let config = deaf_listener(dir.path(), false);
+        let mut built = build(&config, items()).unwrap();
+        let cues = built.script.cues.len();
+        let delivered = deliver(&mut built, &config, &AudioSettings::default()).unwrap();
+        assert_eq!(
+            delivered.check.as_deref(),
+            Some(format!("checked, {cues} cues flagged").as_str())
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&delivered.files[2]).unwrap()).unwrap();
+        let check = &manifest["listen_check"];
+        assert_eq!(check["status"], "checked", "{manifest}");
+        assert_eq!(check["flagged"], cues);
+        assert_eq!(check["flagged_cues"][0]["heard"], "");
+        assert!(check["flagged_cues"][0]["end_ms"].as_u64().unwrap() > 0);
+
+        let held_dir = tempfile::tempdir().unwrap();
+        let config = deaf_listener(held_dir.path(), true);
+        let mut built = build(&config, items()).unwrap();
+        let held = deliver(&mut built, &config, &AudioSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            held.starts_with("held, not delivered") && held.contains("hold_bulletin_on_flag"),
+            "{held}"
+        );
+        assert!(held.contains("cue 1 at"), "{held}");
+        assert!(!held_dir.path().join("drop").exists());
     }
 }

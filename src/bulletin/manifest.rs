@@ -15,6 +15,8 @@ use super::build::Request;
 use super::deliver::FileNames;
 use super::fit::{Fit, Verdict};
 use super::layout::Laid;
+use crate::listen::CheckOutcome;
+use crate::script::Script;
 
 /// The manifest written beside the WAV (`<name>.manifest.json`).
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +43,65 @@ pub struct Manifest {
     /// Identifies the approved items and their revisions (all of them, left
     /// out or not): the scheduler rebuilds only when it changes.
     pub items_fingerprint: String,
+    /// The listen check of the bulletin, when the station runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen_check: Option<ManifestCheck>,
+}
+
+/// The listen check as the manifest tells it: the outcome and each flagged
+/// cue with where it is, what it should say and what was heard.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestCheck {
+    /// `checked` or `unavailable`.
+    pub status: &'static str,
+    /// "checked, 2 cues flagged", or why the check is unavailable.
+    pub summary: String,
+    pub flagged: usize,
+    pub flagged_cues: Vec<FlaggedCue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlaggedCue {
+    pub id: usize,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub spoken: String,
+    pub heard: String,
+    pub reason: String,
+}
+
+impl ManifestCheck {
+    /// The manifest's account of `outcome`, the check of `script`'s audio.
+    pub fn of(outcome: &CheckOutcome, script: &Script) -> ManifestCheck {
+        let (status, flagged_cues) = match outcome {
+            CheckOutcome::Checked(report) => (
+                "checked",
+                report
+                    .cues
+                    .iter()
+                    .filter(|c| c.flagged)
+                    .filter_map(|c| {
+                        let cue = script.cues.iter().find(|s| s.id == c.id)?;
+                        Some(FlaggedCue {
+                            id: c.id,
+                            start_ms: ms(cue.start),
+                            end_ms: ms(cue.end),
+                            spoken: cue.spoken.clone(),
+                            heard: c.heard.clone(),
+                            reason: c.reason.clone().unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            ),
+            CheckOutcome::Unavailable { .. } => ("unavailable", Vec::new()),
+        };
+        ManifestCheck {
+            status,
+            summary: outcome.summary(),
+            flagged: outcome.flagged(),
+            flagged_cues,
+        }
+    }
 }
 
 /// The delivered files by their key (`wav`, `script_json`, …), in the
@@ -208,6 +269,7 @@ impl Manifest {
             },
             made,
             items_fingerprint: super::schedule::items_fingerprint(&approved),
+            listen_check: None,
         }
     }
 }

@@ -117,7 +117,12 @@ pub(super) fn lexicon(store: &Store, command: LexiconCommand) -> Result<()> {
 
 /// Measures a voice on the reference text and stores its rate in the
 /// profile ([`bantin::calibrate`]).
-pub(super) fn calibrate(data: Option<&Path>, name: &str, text: Option<&Path>) -> Result<()> {
+pub(super) fn calibrate(
+    data: Option<&Path>,
+    config: &bantin::config::Config,
+    name: &str,
+    text: Option<&Path>,
+) -> Result<()> {
     let voices = voices(data)?;
     let voice = voices.get(name)?;
     voice.synthesizer().check()?;
@@ -128,7 +133,8 @@ pub(super) fn calibrate(data: Option<&Path>, name: &str, text: Option<&Path>) ->
             Some(bantin::calibrate::REFERENCE_NAME.to_string()),
         ),
     };
-    let rate = bantin::calibrate::measure(voice, &normalizer(data)?, &bytes, file.as_deref())?;
+    let (rate, rendered) =
+        bantin::calibrate::measure_rendered(voice, &normalizer(data)?, &bytes, file.as_deref())?;
     let done = bantin::calibrate::store(voice, data, rate)?;
     eprintln!(
         "{}: {:.1} syllables per minute (was {:.1}), stored in {}",
@@ -137,6 +143,9 @@ pub(super) fn calibrate(data: Option<&Path>, name: &str, text: Option<&Path>) ->
         voice.syllables_per_minute,
         done.profile.display()
     );
+    if config.listen.configured() {
+        super::check::record_baseline(data, config, &voice.name, &rendered)?;
+    }
     Ok(())
 }
 

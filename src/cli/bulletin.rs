@@ -82,8 +82,8 @@ pub(super) fn bulletin(
         bar.set_message(format!("bulletin {date} {} with {}", slot.name, voice.name));
         let assembled = build::build(&request, synthesizer.as_ref(), &Bar(bar.clone()));
         bar.finish_and_clear();
-        let assembled = assembled?;
-        let delivered = deliver(&assembled, &config, &settings)?;
+        let mut assembled = assembled?;
+        let delivered = deliver(&mut assembled, &config, &settings)?;
         let left_out = &assembled.manifest.left_out;
         eprintln!(
             "wrote {} ({}, {}; {:.1} LUFS, true peak {:.1} dBTP; {} items{}; {} of {} cues from the cache; speech {:.1} s of {:.1} s)",

@@ -11,6 +11,7 @@
 
 mod admin;
 mod bulletin;
+mod check;
 mod render;
 mod text;
 
@@ -110,6 +111,25 @@ enum Command {
         #[command(flatten)]
         audio: AudioArgs,
     },
+    /// Hear a rendered WAV back with the station's recognizer (`[listen]` of
+    /// bantin.toml) and flag each cue of its script the voice got wrong.
+    /// Exit status: 0 when no cue is flagged, 2 when one is, 1 when the
+    /// check could not be made (recognizer missing, failing, hanging or
+    /// printing no transcript; a script that is not this audio's).
+    Check {
+        /// The rendered WAV.
+        audio: PathBuf,
+        /// Its script JSON with measured times (`bantin render --script`).
+        script: PathBuf,
+        /// Voice whose baseline applies [default: the script's voice].
+        #[arg(long)]
+        voice: Option<String>,
+        #[arg(long, value_enum, default_value = "txt")]
+        format: check::CheckFormat,
+        /// Same as `--format json`.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the voices and whether each backend is available.
     Voices {
         #[command(subcommand)]
@@ -202,6 +222,9 @@ enum LexiconCommand {
 enum VoicesAction {
     /// Measure a voice's syllables per minute on a reference text and store
     /// it in its profile (a built-in voice gets a copy in DATA/voices/).
+    /// With a recognizer configured (`[listen]`), also hear the reference
+    /// back and store the voice's word error rate as its listen-check
+    /// baseline (DATA/listen-baselines.tsv).
     Calibrate {
         name: String,
         /// Reference text (an article); the shipped Vietnamese news text by default.
@@ -226,6 +249,15 @@ struct AudioArgs {
     /// `bext` Originator (the station).
     #[arg(long, default_value = "bantin")]
     originator: String,
+    /// Hear the render back with the station's recognizer (`[listen]`)
+    /// and report the cues the voice got wrong; exit status 2 when a cue
+    /// is flagged (the files are written either way). On by default
+    /// when `[listen] enabled = true`.
+    #[arg(long, overrides_with = "no_check")]
+    check: bool,
+    /// Do not check, whatever `[listen] enabled` says.
+    #[arg(long)]
+    no_check: bool,
 }
 
 impl AudioArgs {
@@ -321,10 +353,33 @@ pub fn run() -> Result<()> {
             script,
             &audio,
         ),
+        Command::Check {
+            audio,
+            script,
+            voice,
+            format,
+            json,
+        } => check::check(
+            data,
+            &station_config(config, data, None)?,
+            &audio,
+            &script,
+            voice.as_deref(),
+            if json {
+                check::CheckFormat::Json
+            } else {
+                format
+            },
+        ),
         Command::Voices { action: None } => admin::list_voices(data),
         Command::Voices {
             action: Some(VoicesAction::Calibrate { name, text }),
-        } => admin::calibrate(data, &name, text.as_deref()),
+        } => admin::calibrate(
+            data,
+            &station_config(config, data, None)?,
+            &name,
+            text.as_deref(),
+        ),
         Command::Serve { addr } => admin::serve(station_config(config, data, addr)?),
         Command::Token(command) => admin::token(&store(data)?, command),
         Command::Lexicon(command) => admin::lexicon(&store(data)?, command),

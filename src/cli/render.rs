@@ -9,10 +9,14 @@ use anyhow::{Context, Result, bail};
 use super::text::read_input;
 use super::{AudioArgs, normalizer, voices};
 use bantin::audio::mp3;
+use std::sync::Arc;
+
 use bantin::config::Config;
+use bantin::listen::Beside;
 use bantin::pipeline::{self, Reading};
 use bantin::script::format::Format;
 use bantin::speak::{self, Progress};
+use bantin::tts::Synthesizer;
 
 pub(super) fn script(
     data: Option<&Path>,
@@ -109,6 +113,20 @@ pub(super) fn render(
             .progress_chars("=> "),
     );
     bar.set_message(format!("rendering with {}", voice.name));
+    // The check hears each breath group as soon as it is spoken, beside the
+    // synthesis of later ones.
+    let check = !audio_args.no_check && (audio_args.check || config.listen.enabled);
+    let beside = match check {
+        true => Some(Beside::new(
+            Arc::clone(&synthesizer),
+            super::check::listener(data, config, &voice.name)?,
+        )),
+        false => None,
+    };
+    let speaker: &dyn Synthesizer = match &beside {
+        Some(beside) => beside,
+        None => synthesizer.as_ref(),
+    };
     let mut options = speak::Options {
         cache: cache.as_ref(),
         ..speak::Options::default()
@@ -116,13 +134,7 @@ pub(super) fn render(
     if let Some(jobs) = audio_args.jobs {
         options.max_parallel = jobs.max(1);
     }
-    let rendered = pipeline::render_with(
-        &script,
-        synthesizer.as_ref(),
-        &settings,
-        &options,
-        &Bar(bar.clone()),
-    );
+    let rendered = pipeline::render_with(&script, speaker, &settings, &options, &Bar(bar.clone()));
     bar.finish_and_clear();
     let rendered = rendered.with_context(|| {
         format!(
@@ -170,6 +182,10 @@ pub(super) fn render(
         rendered.stats.cues,
         script_path.map_or_else(String::new, |p| format!(" and {}", p.display()))
     );
+    if let Some(beside) = beside {
+        let report = beside.finish(&rendered.pcm, &rendered.script);
+        super::check::report_rendered(report, &rendered.script)?;
+    }
     Ok(())
 }
 

@@ -2,10 +2,10 @@
 //! (edit distance over words, quadratic in a cue's length, which a breath
 //! group bounds) and counts what was missed, inserted and substituted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the heard words differ from the expected ones.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Alignment {
     /// Expected words.
     pub words: usize,

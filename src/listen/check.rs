@@ -15,7 +15,7 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::align::{Alignment, align};
 use super::fold::{fold_word, heard_as_spoken, words};
@@ -43,7 +43,7 @@ pub struct Clip {
 }
 
 /// What the check found in one cue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CueCheck {
     pub id: usize,
     /// What the recognizer heard, as it wrote it.
@@ -55,12 +55,12 @@ pub struct CueCheck {
     pub wrong_numbers: Vec<String>,
     pub flagged: bool,
     /// Why it is flagged, for the editor.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// The check of a whole render.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     pub recognizer: String,
     pub baseline: f64,
@@ -114,6 +114,8 @@ pub struct Listener {
     /// The voice's usual word error rate under this recognizer.
     pub baseline: f64,
     pub margin: f64,
+    /// The recognizer's name in reports, when not its own.
+    label: Option<String>,
 }
 
 impl Listener {
@@ -123,7 +125,14 @@ impl Listener {
             normalizer,
             baseline: DEFAULT_BASELINE,
             margin: DEFAULT_MARGIN,
+            label: None,
         }
+    }
+
+    /// The same listener naming its recognizer `label` in reports.
+    pub fn named(mut self, label: String) -> Listener {
+        self.label = Some(label);
+        self
     }
 
     /// The same listener judging against `baseline`.
@@ -138,16 +147,32 @@ impl Listener {
     /// The recognizer fails; the render itself is untouched.
     pub fn check(&self, clips: &[Clip]) -> Result<CheckReport, RecognizeError> {
         let audio: Vec<Pcm> = clips.iter().map(|c| c.audio.clone()).collect();
-        let heard = self.recognizer.transcribe(&audio)?;
+        let heard = self.transcribe(&audio)?;
         let cues: Vec<CueCheck> = clips
             .iter()
             .zip(heard)
             .map(|(clip, heard)| self.judge(clip, heard))
             .collect();
+        Ok(self.report(cues))
+    }
+
+    /// What the recognizer hears in each clip.
+    ///
+    /// # Errors
+    /// The recognizer fails.
+    pub fn transcribe(&self, audio: &[Pcm]) -> Result<Vec<String>, RecognizeError> {
+        self.recognizer.transcribe(audio)
+    }
+
+    /// The report of cues judged one by one.
+    pub fn report(&self, cues: Vec<CueCheck>) -> CheckReport {
         let words: usize = cues.iter().map(|c| c.alignment.words).sum();
         let edits: usize = cues.iter().map(|c| c.alignment.edits()).sum();
-        Ok(CheckReport {
-            recognizer: self.recognizer.name().to_string(),
+        CheckReport {
+            recognizer: self
+                .label
+                .clone()
+                .unwrap_or_else(|| self.recognizer.name().to_string()),
             baseline: self.baseline,
             margin: self.margin,
             flagged: cues.iter().filter(|c| c.flagged).count(),
@@ -157,7 +182,7 @@ impl Listener {
                 edits as f64 / words as f64
             },
             cues,
-        })
+        }
     }
 
     /// Judges one cue from what was heard.

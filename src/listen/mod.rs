@@ -8,16 +8,20 @@
 //! changes a render.
 
 pub mod align;
+pub mod beside;
 pub mod check;
 pub mod fold;
 pub mod recognizer;
+pub mod settings;
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+pub use beside::Beside;
 pub use check::{CheckReport, Clip, CueCheck, Listener};
 pub use recognizer::{RecognizeError, Recognizer, RecognizerSettings};
+pub use settings::{BaselineError, Baselines, ListenSettings};
 
 use crate::audio::{Pcm, samples_for};
 use crate::script::Script;
@@ -37,6 +41,9 @@ pub struct ScriptCues {
     /// True when the times were measured on the rendered audio.
     #[serde(default)]
     pub measured: bool,
+    /// The voice that spoke it, whose baseline applies.
+    #[serde(default)]
+    pub voice: Option<String>,
     pub cues: Vec<CueTimes>,
 }
 
@@ -66,10 +73,102 @@ pub enum ClipError {
     },
 }
 
+/// Why a render could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    #[error(transparent)]
+    Recognize(#[from] RecognizeError),
+}
+
+/// What the check of a render came to: a report, or why there is none.
+/// A render is kept either way; only its check is missing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Checked(CheckReport),
+    Unavailable { reason: String },
+}
+
+impl CheckOutcome {
+    /// The outcome of `check`, a recognizer failure kept as its reason.
+    pub fn of(check: Result<CheckReport, ListenError>) -> CheckOutcome {
+        match check {
+            Ok(report) => CheckOutcome::Checked(report),
+            Err(e) => CheckOutcome::Unavailable {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// "checked, 2 cues flagged" or "check unavailable: …".
+    pub fn summary(&self) -> String {
+        match self {
+            CheckOutcome::Checked(report) => report.summary(),
+            CheckOutcome::Unavailable { reason } => format!("check unavailable: {reason}"),
+        }
+    }
+
+    /// Cues flagged (none when the check was unavailable).
+    pub fn flagged(&self) -> usize {
+        match self {
+            CheckOutcome::Checked(report) => report.flagged,
+            CheckOutcome::Unavailable { .. } => 0,
+        }
+    }
+}
+
+impl Listener {
+    /// Cuts `audio` into the cues of `script` and checks each.
+    ///
+    /// # Errors
+    /// The script does not fit the audio, or the recognizer fails.
+    pub fn check_render(
+        &self,
+        audio: &Pcm,
+        script: &ScriptCues,
+    ) -> Result<CheckReport, ListenError> {
+        let clips = script.clips(audio)?;
+        Ok(self.check(&clips)?)
+    }
+}
+
+/// The listen check of bulletins: the station's `[listen]` settings and
+/// the data directory holding the voice baselines. Set in the bulletin
+/// settings when `[listen] enabled` is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulletinListen {
+    pub settings: ListenSettings,
+    pub data_dir: std::path::PathBuf,
+}
+
+impl BulletinListen {
+    /// Hears a built programme back against `voice`'s baseline; a failing
+    /// recognizer makes the check unavailable, never the bulletin.
+    pub fn check(&self, voice: &str, audio: &Pcm, script: &Script) -> CheckOutcome {
+        let listener = crate::normalize::Normalizer::builtin()
+            .map_err(|e| e.to_string())
+            .and_then(|normalizer| {
+                let baselines = Baselines::load(&self.data_dir).map_err(|e| e.to_string())?;
+                self.settings
+                    .listener(normalizer, &baselines, voice)
+                    .map_err(|e| e.to_string())
+            });
+        match listener {
+            Ok(listener) => {
+                CheckOutcome::of(listener.check_render(audio, &ScriptCues::from(script)))
+            }
+            Err(reason) => CheckOutcome::Unavailable { reason },
+        }
+    }
+}
+
 impl From<&Script> for ScriptCues {
     fn from(script: &Script) -> Self {
         ScriptCues {
             measured: script.measured,
+            voice: Some(script.voice.clone()),
             cues: script
                 .cues
                 .iter()
@@ -135,6 +234,7 @@ mod tests {
     fn script(measured: bool, cues: &[(u64, u64)]) -> ScriptCues {
         ScriptCues {
             measured,
+            voice: None,
             cues: cues
                 .iter()
                 .enumerate()

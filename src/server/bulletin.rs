@@ -147,20 +147,23 @@ impl BulletinJob {
                 ..speak::Options::default()
             },
         };
-        let assembled =
+        let mut assembled =
             build::build(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
         let delivered =
-            deliver(&assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
+            deliver(&mut assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
         Ok(Built {
             fingerprint,
             summary: format!(
-                "{} ({} items, {}, {:.1} LUFS; {} of {} cues from the cache)",
+                "{} ({} items, {}, {:.1} LUFS; {} of {} cues from the cache){}",
                 delivered.wav.display(),
                 assembled.manifest.items.len(),
                 assembled.fit.describe(),
                 assembled.loudness.integrated_lufs,
                 assembled.stats.cached,
-                assembled.stats.cues
+                assembled.stats.cues,
+                delivered
+                    .check
+                    .map_or_else(String::new, |c| format!("; {c}"))
             ),
         })
     }

@@ -8,6 +8,9 @@
 //! with their process groups) and puts them back in the queue; jobs
 //! interrupted by a crash are requeued when `serve` starts. A cancelled job
 //! stops the same way at once, whatever its voice program is doing.
+//! A job with `check_requested` is heard back by the station's recognizer
+//! before it is marked done ("checked, 2 cues flagged"); a recognizer that
+//! fails leaves the render done and the check "unavailable" with the reason.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +22,8 @@ use tokio::task::JoinSet;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::audio::Pcm;
+use crate::listen::{Baselines, Beside, CheckOutcome, Listener, ScriptCues};
 use crate::pipeline::{self, RenderError};
 use crate::script::Script;
 use crate::script::format::Format;
@@ -289,7 +294,10 @@ fn try_render(
     let prepared = state.prepared(job.article_id, Some(job.revision), Some(&voice.name))?;
     let script = &prepared.script;
     let key = cache_key(script, &voice.name, &synthesizer.fingerprint(), &settings);
-    if state.store.cached_audio(&key)?.is_some() {
+    if let Some(entry) = state.store.cached_audio(&key)? {
+        if job.check_requested {
+            check_stored(state, job, &entry);
+        }
         return Ok(key);
     }
     let progress = JobProgress {
@@ -303,8 +311,16 @@ fn try_render(
         cache: state.cache.as_ref(),
         ..speak::Options::default()
     };
-    let rendered =
-        pipeline::render_with(script, synthesizer.as_ref(), &settings, &options, &progress)?;
+    // The check hears each breath group as soon as it is spoken, beside
+    // the synthesis of later ones.
+    let listening = job.check_requested.then(|| {
+        listener_for(state, &voice.name).map(|l| Beside::new(Arc::clone(&synthesizer), l))
+    });
+    let speaker: &dyn crate::tts::Synthesizer = match &listening {
+        Some(Ok(beside)) => beside,
+        _ => synthesizer.as_ref(),
+    };
+    let rendered = pipeline::render_with(script, speaker, &settings, &options, &progress)?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {
@@ -315,5 +331,84 @@ fn try_render(
         true_peak_dbtp: rendered.loudness.true_peak_dbtp,
         script_json: &Format::Json.text(&rendered.script),
     })?;
+    if let Some(listening) = listening {
+        let outcome = match listening {
+            Ok(beside) => CheckOutcome::of(beside.finish(&rendered.pcm, &rendered.script)),
+            Err(reason) => CheckOutcome::Unavailable { reason },
+        };
+        record_check(state, job.id, &outcome);
+    }
     Ok(key)
+}
+
+/// The station's listener judging `voice` against its baseline, or why
+/// there is none.
+fn listener_for(state: &AppState, voice: &str) -> Result<Listener, String> {
+    let normalizer = state.normalizer().map_err(|e| e.to_string())?;
+    let baselines = Baselines::load(&state.config.data_dir).map_err(|e| e.to_string())?;
+    state
+        .config
+        .listen
+        .listener((*normalizer).clone(), &baselines, voice)
+        .map_err(|e| e.to_string())
+}
+
+/// Hears `audio` back with the station's recognizer, judged against
+/// `voice`'s baseline. A recognizer that fails makes the check
+/// unavailable, never the render.
+fn listen_check(state: &AppState, voice: &str, audio: &Pcm, script: &ScriptCues) -> CheckOutcome {
+    match listener_for(state, voice) {
+        Ok(listener) => CheckOutcome::of(listener.check_render(audio, script)),
+        Err(reason) => CheckOutcome::Unavailable { reason },
+    }
+}
+
+/// Checks audio rendered before (the cache had it): the check made then
+/// when there is one, else the stored WAV and script heard now.
+fn check_stored(state: &AppState, job: &Job, entry: &crate::store::AudioEntry) {
+    if let Ok(Some((check_state, flagged, summary, report))) =
+        state.store.check_of_audio(&entry.cache_key)
+    {
+        if let Err(e) = state
+            .store
+            .set_job_check(job.id, &check_state, flagged, &summary, &report)
+        {
+            tracing::warn!(job = job.id, error = %e, "cannot record the listen check");
+        }
+        return;
+    }
+    let audio = state
+        .store
+        .audio_path(&entry.file_sha256)
+        .ok_or_else(|| "the stored audio is missing".to_string())
+        .and_then(|path| std::fs::read(path).map_err(|e| e.to_string()))
+        .and_then(|bytes| crate::audio::wav::decode(&bytes).map_err(|e| e.to_string()));
+    let script = ScriptCues::from_json(entry.script_json.as_bytes()).map_err(|e| e.to_string());
+    let outcome = match (audio, script) {
+        (Ok(audio), Ok(script)) => listen_check(state, &job.voice, &audio, &script),
+        (Err(reason), _) | (_, Err(reason)) => CheckOutcome::Unavailable {
+            reason: format!("cannot read the stored render: {reason}"),
+        },
+    };
+    record_check(state, job.id, &outcome);
+}
+
+fn record_check(state: &AppState, id: i64, outcome: &CheckOutcome) {
+    let check_state = match outcome {
+        CheckOutcome::Checked(_) => "checked",
+        CheckOutcome::Unavailable { reason } => {
+            tracing::warn!(job = id, %reason, "listen check unavailable");
+            "unavailable"
+        }
+    };
+    let report = serde_json::to_string(outcome).expect("a check report serializes");
+    if let Err(e) = state.store.set_job_check(
+        id,
+        check_state,
+        outcome.flagged() as i64,
+        &outcome.summary(),
+        &report,
+    ) {
+        tracing::warn!(job = id, error = %e, "cannot record the listen check");
+    }
 }

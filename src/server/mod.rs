@@ -253,6 +253,7 @@ impl AppState {
         routes::jobs::article_audio,
         routes::jobs::job_audio,
         routes::jobs::job_script,
+        routes::jobs::job_check,
         routes::lexicon::list,
         routes::lexicon::add,
         routes::lexicon::remove,

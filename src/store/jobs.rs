@@ -82,11 +82,26 @@ pub struct Job {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The render is heard back by the station's recognizer when done.
+    pub check_requested: bool,
+    /// The listen check's outcome, once there is one.
+    pub check: Option<JobCheck>,
+}
+
+/// The listen check of a job as its status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JobCheck {
+    /// `checked` or `unavailable` (the recognizer failed; the render is kept).
+    pub state: String,
+    /// Cues flagged (0 when unavailable).
+    pub flagged: i64,
+    /// "checked, 2 cues flagged", or why the check is unavailable.
+    pub summary: String,
 }
 
 const JOB_COLUMNS: &str = "id, article_id, revision, voice, state, cue_done, cue_total, \
      cancel_requested, attempts, error, cache_key, cached, requested_by, created_at, \
-     started_at, finished_at";
+     started_at, finished_at, check_requested, check_state, check_flagged, check_summary";
 
 fn job_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
@@ -106,6 +121,15 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         created_at: row.get(13)?,
         started_at: row.get(14)?,
         finished_at: row.get(15)?,
+        check_requested: row.get(16)?,
+        check: match row.get::<_, Option<String>>(17)? {
+            Some(state) => Some(JobCheck {
+                state,
+                flagged: row.get::<_, Option<i64>>(18)?.unwrap_or(0),
+                summary: row.get::<_, Option<String>>(19)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -129,6 +153,7 @@ impl Store {
         voice: &str,
         requested_by: &str,
         cached: Option<&str>,
+        check: bool,
     ) -> Result<Job, StoreError> {
         self.write(|tx| {
             let exists: bool = tx.query_row(
@@ -149,7 +174,8 @@ impl Store {
             };
             tx.execute(
                 "INSERT INTO render_jobs (article_id, revision, voice, state, cache_key, cached, \
-                 requested_by, created_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 requested_by, created_at, finished_at, check_requested) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     article_id,
                     revision,
@@ -159,7 +185,8 @@ impl Store {
                     cached.is_some(),
                     requested_by,
                     at,
-                    finished
+                    finished,
+                    check
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -283,6 +310,63 @@ impl Store {
                 params![state.as_str(), error, cache_key, now(), id],
             )?;
             Ok(())
+        })
+    }
+
+    /// Records the listen check of a job: its state (`checked` or
+    /// `unavailable`), flagged cues, summary line and the full report (JSON).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn set_job_check(
+        &self,
+        id: i64,
+        state: &str,
+        flagged: i64,
+        summary: &str,
+        report_json: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE render_jobs SET check_state = ?1, check_flagged = ?2, check_summary = ?3, \
+                 check_report = ?4 WHERE id = ?5",
+                params![state, flagged, summary, report_json, id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The full listen check report of a job (JSON), when it was checked.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`]; SQL errors.
+    pub fn job_check_report(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT check_report FROM render_jobs WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// A listen check already made of the audio under `cache_key` (JSON),
+    /// so a render served from the cache reuses it.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn check_of_audio(
+        &self,
+        cache_key: &str,
+    ) -> Result<Option<(String, i64, String, String)>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT check_state, check_flagged, check_summary, check_report FROM render_jobs \
+                 WHERE cache_key = ?1 AND check_state = 'checked' ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([cache_key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?)
         })
     }
 
@@ -422,8 +506,8 @@ mod tests {
     #[test]
     fn claims_each_job_once_in_order() {
         let (_dir, store, id) = store_with_article();
-        let a = store.add_job(id, 1, "vi", "a", None).unwrap();
-        let b = store.add_job(id, 1, "vi", "a", None).unwrap();
+        let a = store.add_job(id, 1, "vi", "a", None, false).unwrap();
+        let b = store.add_job(id, 1, "vi", "a", None, false).unwrap();
         let claimers: Vec<_> = (0..4)
             .map(|_| {
                 let store = store.clone();
@@ -439,14 +523,36 @@ mod tests {
         assert_eq!(store.job(a.id).unwrap().state, JobState::Running);
         assert_eq!(store.requeue_interrupted_jobs().unwrap(), 2);
         assert_eq!(store.job(b.id).unwrap().state, JobState::Queued);
-        assert!(store.add_job(id, 7, "vi", "a", None).is_err());
+        assert!(store.add_job(id, 7, "vi", "a", None, false).is_err());
+    }
+
+    #[test]
+    fn records_a_listen_check() {
+        let (_dir, store, id) = store_with_article();
+        let job = store.add_job(id, 1, "vi", "a", None, true).unwrap();
+        assert!(job.check_requested && job.check.is_none());
+        store.claim_job().unwrap();
+        // Found by its audio once a render of it is done (the server tests
+        // cover that); there is none yet.
+        assert_eq!(store.check_of_audio("key").unwrap(), None);
+        store
+            .set_job_check(job.id, "checked", 2, "checked, 2 cues flagged", "{}")
+            .unwrap();
+        let check = store.job(job.id).unwrap().check.unwrap();
+        assert_eq!((check.state.as_str(), check.flagged), ("checked", 2));
+        assert_eq!(check.summary, "checked, 2 cues flagged");
+        assert_eq!(
+            store.job_check_report(job.id).unwrap().as_deref(),
+            Some("{}")
+        );
+        assert!(store.job_check_report(job.id + 1).is_err());
     }
 
     #[test]
     fn cancels_queued_at_once_and_running_on_request() {
         let (_dir, store, id) = store_with_article();
-        let queued = store.add_job(id, 1, "vi", "a", None).unwrap();
-        let running = store.add_job(id, 1, "vi", "a", None).unwrap();
+        let queued = store.add_job(id, 1, "vi", "a", None, false).unwrap();
+        let running = store.add_job(id, 1, "vi", "a", None, false).unwrap();
         assert_eq!(store.claim_job().unwrap().unwrap().id, queued.id);
         // queued.id is running now; running.id is still queued.
         assert_eq!(

@@ -34,7 +34,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use articles::{ArticleSummary, NewRevision, Revision, RevisionBody};
 pub use audio::{AudioEntry, NewAudio};
 pub use bulletins::ApprovedItem;
-pub use jobs::{Job, JobState};
+pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
 pub use tokens::{ApiToken, Scope};
 
@@ -53,6 +53,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "002_bulletins",
         include_str!("migrations/002_bulletins.sql"),
+    ),
+    (
+        "003_listen_check",
+        include_str!("migrations/003_listen_check.sql"),
     ),
 ];
 

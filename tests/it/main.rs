@@ -11,6 +11,8 @@ mod golden;
 mod hostile;
 mod ingest;
 mod listen;
+mod listen_cli;
+mod listen_server;
 mod normalize;
 mod pressure;
 mod segment;

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/jobs/{id}/cancel", post(cancel))
         .route("/api/jobs/{id}/audio", get(job_audio))
         .route("/api/jobs/{id}/script", get(job_script))
+        .route("/api/jobs/{id}/check", get(job_check))
 }
 
 /// What to render; every field is optional and the body may be empty.
@@ -39,6 +40,9 @@ pub struct RenderRequest {
     pub voice: Option<String>,
     /// Revision; the latest when absent.
     pub revision: Option<i64>,
+    /// Hear the render back with the station's recognizer and flag the cues
+    /// the voice got wrong; the station's `[listen] enabled` when absent.
+    pub check: Option<bool>,
 }
 
 /// Answer to a render request.
@@ -87,14 +91,30 @@ pub async fn render(
                 &s.synthesizer_for(voice).fingerprint(),
                 &settings,
             );
-            let cached = s.store.cached_audio(&key)?.map(|_| key);
-            Ok(s.store.add_job(
+            let check = request.check.unwrap_or(s.config.listen.enabled);
+            let mut cached = s.store.cached_audio(&key)?.map(|_| key);
+            // Cached audio never checked is checked by the runner.
+            let earlier_check = match &cached {
+                Some(key) if check => s.store.check_of_audio(key)?,
+                _ => None,
+            };
+            if check && earlier_check.is_none() {
+                cached = None;
+            }
+            let job = s.store.add_job(
                 id,
                 prepared.revision.revision,
                 &voice.name,
                 &token.name,
                 cached.as_deref(),
-            )?)
+                check,
+            )?;
+            if let Some((state, flagged, summary, report)) = earlier_check {
+                s.store
+                    .set_job_check(job.id, &state, flagged, &summary, &report)?;
+                return Ok(s.store.job(job.id)?);
+            }
+            Ok(job)
         })
         .await?;
     if job.state == JobState::Queued {
@@ -106,6 +126,27 @@ pub async fn render(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// The listen check of a job: every cue's word error rate, what was heard,
+/// the words missed, inserted and substituted, and which cues are flagged
+/// (`status` is `checked` or `unavailable` with its `reason`).
+#[utoipa::path(get, path = "/api/jobs/{id}/check", tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The check report (JSON)"),
+        (status = 404, body = ErrorBody, description = "No such job, or it was not checked (yet)")),
+    security(("bearer" = [])))]
+pub async fn job_check(
+    State(state): State<AppState>,
+    _reader: Reader,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id("job", &raw)?;
+    let report = state
+        .blocking(move |s| Ok(s.store.job_check_report(id)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id} has no listen check")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], report).into_response())
 }
 
 /// An article's render jobs, newest first.

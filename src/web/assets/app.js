@@ -406,7 +406,10 @@ async function followJob(jobId, progress, status) {
     progress.max = total;
     progress.value = done;
     status.textContent = `${STATUS_LABEL[job.state] || job.state} ${done}/${total}`;
-    if (job.state === "done") return job;
+    if (job.state === "done") {
+      if (job.check) status.textContent += ` · ${listenCheckLabel(job.check)}`;
+      return job;
+    }
     if (job.state === "failed" || job.state === "cancelled") throw new ApiError(500, `Không đọc được: ${job.error || job.state}`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -436,7 +439,58 @@ async function showPlayer(id, container) {
     el("p", { class: "row" },
       downloadButton("Tải WAV", `/api/articles/${id}/audio`, `bai-${id}.wav`),
       downloadButton("Tải kịch bản (txt)", `/api/articles/${id}/script?format=txt`, `bai-${id}.txt`),
-      downloadButton("Tải phụ đề (srt)", `/api/articles/${id}/script?format=srt`, `bai-${id}.srt`)));
+      downloadButton("Tải phụ đề (srt)", `/api/articles/${id}/script?format=srt`, `bai-${id}.srt`)),
+    el("div", { id: "listen-check" }));
+  await showListenCheck(id, url, cues).catch(() => {});
+}
+
+// ---------- listen check: flagged cues, what was heard, play one cue ----------
+
+/// The job status line of a listen check, in Vietnamese.
+function listenCheckLabel(check) {
+  if (check.state === "unavailable") return `Không kiểm tra nghe được: ${check.summary}`;
+  if (!check.flagged) return "Đã kiểm tra nghe: không câu nào sai";
+  return `Đã kiểm tra nghe: ${check.flagged} câu cần nghe lại`;
+}
+
+/// Marks the cues the recognizer heard wrong in the newest checked render
+/// of article `id`: the heard text beside the script and a button that
+/// plays that cue alone from the render at `audioUrl`.
+async function showListenCheck(id, audioUrl, cues) {
+  const box = document.getElementById("listen-check");
+  document.querySelectorAll(".sentence.flagged").forEach((s) => s.classList.remove("flagged"));
+  document.querySelectorAll(".heard").forEach((h) => h.remove());
+  const jobs = await api("GET", `/api/articles/${id}/jobs`);
+  const job = (jobs || []).find((j) => j.state === "done" && j.check);
+  if (!job || !box) return;
+  box.replaceChildren(el("p", { class: job.check.flagged ? "check-flagged" : "muted", id: "listen-summary" }, listenCheckLabel(job.check)));
+  if (job.check.state !== "checked" || !job.check.flagged) return;
+  const report = await api("GET", `/api/jobs/${job.id}/check`);
+  for (const checked of report.cues || []) {
+    if (!checked.flagged) continue;
+    const cue = cues.find((c) => c.id === checked.id);
+    const sentence = document.querySelector(`.sentence[data-cue="${checked.id}"]`);
+    if (!cue || !sentence) continue;
+    sentence.classList.add("flagged");
+    sentence.append(el("div", { class: "heard", dataset: { cue: String(checked.id) } },
+      el("span", { class: "reason" }, checked.reason || ""),
+      el("span", {}, "Máy nghe được: "), el("q", { class: "heard-text" }, checked.heard || "(im lặng)"),
+      el("button", { type: "button", class: "secondary play-cue", onclick: () => playCue(audioUrl, cue) }, "Nghe câu này")));
+  }
+}
+
+/// Plays one cue of a render alone: an audio element on the cue's time
+/// range (a media fragment), stopped at its end.
+function playCue(audioUrl, cue) {
+  document.querySelectorAll("audio.cue-audio").forEach((a) => { a.pause(); a.remove(); });
+  const start = cue.start_ms / 1000;
+  const end = cue.end_ms / 1000;
+  const audio = el("audio", { class: "cue-audio", src: `${audioUrl}#t=${start},${end}`, hidden: true });
+  audio.addEventListener("loadedmetadata", () => { audio.currentTime = start; });
+  audio.addEventListener("timeupdate", () => { if (audio.currentTime >= end) audio.pause(); });
+  document.body.append(audio);
+  audio.play().catch(() => {});
+  return audio;
 }
 
 function downloadButton(label, path, filename) {
