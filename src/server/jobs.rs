@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, routes};
 use crate::pipeline::{self, RenderError};
 use crate::script::Script;
 use crate::script::format::Format;
@@ -303,8 +303,15 @@ fn try_render(
         cache: state.cache.as_ref(),
         ..speak::Options::default()
     };
-    let rendered =
-        pipeline::render_with(script, synthesizer.as_ref(), &settings, &options, &progress)?;
+    // A billed voice: counted against its daily cap before any call, then
+    // corrected to what the vendor really received.
+    let reservation = routes::system::reserve(state, voice, script)?;
+    let metered = crate::billing::Metered::new(synthesizer.as_ref(), voice);
+    let rendered = pipeline::render_with(script, &metered, &settings, &options, &progress);
+    if let Some(reservation) = &reservation {
+        routes::system::settle(state, job.id, reservation, metered.billed_chars());
+    }
+    let rendered = rendered?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {
