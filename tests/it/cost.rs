@@ -22,7 +22,7 @@ use crate::vendors::{KEY_VAR, start};
 const VOICE: &str = "viettel-test";
 const DAILY_CHARS: u64 = 300;
 
-fn server(data: &Path, vendor_base: &str) -> (TestServer, String) {
+fn server(data: &Path, vendor_base: &str, daily_chars: Option<u64>) -> (TestServer, String) {
     let voices = data.join("voices");
     std::fs::create_dir_all(&voices).unwrap();
     std::fs::write(
@@ -38,9 +38,7 @@ fn server(data: &Path, vendor_base: &str) -> (TestServer, String) {
         data_dir: data.to_path_buf(),
         voices: BTreeMap::from([(
             VOICE.to_string(),
-            VoiceSettings {
-                daily_chars: Some(DAILY_CHARS),
-            },
+            VoiceSettings { daily_chars },
         )]),
         ..Config::default()
     };
@@ -138,7 +136,6 @@ fn used_today(url: &str, token: &str) -> u64 {
         .unwrap()
         .clone();
     assert_eq!(voice["billable"], true);
-    assert_eq!(voice["daily_chars"], DAILY_CHARS);
     voice["used_today_chars"].as_u64().unwrap()
 }
 
@@ -153,7 +150,7 @@ const EDITED: &str = "Tin thời tiết\n\nSáng nay, Hà Nội có mưa nhẹ. 
 fn the_bill_is_shown_before_speech_and_an_edit_bills_only_its_breath_groups() {
     let vendor = start();
     let data = tempfile::tempdir().unwrap();
-    let (server, token) = server(data.path(), &vendor.base);
+    let (server, token) = server(data.path(), &vendor.base, Some(DAILY_CHARS));
     let url = &server.url;
     let article = upload(url, &token, FIRST);
 
@@ -265,7 +262,7 @@ fn the_bill_is_shown_before_speech_and_an_edit_bills_only_its_breath_groups() {
 fn editors_pick_a_voice_by_region_and_gender() {
     let vendor = start();
     let data = tempfile::tempdir().unwrap();
-    let (server, token) = server(data.path(), &vendor.base);
+    let (server, token) = server(data.path(), &vendor.base, None);
     let url = &server.url;
     let voices = call(
         "GET",
@@ -326,5 +323,51 @@ fn editors_pick_a_voice_by_region_and_gender() {
         let detail = reply.json()["detail"].as_str().unwrap().to_string();
         assert!(detail.contains(expected), "{body}: {detail}");
     }
+    server.stop();
+}
+
+/// The figure for the notes: the example article, then one word of its
+/// first sentence edited (`sơ kết` → `tổng kết`).
+#[test]
+fn the_example_article_edited_in_one_sentence_bills_that_breath_group_only() {
+    let vendor = start();
+    let data = tempfile::tempdir().unwrap();
+    let (server, token) = server(data.path(), &vendor.base, None);
+    let url = &server.url;
+    let text = std::fs::read_to_string(crate::util::example_article()).unwrap();
+    let article = upload(url, &token, &text);
+    let whole = bill(url, &token, article)["billable_chars"].as_u64().unwrap();
+    let accepted = render(url, &token, article, json!({"voice": VOICE})).json();
+    wait_done(url, &token, accepted["job"]["id"].as_i64().unwrap());
+    assert_eq!(chars(&vendor.vendors.texts()), whole);
+    let first = vendor.vendors.texts().len();
+
+    let edited = text.replacen("tổ chức Hội nghị sơ kết", "tổ chức Hội nghị tổng kết", 1);
+    assert_ne!(edited, text);
+    let reply = call(
+        "PUT",
+        &format!("{url}/api/articles/{article}"),
+        &token,
+        Some(edited.as_bytes()),
+        "text/plain; charset=utf-8",
+    );
+    assert!(reply.status < 300, "{}", String::from_utf8_lossy(&reply.body));
+    let after = bill(url, &token, article);
+    let to_bill = after["to_bill_chars"].as_u64().unwrap();
+    let accepted = render(url, &token, article, json!({"voice": VOICE})).json();
+    let job = wait_done(url, &token, accepted["job"]["id"].as_i64().unwrap());
+    let sent = vendor.vendors.texts()[first..].to_vec();
+    assert!(
+        !sent.is_empty() && sent.iter().all(|t| t.contains("tổng kết")),
+        "{sent:?}"
+    );
+    assert_eq!(chars(&sent), to_bill);
+    assert_eq!(job["cost"]["billed_chars"], to_bill);
+    assert_eq!(after["billable_chars"].as_u64().unwrap() - to_bill, after["cached_chars"].as_u64().unwrap());
+    eprintln!(
+        "example article: {whole} billable characters; after one sentence edited: {to_bill} ({} breath groups of {})",
+        after["breath_groups"].as_u64().unwrap() - after["cached_breath_groups"].as_u64().unwrap(),
+        after["breath_groups"]
+    );
     server.stop();
 }
