@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::bulletin::BulletinConfig;
+use crate::bulletin::GreetingVoice;
 use crate::bulletin::build::{self, BulletinError, BulletinItem, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
 use crate::bulletin::{FileNames, deliver};
@@ -118,6 +119,12 @@ impl BulletinJob {
             .synthesizer
             .clone()
             .unwrap_or_else(|| voice.synthesizer());
+        let greeting_voice = (slot.greeting_voice.as_deref())
+            .map(|name| self.voices.get(name))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let greeting_synthesizer =
+            greeting_voice.map(|v| self.synthesizer.clone().unwrap_or_else(|| v.synthesizer()));
         let station = self.store.station_lexicon().map_err(|e| e.to_string())?;
         let normalizer = Normalizer::builtin()
             .map_err(|e| e.to_string())?
@@ -139,6 +146,9 @@ impl BulletinJob {
             date: key.date,
             items: prepared,
             voice,
+            greeting_voice: greeting_voice
+                .zip(greeting_synthesizer.as_deref())
+                .map(|(voice, synthesizer)| GreetingVoice { voice, synthesizer }),
             normalizer: &normalizer,
             settings: &self.settings,
             trigger: trigger.to_string(),

@@ -36,10 +36,7 @@ fn server(data: &Path, vendor_base: &str, daily_chars: Option<u64>) -> (TestServ
     let (_, editor) = store.add_token("editor", Scope::Editor).unwrap();
     let config = Config {
         data_dir: data.to_path_buf(),
-        voices: BTreeMap::from([(
-            VOICE.to_string(),
-            VoiceSettings { daily_chars },
-        )]),
+        voices: BTreeMap::from([(VOICE.to_string(), VoiceSettings { daily_chars })]),
         ..Config::default()
     };
     let state = AppState::new(store, config, Voices::load(Some(&voices)).unwrap()).unwrap();
@@ -336,7 +333,9 @@ fn the_example_article_edited_in_one_sentence_bills_that_breath_group_only() {
     let url = &server.url;
     let text = std::fs::read_to_string(crate::util::example_article()).unwrap();
     let article = upload(url, &token, &text);
-    let whole = bill(url, &token, article)["billable_chars"].as_u64().unwrap();
+    let whole = bill(url, &token, article)["billable_chars"]
+        .as_u64()
+        .unwrap();
     let accepted = render(url, &token, article, json!({"voice": VOICE})).json();
     wait_done(url, &token, accepted["job"]["id"].as_i64().unwrap());
     assert_eq!(chars(&vendor.vendors.texts()), whole);
@@ -351,7 +350,11 @@ fn the_example_article_edited_in_one_sentence_bills_that_breath_group_only() {
         Some(edited.as_bytes()),
         "text/plain; charset=utf-8",
     );
-    assert!(reply.status < 300, "{}", String::from_utf8_lossy(&reply.body));
+    assert!(
+        reply.status < 300,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let after = bill(url, &token, article);
     let to_bill = after["to_bill_chars"].as_u64().unwrap();
     let accepted = render(url, &token, article, json!({"voice": VOICE})).json();
@@ -363,7 +366,10 @@ fn the_example_article_edited_in_one_sentence_bills_that_breath_group_only() {
     );
     assert_eq!(chars(&sent), to_bill);
     assert_eq!(job["cost"]["billed_chars"], to_bill);
-    assert_eq!(after["billable_chars"].as_u64().unwrap() - to_bill, after["cached_chars"].as_u64().unwrap());
+    assert_eq!(
+        after["billable_chars"].as_u64().unwrap() - to_bill,
+        after["cached_chars"].as_u64().unwrap()
+    );
     eprintln!(
         "example article: {whole} billable characters; after one sentence edited: {to_bill} ({} breath groups of {})",
         after["breath_groups"].as_u64().unwrap() - after["cached_breath_groups"].as_u64().unwrap(),
