@@ -22,7 +22,8 @@ use crate::vendors::{KEY_VAR, start};
 const VOICE: &str = "viettel-test";
 const DAILY_CHARS: u64 = 300;
 
-fn server(data: &Path, vendor_base: &str, daily_chars: Option<u64>) -> (TestServer, String) {
+/// Writes the Viettel AI test voice into `data/voices`.
+fn write_profile(data: &Path, vendor_base: &str) -> std::path::PathBuf {
     let voices = data.join("voices");
     std::fs::create_dir_all(&voices).unwrap();
     std::fs::write(
@@ -32,6 +33,11 @@ fn server(data: &Path, vendor_base: &str, daily_chars: Option<u64>) -> (TestServ
         ),
     )
     .unwrap();
+    voices
+}
+
+fn server(data: &Path, vendor_base: &str, daily_chars: Option<u64>) -> (TestServer, String) {
+    let voices = write_profile(data, vendor_base);
     let store = Store::open(data).unwrap();
     let (_, editor) = store.add_token("editor", Scope::Editor).unwrap();
     let config = Config {
@@ -376,4 +382,71 @@ fn the_example_article_edited_in_one_sentence_bills_that_breath_group_only() {
         after["breath_groups"]
     );
     server.stop();
+}
+
+#[test]
+fn bantin_script_shows_the_bill_and_bantin_render_stops_at_the_cap() {
+    let vendor = start();
+    let data = tempfile::tempdir().unwrap();
+    write_profile(data.path(), &vendor.base);
+    let article = data.path().join("tin.txt");
+    std::fs::write(&article, FIRST).unwrap();
+    let capped = data.path().join("capped.toml");
+    std::fs::write(&capped, format!("[voices.{VOICE}]\ndaily_chars = 50\n")).unwrap();
+    let open = data.path().join("open.toml");
+    std::fs::write(&open, "station = \"Đài thử\"\n").unwrap();
+    let bantin = |config: &Path| {
+        let mut command = crate::util::bantin();
+        command
+            .arg("--data")
+            .arg(data.path())
+            .arg("--config")
+            .arg(config)
+            .env(KEY_VAR, "bantin");
+        command
+    };
+    let script = |config: &Path| {
+        let out = crate::util::run_ok(
+            bantin(config)
+                .arg("script")
+                .arg(&article)
+                .args(["--voice", VOICE]),
+        );
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let line = script(&open);
+    assert!(
+        line.contains("bills 105 characters") && line.contains("a render now sends 105"),
+        "{line}"
+    );
+
+    let out = bantin(&capped)
+        .arg("render")
+        .arg(&article)
+        .args(["--voice", VOICE, "-o"])
+        .arg(data.path().join("out.wav"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("refused before any vendor call")
+            && stderr.contains("may speak 50 characters a day"),
+        "{stderr}"
+    );
+    assert_eq!(vendor.vendors.hits("ok"), 0, "no vendor call");
+
+    crate::util::run_ok(
+        bantin(&open)
+            .arg("render")
+            .arg(&article)
+            .args(["--voice", VOICE, "-o"])
+            .arg(data.path().join("out.wav")),
+    );
+    let line = script(&open);
+    assert!(
+        line.contains("105 of them (4 of 4 breath groups)")
+            && line.contains("a render now sends 0"),
+        "{line}"
+    );
 }
