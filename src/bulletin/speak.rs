@@ -80,7 +80,8 @@ pub(super) fn speak_parts(
         return speak(parts, synthesizer, settings, options, progress);
     };
     let total = parts.iter().map(|p| p.cues.len()).sum();
-    let (greeting_parts, item_parts): (Vec<(usize, Part)>, Vec<(usize, Part)>) = parts
+    type Placed = Vec<(usize, Part)>;
+    let (greeting_parts, item_parts): (Placed, Placed) = parts
         .into_iter()
         .enumerate()
         .partition(|(_, p)| p.speaker == Speaker::Greeting);
