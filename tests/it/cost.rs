@@ -450,3 +450,78 @@ fn bantin_script_shows_the_bill_and_bantin_render_stops_at_the_cap() {
         "{line}"
     );
 }
+
+/// A bulletin whose greeting and sign-off are spoken by the cloud voice and
+/// whose items by espeak-ng: only the greeting's and sign-off's breath
+/// groups reach the vendor, and they are counted in its usage of the day.
+#[test]
+fn a_bulletin_greets_with_its_greeting_voice_and_counts_what_that_voice_billed() {
+    let vendor = start();
+    let data = tempfile::tempdir().unwrap();
+    let voices = write_profile(data.path(), &vendor.base);
+    let drop = data.path().join("drop");
+    let mut config = Config::parse(
+        "test",
+        &format!(
+            r#"station = "Đài thử"
+[bulletin]
+station = "Đài truyền thanh thành phố Hưng Yên"
+drop_folder = "{}"
+catch_up_minutes = 0
+retry_attempts = 1
+voice = "vi"
+greeting_voice = "{VOICE}"
+greeting = "{{station}} xin kính chào quý vị và các bạn."
+sign_off = "Bản tin {{slot}} đến đây là kết thúc."
+[bulletin.slots.sang]
+label = "sáng"
+schedule = "0 3 1 1 *"
+target_minutes = 1
+"#,
+            drop.display()
+        ),
+    )
+    .unwrap();
+    config.data_dir = data.path().to_path_buf();
+    config.config_dir = Some(data.path().to_path_buf());
+    config.limits.request_timeout = Duration::from_secs(300);
+    config.validate().unwrap();
+    let store = Store::open(data.path()).unwrap();
+    let (_, token) = store.add_token("editor", Scope::Editor).unwrap();
+    let state = AppState::new(store, config, Voices::load(Some(&voices)).unwrap()).unwrap();
+    let server = TestServer::serve(state);
+    let url = &server.url;
+    let article = upload(url, &token, "Giao thông\n\nCầu mới thông xe sáng nay.\n");
+    let path = format!("{url}/api/bulletins/2021-07-29/sang");
+    let reply = call(
+        "PUT",
+        &path,
+        &token,
+        Some(json!({ "items": [article] }).to_string().as_bytes()),
+        "application/json",
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let reply = call("POST", &format!("{path}/build"), &token, None, "text/plain");
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.json()["status"], "built", "{}", reply.json());
+
+    let sent = vendor.vendors.texts();
+    assert!(
+        sent.iter().any(|t| t.contains("xin kính chào"))
+            && sent.iter().any(|t| t.contains("kết thúc"))
+            && !sent.iter().any(|t| t.contains("thông xe")),
+        "only the greeting and sign-off reach the greeting voice: {sent:?}"
+    );
+    assert_eq!(used_today(url, &token), chars(&sent));
+    server.stop();
+}
