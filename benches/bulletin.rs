@@ -162,6 +162,7 @@ fn build(
         date: jiff::civil::date(2021, 7, 29),
         items: items.to_vec(),
         voice,
+        greeting_voice: None,
         normalizer,
         settings,
         trigger: "benchmark".into(),

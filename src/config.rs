@@ -26,6 +26,8 @@
 //!
 //! [listen]                    # listen::ListenSettings: the listen check
 //! enabled = true
+//! [voices.fpt-banmai]         # per-voice settings (a cloud voice's bill)
+//! daily_chars = 200000        # characters a day, counted in the bulletin time zone
 //!
 //! [audio]                     # settings::AudioSettings
 //! sample_rate_hz = 48000
@@ -67,6 +69,9 @@ pub struct Config {
     pub mp3: crate::audio::mp3::Mp3Settings,
     /// The listen check (`[listen]`): recognizer, margin, on by default or not.
     pub listen: ListenSettings,
+    /// Station settings of each voice by name (`[voices.<name>]`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub voices: std::collections::BTreeMap<String, VoiceSettings>,
     /// The `[bulletin]` table as written; read with [`Config::bulletin`].
     /// Without it the built-in bulletin settings apply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,6 +147,24 @@ pub struct CacheSettings {
     pub max_bytes: u64,
 }
 
+/// A voice's station settings (`[voices.<name>]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoiceSettings {
+    /// Characters a cloud voice may be billed per day (the station's day,
+    /// in the bulletin time zone); a render past it is refused before any
+    /// vendor call. No cap when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_chars: Option<u64>,
+}
+
+impl Config {
+    /// The daily character cap of `voice`, if the station set one.
+    pub fn daily_chars(&self, voice: &str) -> Option<u64> {
+        self.voices.get(voice).and_then(|v| v.daily_chars)
+    }
+}
+
 impl Default for CacheSettings {
     fn default() -> Self {
         Self {
@@ -163,6 +186,7 @@ impl Default for Config {
             audio: AudioSettings::default(),
             mp3: crate::audio::mp3::Mp3Settings::default(),
             listen: ListenSettings::default(),
+            voices: std::collections::BTreeMap::new(),
             bulletin: None,
             config_dir: None,
         }
@@ -469,6 +493,20 @@ mod tests {
                 .find(|(name, _)| *name == k)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn a_voice_table_sets_its_daily_character_cap() {
+        let config = Config::parse(
+            "bantin.toml",
+            "[voices.fpt-banmai]\ndaily_chars = 5000\n[voices.vi]\n",
+        )
+        .unwrap();
+        assert_eq!(config.daily_chars("fpt-banmai"), Some(5000));
+        assert_eq!(config.daily_chars("vi"), None);
+        assert_eq!(config.daily_chars("nobody"), None);
+        let err = Config::parse("bantin.toml", "[voices.x]\ndaily_char = 5\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! word keeps the place it came from, so an editor can see why it is read so.
 
 pub mod audio;
+pub mod billing;
 pub mod bulletin;
 pub mod cache;
 pub mod calibrate;

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Lexicon, Normalizer, Source};
-use crate::tts::{CommandVoice, Espeak, Fpt, HttpVoice, Listing, Synthesizer, Vbee, Viettel, Zalo};
+use crate::tts::{
+    CommandVoice, Espeak, Fpt, Gender, HttpVoice, Listing, Region, Synthesizer, Vbee, Viettel, Zalo,
+};
 
 const BUILTIN: [(&str, &str); 3] = [
     ("vi.toml", include_str!("../voices/vi.toml")),
@@ -52,6 +54,50 @@ pub struct Voice {
     pub lexicon: BTreeMap<String, String>,
     /// Where the profile was loaded from (`builtin:vi.toml` or a path).
     pub origin: String,
+    /// The accent editors choose by (`region = "bac" | "trung" | "nam"`);
+    /// a cloud voice's comes from the vendors' list when the profile
+    /// names none.
+    pub region: Option<Region>,
+    /// `gender = "nu" | "nam"`; a cloud voice's comes from the list too.
+    pub gender: Option<Gender>,
+}
+
+/// A region as profiles and the API write it: `bac`, `trung`, `nam`.
+pub fn region_code(region: Region) -> &'static str {
+    match region {
+        Region::North => "bac",
+        Region::Central => "trung",
+        Region::South => "nam",
+    }
+}
+
+/// A gender as profiles and the API write it: `nu`, `nam`.
+pub fn gender_code(gender: Gender) -> &'static str {
+    match gender {
+        Gender::Female => "nu",
+        Gender::Male => "nam",
+    }
+}
+
+/// # Errors
+/// A sentence naming the accepted codes.
+pub fn parse_region(code: &str) -> Result<Region, String> {
+    match code {
+        "bac" | "bắc" => Ok(Region::North),
+        "trung" => Ok(Region::Central),
+        "nam" => Ok(Region::South),
+        other => Err(format!("region {other:?} is not bac, trung or nam")),
+    }
+}
+
+/// # Errors
+/// A sentence naming the accepted codes.
+pub fn parse_gender(code: &str) -> Result<Gender, String> {
+    match code {
+        "nu" | "nữ" => Ok(Gender::Female),
+        "nam" => Ok(Gender::Male),
+        other => Err(format!("gender {other:?} is not nu or nam")),
+    }
 }
 
 /// The backend a profile names, one variant per kind: a new backend is a
@@ -133,6 +179,10 @@ struct ProfileFile {
     #[serde(default = "default_breath")]
     breath_group_syllables: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gender: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     espeak: Option<Espeak>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     command: Option<CommandVoice>,
@@ -180,6 +230,8 @@ impl From<Voice> for ProfileFile {
             syllables_per_minute: voice.syllables_per_minute,
             breath_group_syllables: voice.breath_group_syllables,
             lexicon: voice.lexicon,
+            region: voice.region.map(|r| region_code(r).to_string()),
+            gender: voice.gender.map(|g| gender_code(g).to_string()),
             ..ProfileFile::default()
         };
         match voice.backend {
@@ -224,7 +276,19 @@ impl Voice {
         };
         let mut file: ProfileFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let backend = file.backend().map_err(invalid)?;
-        let voice = Voice {
+        let region = file
+            .region
+            .as_deref()
+            .map(parse_region)
+            .transpose()
+            .map_err(invalid)?;
+        let gender = file
+            .gender
+            .as_deref()
+            .map(parse_gender)
+            .transpose()
+            .map_err(invalid)?;
+        let mut voice = Voice {
             name: file.name,
             description: file.description,
             syllables_per_minute: file.syllables_per_minute,
@@ -232,7 +296,13 @@ impl Voice {
             backend,
             lexicon: file.lexicon,
             origin: origin.to_string(),
+            region,
+            gender,
         };
+        if let Some(listing) = voice.listing() {
+            voice.region = voice.region.or(Some(listing.region));
+            voice.gender = voice.gender.or(Some(listing.gender));
+        }
         if voice.name.is_empty()
             || !voice
                 .name
@@ -517,6 +587,19 @@ mod tests {
             voices.get(DEFAULT_VOICE).unwrap().backend,
             Backend::Espeak(Espeak::new("vi"))
         );
+        let south = voices.get("vi-vn-x-south").unwrap();
+        assert_eq!(
+            (south.region, south.gender),
+            (Some(Region::South), Some(Gender::Male))
+        );
+        let written = toml::to_string(south).unwrap();
+        assert!(written.contains("region = \"nam\""), "{written}");
+        let err = Voice::parse(
+            "x.toml",
+            "name = \"x\"\nsyllables_per_minute = 200\nregion = \"tay\"\n[espeak]\nvoice = \"vi\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not bac, trung or nam"), "{err}");
     }
 
     fn vendor_profile(table: &str) -> String {
@@ -541,6 +624,11 @@ mod tests {
             (crate::tts::Region::Central, crate::tts::Gender::Male)
         );
         assert_eq!(voice.listing().unwrap().display, "Gia Huy");
+        // Region and gender come from the vendors' list unless the profile says.
+        assert_eq!(
+            (voice.region, voice.gender),
+            (Some(Region::Central), Some(Gender::Male))
+        );
         // Billed per character of NFC text: "Hà Nội." is 7 whether its tone
         // marks arrive composed or not.
         assert_eq!(

@@ -118,6 +118,8 @@ pub struct Request<'a> {
     /// In editor order: the first is the top story.
     pub items: Vec<BulletinItem>,
     pub voice: &'a Voice,
+    /// The greeting and sign-off's own voice, when the slot names one.
+    pub greeting_voice: Option<super::speak::GreetingVoice<'a>>,
     pub normalizer: &'a Normalizer,
     pub settings: &'a AudioSettings,
     /// How the run was started, for the manifest ("command line", "schedule", …).
@@ -170,7 +172,14 @@ pub fn build(
     let plan = plan::plan(request)?;
 
     let speech_started = Instant::now();
-    let (spoken, stats) = speak::speak(plan.parts, synthesizer, settings, options, progress)?;
+    let (spoken, stats) = speak::speak_parts(
+        plan.parts,
+        synthesizer,
+        request.greeting_voice,
+        settings,
+        options,
+        progress,
+    )?;
     let synthesis = speech_started.elapsed();
 
     // Fit to the slot on the measured speech, whole items only.
@@ -472,6 +481,7 @@ fit = {fit}
             date: Date::new(2021, 7, 29).unwrap(),
             items,
             voice: voices.get("vi").unwrap(),
+            greeting_voice: None,
             normalizer: &normalizer,
             settings: &settings,
             trigger: "test".into(),

@@ -97,6 +97,9 @@ pub struct Slot {
     /// Leave out the lowest-ranked items when over target + tolerance.
     pub fit: bool,
     pub voice: String,
+    /// The voice of the greeting and sign-off when it is not `voice`
+    /// (`greeting_voice`, for the whole bulletin or one slot).
+    pub greeting_voice: Option<String>,
     pub greeting: String,
     pub sign_off: String,
     pub intro_jingle: Option<PathBuf>,
@@ -132,6 +135,7 @@ struct RawConfig {
     retry_backoff_seconds: f64,
     #[serde(default = "default_voice")]
     voice: String,
+    greeting_voice: Option<String>,
     greeting: String,
     sign_off: String,
     intro_jingle: Option<PathBuf>,
@@ -151,6 +155,7 @@ struct RawSlot {
     #[serde(default)]
     fit: bool,
     voice: Option<String>,
+    greeting_voice: Option<String>,
     greeting: Option<String>,
     sign_off: Option<String>,
     intro_jingle: Option<PathBuf>,
@@ -460,6 +465,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
             tolerance,
             fit: slot.fit,
             voice: slot.voice.unwrap_or_else(|| raw.voice.clone()),
+            greeting_voice: slot.greeting_voice.or_else(|| raw.greeting_voice.clone()),
             greeting,
             sign_off,
             intro_jingle,
@@ -578,6 +584,23 @@ target_minutes = 15
         assert_eq!(config.file_name(date, "sang"), "BANTIN_2021-07-29_sang.wav");
         let err = config.slot("trua").unwrap_err().to_string();
         assert!(err.contains("known: sang"), "{err}");
+    }
+
+    #[test]
+    fn a_greeting_voice_applies_to_every_slot_unless_one_names_its_own() {
+        let text = sample("[bulletin.slots.toi]\nschedule = \"0 20 * * *\"\ntarget_minutes = 5\ngreeting_voice = \"vi-vn-x-south\"\n")
+            .replace("drop_folder = \"drop\"", "drop_folder = \"drop\"\ngreeting_voice = \"fpt-banmai\"");
+        let config = BulletinConfig::parse("t", &text, Path::new("/etc/bantin")).unwrap();
+        assert_eq!(
+            config.slot("sang").unwrap().greeting_voice.as_deref(),
+            Some("fpt-banmai")
+        );
+        assert_eq!(
+            config.slot("toi").unwrap().greeting_voice.as_deref(),
+            Some("vi-vn-x-south")
+        );
+        let plain = BulletinConfig::parse("t", &sample(""), Path::new("/etc/bantin")).unwrap();
+        assert_eq!(plain.slot("sang").unwrap().greeting_voice, None);
     }
 
     #[test]

@@ -27,3 +27,4 @@ pub use deliver::{Delivered, FileNames, deliver};
 pub use fit::Fit;
 pub use manifest::Manifest;
 pub use schedule::{RunKey, RunLog, Scheduler};
+pub use speak::GreetingVoice;

@@ -10,9 +10,10 @@
 use std::path::Path;
 
 use super::build::{BulletinError, Request};
+use super::speak::{Part, Speaker};
 use super::spoken_date::{self, TemplateValues};
 use crate::audio::{self, Pcm, wav};
-use crate::script::{self, Cue};
+use crate::script;
 
 /// The programme of one bulletin, unspoken.
 pub(super) struct Plan {
@@ -20,7 +21,7 @@ pub(super) struct Plan {
     pub outro: Option<Pcm>,
     /// Every part to speak, in order, named for errors: the greeting, each
     /// item (`item <id>`) and the sign-off.
-    pub parts: Vec<(String, Vec<Cue>)>,
+    pub parts: Vec<Part>,
 }
 
 /// Plans the bulletin of `request`.
@@ -46,9 +47,14 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, BulletinError> {
     let outro = load(&slot.outro_jingle)?;
 
     // The greeting and sign-off are read as the items are: with the voice's
-    // own lexicon on top of the station's.
-    let normalizer = voice.normalizer(request.normalizer);
-    let timing = settings.timing(voice);
+    // own lexicon on top of the station's (the greeting voice's, when it
+    // has one) and timed at its rate.
+    let (greeting_voice, greeting_speaker) = match &request.greeting_voice {
+        Some(greeting) => (greeting.voice, Speaker::Greeting),
+        None => (voice, Speaker::Items),
+    };
+    let normalizer = greeting_voice.normalizer(request.normalizer);
+    let timing = settings.timing(greeting_voice);
     let values = TemplateValues {
         date: request.date,
         station: &config.station,
@@ -60,17 +66,34 @@ pub(super) fn plan(request: &Request<'_>) -> Result<Plan, BulletinError> {
         script::text_cues(&text, &normalizer, &timing)
     };
 
+    let part = |name: String, speaker, cues| Part {
+        name,
+        speaker,
+        cues,
+    };
     let mut parts = Vec::with_capacity(items.len() + 2);
-    parts.push(("greeting".to_string(), speech(&slot.greeting)));
+    parts.push(part(
+        "greeting".into(),
+        greeting_speaker,
+        speech(&slot.greeting),
+    ));
     for item in items {
         if item.script.cues.is_empty() {
             return Err(BulletinError::Silent {
                 item: item.id.clone(),
             });
         }
-        parts.push((format!("item {}", item.id), item.script.cues.clone()));
+        parts.push(part(
+            format!("item {}", item.id),
+            Speaker::Items,
+            item.script.cues.clone(),
+        ));
     }
-    parts.push(("sign-off".to_string(), speech(&slot.sign_off)));
+    parts.push(part(
+        "sign-off".into(),
+        greeting_speaker,
+        speech(&slot.sign_off),
+    ));
     Ok(Plan {
         intro,
         outro,

@@ -42,6 +42,12 @@ pub(super) fn bulletin(
         let voice = voices.get(&slot.voice)?;
         let synthesizer = voice.synthesizer();
         synthesizer.check()?;
+        let greeting_voice = slot
+            .greeting_voice
+            .as_deref()
+            .map(|n| voices.get(n))
+            .transpose()?;
+        let greeting_synthesizer = greeting_voice.map(|v| v.synthesizer());
         let mut items = Vec::with_capacity(articles.len());
         for path in articles {
             let (bytes, name) = read_input(Some(path))?;
@@ -66,6 +72,9 @@ pub(super) fn bulletin(
             date,
             items,
             voice,
+            greeting_voice: greeting_voice
+                .zip(greeting_synthesizer.as_deref())
+                .map(|(voice, synthesizer)| bantin::bulletin::GreetingVoice { voice, synthesizer }),
             normalizer: &normalizer,
             settings: &settings,
             trigger: "command line".into(),

@@ -276,7 +276,7 @@ impl AudioArgs {
 }
 
 /// Where cue audio is cached (renders and bulletins share the folder).
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 struct CacheArgs {
     /// Cue audio cache folder [default: DATA/cache with --data, else
     /// $XDG_CACHE_HOME/bantin or ~/.cache/bantin].

@@ -29,6 +29,10 @@ pub(super) fn script(
     let voices = voices(data)?;
     let voice = voices.get(voice.unwrap_or(&config.default_voice))?;
     let script = prepare(data, config, voice, &config.audio, article)?;
+    let cache = super::CacheArgs::default().open(data)?;
+    if let Some(line) = super::text::bill_line(voice, &script, cache.as_ref()) {
+        eprintln!("{line}");
+    }
     let text = format.text(&script);
     match output {
         Some(path) => bantin::output::write_with(path, |out| out.write_all(text.as_bytes()))
@@ -134,8 +138,13 @@ pub(super) fn render(
     if let Some(jobs) = audio_args.jobs {
         options.max_parallel = jobs.max(1);
     }
-    let rendered = pipeline::render_with(&script, speaker, &settings, &options, &Bar(bar.clone()));
+    let reservation = super::text::reserve_chars(data, config, voice, &script, cache.as_ref())?;
+    let metered = bantin::billing::Metered::new(speaker, voice);
+    let rendered = pipeline::render_with(&script, &metered, &settings, &options, &Bar(bar.clone()));
     bar.finish_and_clear();
+    if let Some(reservation) = &reservation {
+        reservation.settle(metered.billed_chars())?;
+    }
     let rendered = rendered.with_context(|| {
         format!(
             "cannot render {} with voice {}",

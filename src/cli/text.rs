@@ -141,3 +141,88 @@ pub(super) fn segment_text(lines: bool, file: Option<&Path>) -> Result<()> {
         Ok(writeln!(out)?)
     })
 }
+
+/// The line `bantin script` prints on stderr for a voice billed per
+/// character: what a render would be billed, and how much of it the speech
+/// cache already holds. `None` for a voice not billed.
+pub(super) fn bill_line(
+    voice: &bantin::voice::Voice,
+    script: &bantin::Script,
+    cache: Option<&bantin::cache::Cache>,
+) -> Option<String> {
+    let fingerprint = voice.synthesizer().fingerprint();
+    let cost = bantin::billing::estimate(script, voice, &fingerprint, cache)?;
+    Some(format!(
+        "voice {} bills {} characters for this article; {} of them ({} of {} breath groups) are already in the speech cache, so a render now sends {}",
+        voice.name,
+        cost.billable_chars,
+        cost.cached_chars,
+        cost.cached_breath_groups,
+        cost.breath_groups,
+        cost.to_bill_chars
+    ))
+}
+
+/// A CLI render's count against its voice's daily cap: reserved before any
+/// vendor call, corrected to what was really spoken afterwards.
+pub(super) struct CliReservation {
+    store: bantin::store::Store,
+    voice: String,
+    day: String,
+    reserved_chars: u64,
+}
+
+/// Counts a billed voice's render against today's usage in the store of
+/// `--data` (refusing it past `[voices.NAME] daily_chars`); `None` for a
+/// voice not billed, or without `--data` when the voice has no cap.
+///
+/// # Errors
+/// Over the cap; a capped voice without `--data` (its usage would not be
+/// counted); store errors.
+pub(super) fn reserve_chars(
+    data: Option<&Path>,
+    config: &bantin::config::Config,
+    voice: &bantin::voice::Voice,
+    script: &bantin::Script,
+    cache: Option<&bantin::cache::Cache>,
+) -> Result<Option<CliReservation>> {
+    let fingerprint = voice.synthesizer().fingerprint();
+    let Some(cost) = bantin::billing::estimate(script, voice, &fingerprint, cache) else {
+        return Ok(None);
+    };
+    let cap = config.daily_chars(&voice.name);
+    let Some(data) = data else {
+        if cap.is_some() {
+            anyhow::bail!(
+                "voice {} has a daily cap of characters: render it with --data DIR so its usage is counted",
+                voice.name
+            );
+        }
+        return Ok(None);
+    };
+    let store = super::store(Some(data))?;
+    let zone = config
+        .bulletin()
+        .map(|b| b.time_zone)
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let day = bantin::billing::day(jiff::Timestamp::now(), &zone);
+    store
+        .charge_voice(&voice.name, &day, cost.to_bill_chars, cap)?
+        .map_err(|refused| anyhow::anyhow!("refused before any vendor call: {refused}"))?;
+    Ok(Some(CliReservation {
+        store,
+        voice: voice.name.clone(),
+        day,
+        reserved_chars: cost.to_bill_chars,
+    }))
+}
+
+impl CliReservation {
+    /// Corrects the day's count to `billed_chars`, what the vendor received.
+    pub(super) fn settle(&self, billed_chars: u64) -> Result<()> {
+        let delta = billed_chars as i64 - self.reserved_chars as i64;
+        Ok(self
+            .store
+            .adjust_voice_usage(&self.voice, &self.day, delta)?)
+    }
+}

@@ -8,7 +8,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::billing::Metered;
 use crate::bulletin::BulletinConfig;
+use crate::bulletin::GreetingVoice;
 use crate::bulletin::build::{self, BulletinError, BulletinItem, Request};
 use crate::bulletin::schedule::{Built, Clock, Job, RunKey, Scheduler, items_fingerprint};
 use crate::bulletin::{FileNames, deliver};
@@ -105,6 +107,18 @@ impl BulletinJob {
         items_fingerprint(&refs)
     }
 
+    /// Adds `chars` a bulletin really sent to `voice`'s vendor to the
+    /// voice's usage of the station's day.
+    fn count_usage(&self, voice: &crate::voice::Voice, chars: u64) {
+        if chars == 0 {
+            return;
+        }
+        let day = crate::billing::day(jiff::Timestamp::now(), &self.config.time_zone);
+        if let Err(e) = self.store.charge_voice(&voice.name, &day, chars, None) {
+            tracing::error!(voice = %voice.name, error = %e, "cannot count a bulletin's billed characters");
+        }
+    }
+
     /// Assembles and delivers a (date, slot) now (blocking: synthesis).
     ///
     /// # Errors
@@ -118,6 +132,12 @@ impl BulletinJob {
             .synthesizer
             .clone()
             .unwrap_or_else(|| voice.synthesizer());
+        let greeting_voice = (slot.greeting_voice.as_deref())
+            .map(|name| self.voices.get(name))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let greeting_synthesizer =
+            greeting_voice.map(|v| self.synthesizer.clone().unwrap_or_else(|| v.synthesizer()));
         let station = self.store.station_lexicon().map_err(|e| e.to_string())?;
         let normalizer = Normalizer::builtin()
             .map_err(|e| e.to_string())?
@@ -133,12 +153,24 @@ impl BulletinJob {
                 &self.article_limits,
             )?);
         }
+        // What really reaches a cloud vendor is counted in the voice's daily
+        // usage (not refused: the bulletin goes on air).
+        let metered = Metered::new(synthesizer.as_ref(), voice);
+        let greeting_metered = greeting_voice
+            .zip(greeting_synthesizer.as_deref())
+            .map(|(voice, synthesizer)| Metered::new(synthesizer, voice));
         let request = Request {
             config: &self.config,
             slot,
             date: key.date,
             items: prepared,
             voice,
+            greeting_voice: greeting_voice.zip(greeting_metered.as_ref()).map(
+                |(voice, metered)| GreetingVoice {
+                    voice,
+                    synthesizer: metered,
+                },
+            ),
             normalizer: &normalizer,
             settings: &self.settings,
             trigger: trigger.to_string(),
@@ -147,8 +179,15 @@ impl BulletinJob {
                 ..speak::Options::default()
             },
         };
-        let mut assembled =
-            build::build(&request, synthesizer.as_ref(), &()).map_err(|e| e.to_string())?;
+        let assembled = build::build(&request, &metered, &());
+        let billed = [
+            Some((voice, &metered)),
+            greeting_voice.zip(greeting_metered.as_ref()),
+        ];
+        for (voice, metered) in billed.into_iter().flatten() {
+            self.count_usage(voice, metered.billed_chars());
+        }
+        let mut assembled = assembled.map_err(|e| e.to_string())?;
         let delivered =
             deliver(&mut assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
         Ok(Built {

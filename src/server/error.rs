@@ -46,6 +46,12 @@ pub enum ApiError {
     /// 503 with `Retry-After` (seconds).
     #[error("{detail}")]
     Busy { detail: String, retry_after: u32 },
+    /// A voice's daily character cap would be passed: 429 with
+    /// `Retry-After` (seconds until the station's next day). Not 402: the
+    /// cap is the station's own quota per day, which time lifts, not a
+    /// payment.
+    #[error("{detail}")]
+    OverCap { detail: String, retry_after: u32 },
     /// The disk is full: 507.
     #[error("{0}")]
     InsufficientStorage(String),
@@ -76,6 +82,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::OverCap { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +101,7 @@ impl ApiError {
             ApiError::RangeNotSatisfiable(_) => "range_not_satisfiable",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Busy { .. } => "busy",
+            ApiError::OverCap { .. } => "daily_cap",
             ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Internal(_) => "internal",
         }
@@ -126,7 +134,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"bantin\""),
                 );
             }
-            ApiError::Busy { retry_after, .. } => {
+            ApiError::Busy { retry_after, .. } | ApiError::OverCap { retry_after, .. } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
@@ -188,6 +196,7 @@ fn code_of(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
         StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_server_error() => "internal",
         _ => "error",

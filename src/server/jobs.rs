@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, routes};
 use crate::audio::Pcm;
 use crate::listen::{Baselines, Beside, CheckOutcome, Listener, ScriptCues};
 use crate::pipeline::{self, RenderError};
@@ -320,7 +320,15 @@ fn try_render(
         Some(Ok(beside)) => beside,
         _ => synthesizer.as_ref(),
     };
-    let rendered = pipeline::render_with(script, speaker, &settings, &options, &progress)?;
+    // A billed voice: counted against its daily cap before any call, then
+    // corrected to what the vendor really received.
+    let reservation = routes::system::reserve(state, voice, script)?;
+    let metered = crate::billing::Metered::new(speaker, voice);
+    let rendered = pipeline::render_with(script, &metered, &settings, &options, &progress);
+    if let Some(reservation) = &reservation {
+        routes::system::settle(state, job.id, reservation, metered.billed_chars());
+    }
+    let rendered = rendered?;
     let now = jiff::ZonedDateTime::now().datetime();
     let wav = pipeline::broadcast_wav(&rendered, &settings, &state.config.station, now)?;
     state.store.save_audio(&crate::store::NewAudio {

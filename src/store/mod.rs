@@ -24,6 +24,7 @@ mod bulletins;
 mod jobs;
 mod lexicon;
 mod tokens;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -37,6 +38,7 @@ pub use bulletins::ApprovedItem;
 pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
 pub use tokens::{ApiToken, Scope};
+pub use usage::JobCost;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "bantin.sqlite3";
@@ -58,6 +60,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "003_listen_check",
         include_str!("migrations/003_listen_check.sql"),
     ),
+    ("004_usage", include_str!("migrations/004_usage.sql")),
 ];
 
 /// Connections kept open. SQLite serializes writers anyway; a few readers

@@ -232,6 +232,33 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
         Some("A-STATION")
     );
 
+    // Voices are narrowed by region; espeak-ng is not billed per character.
+    wait_text(client, "#voice-bill", "không tính phí").await;
+    let pick = |region: &str| {
+        format!(
+            "const r = document.getElementById('voice-region'); r.value = '{region}'; r.dispatchEvent(new Event('change')); return document.getElementById('voice').value;"
+        )
+    };
+    // Back to every region, the voice chosen stays chosen.
+    for (region, voice) in [
+        ("nam", "vi-vn-x-south"),
+        ("trung", "vi-vn-x-central"),
+        ("", "vi-vn-x-central"),
+    ] {
+        let picked = client
+            .execute(&pick(region), vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        assert_eq!(picked, json!(voice), "region {region:?}");
+    }
+    client
+        .execute(
+            "const v = document.getElementById('voice'); v.value = 'vi'; v.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+
     // Render with the default voice and find the player ready.
     click(client, "render").await;
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -6,6 +6,7 @@ mod browser;
 mod bulletin;
 mod bulletin_server;
 mod cli;
+mod cost;
 mod delivery;
 mod golden;
 mod hostile;

@@ -105,6 +105,11 @@ impl TestServer {
         if let Some(synthesizer) = synthesizer {
             state = state.with_synthesizer(synthesizer);
         }
+        TestServer::serve(state)
+    }
+
+    /// Serves `state` (its own store, voices and configuration).
+    pub fn serve(state: AppState) -> TestServer {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

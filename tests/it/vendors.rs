@@ -37,14 +37,14 @@ const MP3: &[u8] = include_bytes!("../fixtures/speech-vi-22k-mono.mp3");
 /// environment while others run. `CARGO_PKG_VERSION` stands for a wrong key
 /// and for Vbee's application id.
 const KEY: &str = "bantin";
-const KEY_VAR: &str = "CARGO_PKG_NAME";
+pub(crate) const KEY_VAR: &str = "CARGO_PKG_NAME";
 const WRONG_KEY_VAR: &str = "CARGO_PKG_VERSION";
 const APP_ID: &str = env!("CARGO_PKG_VERSION");
 
 const SENTENCE: &str = "Sáng nay, Hà Nội mưa nhẹ.";
 
 #[derive(Default)]
-struct Vendors {
+pub(crate) struct Vendors {
     base: Mutex<String>,
     /// Texts the vendors were asked to speak, in order.
     texts: Mutex<Vec<String>>,
@@ -72,11 +72,11 @@ impl Vendors {
         *n
     }
 
-    fn hits(&self, mode: &str) -> usize {
+    pub(crate) fn hits(&self, mode: &str) -> usize {
         self.hits.lock().unwrap().get(mode).copied().unwrap_or(0)
     }
 
-    fn texts(&self) -> Vec<String> {
+    pub(crate) fn texts(&self) -> Vec<String> {
         self.texts.lock().unwrap().clone()
     }
 
@@ -316,13 +316,14 @@ async fn vbee_request(
     Json(json!({"status": 1, "result": result})).into_response()
 }
 
-struct Server {
-    base: String,
-    vendors: Shared,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) vendors: Shared,
     _runtime: tokio::runtime::Runtime,
 }
 
-fn start() -> Server {
+/// The vendors' loopback server (every vendor, every mode).
+pub(crate) fn start() -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -62,7 +62,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(body: Vec<u8>) -> Answer {
+    pub fn new(body: Vec<u8>) -> Answer {
         let hash = crate::store::sha256_hex(&body);
         Answer {
             etag: format!("\"{}\"", &hash[..32]),

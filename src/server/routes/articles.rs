@@ -258,6 +258,20 @@ pub struct Review {
     pub dropped: Vec<ReviewDropped>,
     /// Everything the editor should look at (unknown words read literally or spelled).
     pub warnings: Vec<ReviewWarning>,
+    /// What a render with this voice costs now, for a voice billed per
+    /// character; `null` for the others.
+    pub bill: Option<ReviewBill>,
+}
+
+/// A billed voice's cost before speaking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewBill {
+    #[serde(flatten)]
+    pub cost: crate::billing::Cost,
+    /// The station's cap per day, if any.
+    pub daily_chars: Option<u64>,
+    /// Characters billed today (the station's day).
+    pub used_today_chars: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -377,7 +391,41 @@ fn build_review(prepared: &Prepared) -> Review {
             })
             .collect(),
         warnings,
+        // Depends on the speech cache, not only on the script: filled in
+        // per request by [`with_bill`].
+        bill: None,
     }
+}
+
+/// The review answer with the voice's bill as it stands now (what the
+/// speech cache holds changes without the script changing); the ETag is
+/// that of the whole answer.
+fn with_bill(
+    state: &AppState,
+    key: &crate::server::prepared::Key,
+    answer: Answer,
+) -> Result<Answer, ApiError> {
+    let voice = state.voice(Some(&key.voice))?;
+    if voice.billable_chars("").is_none() {
+        return Ok(answer);
+    }
+    let prepared = state.prepared(key.article, Some(key.revision), Some(&key.voice))?;
+    let Some(cost) = super::system::script_cost(state, &prepared.script, voice) else {
+        return Ok(answer);
+    };
+    let bill = ReviewBill {
+        cost,
+        daily_chars: state.config.daily_chars(&voice.name),
+        used_today_chars: state
+            .store
+            .voice_usage(&voice.name, &super::system::station_day(state))?,
+    };
+    let mut review: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|e| ApiError::Internal(format!("the cached review does not parse: {e}")))?;
+    review["bill"] = serde_json::to_value(&bill).expect("the bill serializes");
+    Ok(Answer::new(
+        serde_json::to_vec(&review).expect("the review serializes"),
+    ))
 }
 
 /// The review as a cached answer.
@@ -439,7 +487,9 @@ fn cached_response(headers: &HeaderMap, answer: Answer, content_type: &str) -> R
     response
 }
 
-/// The review: sentences as spoken, expansions with their rules, dropped lines, warnings.
+/// The review: sentences as spoken, expansions with their rules, dropped
+/// lines, warnings, and a billed voice's characters with those the speech
+/// cache already holds.
 #[utoipa::path(get, path = "/api/articles/{id}/review", tag = "articles",
     params(("id" = i64, Path, description = "Article id"), RevisionQuery,
         ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer: 304 when it still holds")),
@@ -457,9 +507,10 @@ pub async fn review(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = id("article", &raw)?;
-    let (_, answer) = state
+    let (key, answer) = state
         .answer(id, query.revision, query.voice, REVIEW)
         .await?;
+    let answer = state.blocking(move |s| with_bill(s, &key, answer)).await?;
     Ok(cached_response(&headers, answer, "application/json"))
 }
 

@@ -18,7 +18,7 @@ use super::{id, json_body};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::jobs::cache_key;
 use crate::server::{AppState, Editor, Reader};
-use crate::store::{AudioEntry, Job, JobState};
+use crate::store::{AudioEntry, Job, JobCost, JobState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
 pub struct RenderRequest {
     /// Voice name; the station default when absent.
     pub voice: Option<String>,
+    /// Pick the voice by accent instead: `bac`, `trung` or `nam`.
+    pub region: Option<String>,
+    /// Pick the voice by gender: `nu` or `nam`.
+    pub gender: Option<String>,
     /// Revision; the latest when absent.
     pub revision: Option<i64>,
     /// Hear the render back with the station's recognizer and flag the cues
@@ -49,6 +53,16 @@ pub struct RenderRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     pub job: Job,
+    /// A billed voice's characters, and how many the speech cache holds.
+    pub cost: Option<JobCost>,
+}
+
+/// A job with its bill (a billed voice's).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStatus {
+    #[serde(flatten)]
+    pub job: Job,
+    pub cost: Option<JobCost>,
 }
 
 /// Start rendering an article.
@@ -59,6 +73,7 @@ pub struct Accepted {
         (status = 202, description = "Queued, or done at once from the cache", body = Accepted),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "The voice's daily character cap would be passed; Retry-After says when the station's next day starts", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn render(
@@ -74,9 +89,14 @@ pub async fn render(
     } else {
         json_body(&headers, &body)?
     };
-    let job = state
+    let (job, cost) = state
         .blocking(move |s| {
-            let voice = s.voice(request.voice.as_deref())?;
+            let voice = super::system::pick_voice(
+                s,
+                request.voice.as_deref(),
+                request.region.as_deref(),
+                request.gender.as_deref(),
+            )?;
             if let Some(problem) = super::system::voice_problem(s, voice) {
                 return Err(ApiError::Unprocessable(format!(
                     "voice {} cannot speak on this server ({problem}); choose another voice or ask the technician to install it",
@@ -101,6 +121,10 @@ pub async fn render(
             if check && earlier_check.is_none() {
                 cached = None;
             }
+            let cost = super::system::script_cost(s, &prepared.script, voice);
+            if let Some(cost) = cost.as_ref().filter(|_| cached.is_none()) {
+                super::system::check_daily_cap(s, voice, cost)?;
+            }
             let job = s.store.add_job(
                 id,
                 prepared.revision.revision,
@@ -109,19 +133,26 @@ pub async fn render(
                 cached.as_deref(),
                 check,
             )?;
-            if let Some((state, flagged, summary, report)) = earlier_check {
-                s.store
-                    .set_job_check(job.id, &state, flagged, &summary, &report)?;
-                return Ok(s.store.job(job.id)?);
+            if let Some(cost) = &cost {
+                s.store.set_job_cost(job.id, cost)?;
             }
-            Ok(job)
+            let job = match earlier_check {
+                Some((state, flagged, summary, report)) => {
+                    s.store
+                        .set_job_check(job.id, &state, flagged, &summary, &report)?;
+                    s.store.job(job.id)?
+                }
+                None => job,
+            };
+            let cost = s.store.job_cost(job.id)?;
+            Ok((job, cost))
         })
         .await?;
     if job.state == JobState::Queued {
         state.jobs.notify();
     }
     let location = format!("/api/jobs/{}", job.id);
-    let mut response = (StatusCode::ACCEPTED, axum::Json(Accepted { job })).into_response();
+    let mut response = (StatusCode::ACCEPTED, axum::Json(Accepted { job, cost })).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -169,19 +200,27 @@ pub async fn list_for_article(
     Ok(axum::Json(jobs))
 }
 
-/// A job: state, progress (cues done of total), the error of a failed one.
+/// A job: state, progress (cues done of total), the error of a failed
+/// one, and a billed voice's cost (estimated, then really billed).
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = Job), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     _: Reader,
     Path(raw): Path<String>,
-) -> Result<axum::Json<Job>, ApiError> {
+) -> Result<axum::Json<JobStatus>, ApiError> {
     let id = id("job", &raw)?;
     Ok(axum::Json(
-        state.blocking(move |s| Ok(s.store.job(id)?)).await?,
+        state
+            .blocking(move |s| {
+                Ok(JobStatus {
+                    job: s.store.job(id)?,
+                    cost: s.store.job_cost(id)?,
+                })
+            })
+            .await?,
     ))
 }
 

@@ -338,7 +338,12 @@ async function articleView(id) {
   });
   const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || d.detail || d.reason}`)));
   const warnings = (review.warnings || []).map((w) => el("li", {}, w.message || w));
-  const voiceSelect = el("select", { id: "voice" }, (Array.isArray(voices) ? voices : voices.voices || []).map((v) => el("option", { value: v.name }, `${v.name}${v.description ? " – " + v.description : ""}`)));
+  const picker = voicePicker(Array.isArray(voices) ? voices : voices.voices || []);
+  const voiceSelect = picker.select;
+  const bill = el("p", { id: "voice-bill", class: "muted" });
+  const updateBill = () => showVoiceBill(id, voiceSelect.value, bill).catch(() => { bill.textContent = ""; });
+  voiceSelect.addEventListener("change", updateBill);
+  updateBill();
   const renderButton = el("button", { type: "button", id: "render" }, "Đọc thành âm thanh");
   const progress = el("progress", { class: "progress", id: "render-progress", max: 1, value: 0, hidden: true });
   const status = el("span", { id: "render-status", class: "muted" });
@@ -384,8 +389,8 @@ async function articleView(id) {
     dropped.length ? el("div", { class: "card" }, el("h2", {}, "Không đọc"), el("ul", { id: "dropped" }, dropped)) : null,
     el("div", { class: "card" },
       el("h2", {}, "Âm thanh"),
-      el("label", { for: "voice" }, "Giọng đọc"),
-      voiceSelect,
+      picker.element,
+      bill,
       el("p", { class: "row" }, renderButton, status),
       progress,
       player),
@@ -396,6 +401,57 @@ async function articleView(id) {
         el("div", { class: "grow" }, el("label", { for: "approve-slot" }, "Buổi"), approveSlot)),
       el("p", {}, approve)));
   await showPlayer(id, player).catch(() => {});
+}
+
+// ---------- voice choice and cost ----------
+
+const REGION_LABEL = { bac: "Bắc", trung: "Trung", nam: "Nam" };
+const GENDER_LABEL = { nu: "nữ", nam: "nam" };
+
+/// Selects for region and gender that narrow the voice select (`#voice`).
+function voicePicker(voices) {
+  const choice = (id, label, labels) => el("select", { id },
+    el("option", { value: "" }, label),
+    Object.entries(labels).map(([value, text]) => el("option", { value }, text)));
+  const region = choice("voice-region", "Mọi miền", REGION_LABEL);
+  const gender = choice("voice-gender", "Nam và nữ", GENDER_LABEL);
+  const select = el("select", { id: "voice" });
+  const fill = () => {
+    const previous = select.value;
+    const fits = voices.filter((v) => (!region.value || v.region === region.value) && (!gender.value || v.gender === gender.value));
+    select.replaceChildren(...fits.map((v) => el("option", { value: v.name },
+      [v.name,
+        v.region ? `giọng ${REGION_LABEL[v.region] || v.region}` : "",
+        v.gender ? GENDER_LABEL[v.gender] || v.gender : "",
+        v.billable ? "tính phí theo ký tự" : "",
+        v.description || ""].filter(Boolean).join(" – "))));
+    if (fits.some((v) => v.name === previous)) select.value = previous;
+    else {
+      const preferred = fits.find((v) => v.default) || fits[0];
+      if (preferred) select.value = preferred.name;
+    }
+    select.dispatchEvent(new Event("change"));
+  };
+  region.addEventListener("change", fill);
+  gender.addEventListener("change", fill);
+  fill();
+  return {
+    select,
+    element: el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "voice-region" }, "Miền"), region),
+      el("div", { class: "grow" }, el("label", { for: "voice-gender" }, "Giới"), gender),
+      el("div", { class: "grow" }, el("label", { for: "voice" }, "Giọng đọc"), select)),
+  };
+}
+
+/// What rendering with `voice` costs, from the review's `bill`.
+async function showVoiceBill(articleId, voice, node) {
+  if (!voice) { node.textContent = ""; return; }
+  const review = await api("GET", `/api/articles/${articleId}/review?voice=${encodeURIComponent(voice)}`);
+  const bill = review.bill;
+  if (!bill) { node.textContent = "Giọng này không tính phí theo ký tự."; return; }
+  const cap = bill.daily_chars != null ? ` Hôm nay đã dùng ${bill.used_today_chars}/${bill.daily_chars} ký tự.` : "";
+  node.textContent = `Tính phí ${bill.billable_chars} ký tự; ${bill.cached_chars} ký tự đã có sẵn (không tính lại); lần đọc này gửi ${bill.to_bill_chars} ký tự.${cap}`;
 }
 
 async function followJob(jobId, progress, status) {
