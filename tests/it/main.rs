@@ -11,6 +11,7 @@ mod hostile;
 mod ingest;
 mod listen;
 mod normalize;
+mod piper;
 mod pressure;
 mod segment;
 mod server;
