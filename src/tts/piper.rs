@@ -335,6 +335,16 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_parses() {
+        let voice = crate::voice::Voice::parse(
+            "piper-vi-loaded.toml.example",
+            include_str!("../../voices/piper-vi-loaded.toml.example"),
+        )
+        .unwrap();
+        assert_eq!(voice.backend_name(), "piper");
+    }
+
+    #[test]
     fn a_missing_model_is_named_by_check() {
         let voice = PiperVoice::new("sh", Path::new("/nonexistent/vi.onnx"), None);
         let err = voice
