@@ -249,10 +249,12 @@ impl Synthesizer for Piper {
     }
 
     fn synthesize(&self, text: &str) -> Result<Pcm, SynthError> {
-        // Piper reads one text per line and skips empty ones (no answer).
+        // Piper reads one text per line and skips empty ones (no answer);
+        // a line with nothing to say (`...`) makes it crash writing an empty
+        // WAV file. Neither has speech: silence, without asking Piper.
         let line = crate::text::nfc(text).replace(['\n', '\r'], " ");
         let line = line.trim();
-        if line.is_empty() {
+        if !line.chars().any(char::is_alphanumeric) {
             return Ok(Pcm::new(22_050, Vec::new()));
         }
         let path = self.pool.ask(line).map_err(|e| self.error(e))?;
@@ -342,6 +344,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(voice.backend_name(), "piper");
+    }
+
+    #[test]
+    fn text_with_nothing_to_say_is_silence_without_piper() {
+        let voice = PiperVoice::new("/nonexistent/piper", Path::new("/v/vi.onnx"), None);
+        let piper = voice.synthesizer("vi-silent");
+        for text in ["", "  ", "...", "– ,"] {
+            assert!(
+                piper.synthesize(text).unwrap().samples.is_empty(),
+                "{text:?}"
+            );
+        }
+        assert_eq!(piper.starts(), 0);
+        // Anything else goes to Piper (here: not installed).
+        let err = piper.synthesize("Xin chào.").unwrap_err();
+        assert!(matches!(err, SynthError::Unavailable { .. }), "{err}");
     }
 
     #[test]

@@ -489,6 +489,26 @@ mod tests {
         assert_eq!(pool.starts(), 1, "an interrupted request is not retried");
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dropping_the_pool_ends_its_programs() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = echo(dir.path(), 2, Duration::from_secs(10));
+        pool.ask("một").unwrap();
+        let pid = pool.pids()[0];
+        drop(pool);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            if state.is_empty() || state.starts_with('Z') {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{pid} outlived its pool");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn a_missing_program_is_named() {
         let pool = Pool::new(Spec {
