@@ -1,5 +1,6 @@
 //! Voice profiles: TOML files in `voices/` naming a backend and its
-//! parameters (exactly one table: `[espeak]`, `[command]`, `[http]` or a
+//! parameters (exactly one table: `[espeak]`, `[command]`, `[http]`,
+//! `[piper]` or a
 //! vendor's `[fpt]`, `[viettel]`, `[zalo]`, `[vbee]`), the
 //! measured speaking rate used for estimates, the breath-group limit and
 //! optional `[lexicon]` overrides (words this backend mispronounces, read as
@@ -15,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Lexicon, Normalizer, Source};
 use crate::tts::{
-    CommandVoice, Espeak, Fpt, Gender, HttpVoice, Listing, Region, Synthesizer, Vbee, Viettel, Zalo,
+    CommandVoice, Espeak, Fpt, Gender, HttpVoice, Listing, PiperVoice, Region, Synthesizer, Vbee,
+    Viettel, Zalo,
 };
 
 const BUILTIN: [(&str, &str); 3] = [
@@ -107,6 +109,7 @@ pub enum Backend {
     Espeak(Espeak),
     Command(CommandVoice),
     Http(HttpVoice),
+    Piper(PiperVoice),
     Fpt(Fpt),
     Viettel(Viettel),
     Zalo(Zalo),
@@ -120,6 +123,7 @@ impl Backend {
             Backend::Espeak(_) => "espeak",
             Backend::Command(_) => "command",
             Backend::Http(_) => "http",
+            Backend::Piper(_) => "piper",
             Backend::Fpt(_) => "fpt",
             Backend::Viettel(_) => "viettel",
             Backend::Zalo(_) => "zalo",
@@ -135,6 +139,7 @@ impl Backend {
             Backend::Http(_) => true,
             Backend::Espeak(_)
             | Backend::Command(_)
+            | Backend::Piper(_)
             | Backend::Fpt(_)
             | Backend::Viettel(_)
             | Backend::Zalo(_)
@@ -142,11 +147,13 @@ impl Backend {
         }
     }
 
-    fn synthesizer(&self) -> Arc<dyn Synthesizer> {
+    /// The backend speaking for the voice `name`.
+    fn synthesizer(&self, name: &str) -> Arc<dyn Synthesizer> {
         match self {
             Backend::Espeak(b) => Arc::new(b.clone()),
             Backend::Command(b) => Arc::new(b.clone()),
             Backend::Http(b) => Arc::new(b.clone()),
+            Backend::Piper(b) => b.synthesizer(name),
             Backend::Fpt(b) => Arc::new(b.clone()),
             Backend::Viettel(b) => Arc::new(b.clone()),
             Backend::Zalo(b) => Arc::new(b.clone()),
@@ -159,6 +166,7 @@ impl Backend {
             Backend::Espeak(_) => Ok(()),
             Backend::Command(b) => b.validate(),
             Backend::Http(b) => b.validate(),
+            Backend::Piper(b) => b.validate(),
             Backend::Fpt(b) => b.validate(),
             Backend::Viettel(b) => b.validate(),
             Backend::Zalo(b) => b.validate(),
@@ -189,6 +197,8 @@ struct ProfileFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     http: Option<HttpVoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    piper: Option<PiperVoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     fpt: Option<Fpt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     viettel: Option<Viettel>,
@@ -200,7 +210,8 @@ struct ProfileFile {
     lexicon: BTreeMap<String, String>,
 }
 
-const BACKEND_TABLES: &str = "[espeak], [command], [http], [fpt], [viettel], [zalo] or [vbee]";
+const BACKEND_TABLES: &str =
+    "[espeak], [command], [http], [piper], [fpt], [viettel], [zalo] or [vbee]";
 
 impl ProfileFile {
     /// The one backend table, or a sentence saying how many there were.
@@ -209,6 +220,7 @@ impl ProfileFile {
         found.extend(self.espeak.take().map(Backend::Espeak));
         found.extend(self.command.take().map(Backend::Command));
         found.extend(self.http.take().map(Backend::Http));
+        found.extend(self.piper.take().map(Backend::Piper));
         found.extend(self.fpt.take().map(Backend::Fpt));
         found.extend(self.viettel.take().map(Backend::Viettel));
         found.extend(self.zalo.take().map(Backend::Zalo));
@@ -238,6 +250,7 @@ impl From<Voice> for ProfileFile {
             Backend::Espeak(b) => file.espeak = Some(b),
             Backend::Command(b) => file.command = Some(b),
             Backend::Http(b) => file.http = Some(b),
+            Backend::Piper(b) => file.piper = Some(b),
             Backend::Fpt(b) => file.fpt = Some(b),
             Backend::Viettel(b) => file.viettel = Some(b),
             Backend::Zalo(b) => file.zalo = Some(b),
@@ -357,7 +370,7 @@ impl Voice {
 
     /// The backend this profile describes.
     pub fn synthesizer(&self) -> Arc<dyn Synthesizer> {
-        self.backend.synthesizer()
+        self.backend.synthesizer(&self.name)
     }
 
     /// The backend's table name (`espeak`, `http`, `fpt`, …).
@@ -374,7 +387,7 @@ impl Voice {
             Backend::Viettel(b) => Some(b.billable_chars(spoken)),
             Backend::Zalo(b) => Some(b.billable_chars(spoken)),
             Backend::Vbee(b) => Some(b.billable_chars(spoken)),
-            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) | Backend::Piper(_) => None,
         }
     }
 
@@ -385,7 +398,7 @@ impl Voice {
             Backend::Viettel(b) => b.listing(),
             Backend::Zalo(b) => b.listing(),
             Backend::Vbee(b) => b.listing(),
-            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) => None,
+            Backend::Espeak(_) | Backend::Command(_) | Backend::Http(_) | Backend::Piper(_) => None,
         }
     }
 

@@ -231,6 +231,27 @@ enum VoicesAction {
         #[arg(long)]
         text: Option<PathBuf>,
     },
+    /// Add a self-hosted Piper voice the technician copied in: writes
+    /// DATA/voices/NAME.toml, checks that the voice speaks (through Piper
+    /// kept loaded) and calibrates its rate.
+    Add {
+        name: String,
+        /// The Piper model (`vi_VN-….onnx`).
+        model: PathBuf,
+        /// The model's configuration [default: MODEL.json beside it].
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Piper's program (from `pip install piper-tts`): a path or a name in PATH.
+        #[arg(long, default_value = "piper")]
+        program: String,
+        /// Reference text for the rate (an article); the shipped Vietnamese
+        /// news text by default.
+        #[arg(long)]
+        text: Option<PathBuf>,
+        /// Replace a profile of that name.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -379,6 +400,27 @@ pub fn run() -> Result<()> {
             &station_config(config, data, None)?,
             &name,
             text.as_deref(),
+        ),
+        Command::Voices {
+            action:
+                Some(VoicesAction::Add {
+                    name,
+                    model,
+                    config,
+                    program,
+                    text,
+                    force,
+                }),
+        } => admin::add_voice(
+            data,
+            &admin::NewPiperVoice {
+                name,
+                model,
+                config,
+                program,
+            },
+            text.as_deref(),
+            force,
         ),
         Command::Serve { addr } => admin::serve(station_config(config, data, addr)?),
         Command::Token(command) => admin::token(&store(data)?, command),

@@ -2,6 +2,8 @@
 //! embedded default is espeak-ng, run as a subprocess (its GPL-3 code stays a
 //! separate program); `command` runs any program that writes WAV (Piper's
 //! CLI), `http` speaks to a TTS server (OpenAI-compatible or Piper's own),
+//! `piper` keeps Piper's program running with the model loaded
+//! (`resident.rs` keeps such programs alive),
 //! and the Vietnamese cloud voices (FPT.AI, Viettel AI, Zalo AI, Vbee) each
 //! speak their vendor's published protocol through `vendor.rs`.
 //! Knows nothing of scripts, caching or loudness: callers level and place
@@ -13,7 +15,9 @@ mod fake;
 mod fpt;
 mod http;
 pub mod mp3;
+mod piper;
 mod process;
+mod resident;
 mod vbee;
 mod vendor;
 mod viettel;
@@ -26,6 +30,7 @@ pub use espeak::Espeak;
 pub use fake::Fake;
 pub use fpt::Fpt;
 pub use http::{HttpKind, HttpVoice};
+pub use piper::{Piper, PiperVoice};
 pub use process::{Interrupt, ProcessError, remove_leftovers, run, temp_dir};
 pub use vbee::Vbee;
 pub use vendor::{

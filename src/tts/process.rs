@@ -89,27 +89,27 @@ impl Interrupt {
         f()
     }
 
-    fn current() -> Option<Arc<Interrupt>> {
+    pub(super) fn current() -> Option<Arc<Interrupt>> {
         CURRENT.with(|c| c.borrow().clone())
     }
 
     /// Records a running group; kills it at once when already stopped (the
     /// flag is read after the group is listed, so no stop is missed).
-    fn add(&self, group: i32) {
+    pub(super) fn add(&self, group: i32) {
         self.groups.lock().expect("never poisoned").insert(group);
         if self.is_stopped() {
             kill_group(group);
         }
     }
 
-    fn remove(&self, group: i32) {
+    pub(super) fn remove(&self, group: i32) {
         self.groups.lock().expect("never poisoned").remove(&group);
     }
 }
 
 /// Kills every process of a group (SIGKILL: a hung program may ignore
 /// anything milder).
-fn kill_group(group: i32) {
+pub(super) fn kill_group(group: i32) {
     #[cfg(unix)]
     // SAFETY: killpg has no memory effects; a group already gone is ESRCH.
     unsafe {
@@ -170,13 +170,13 @@ fn tell_watchdog(line: &str) {
 
 /// Marks a program's group as alive for the watchdog and the current
 /// interrupt; the guard removes it again once the program is reaped.
-struct Group {
+pub(super) struct Group {
     id: i32,
     interrupt: Option<Arc<Interrupt>>,
 }
 
 impl Group {
-    fn new(child: &Child) -> Group {
+    pub(super) fn new(child: &Child) -> Group {
         let id = child.id() as i32;
         tell_watchdog(&format!("+{id}\n"));
         let interrupt = Interrupt::current();
@@ -204,7 +204,7 @@ impl Drop for Group {
 
 /// Puts the program in a process group of its own and, on Linux, has the
 /// kernel kill it when the thread that started it (and waits for it) dies.
-fn isolate(command: &mut Command) {
+pub(super) fn isolate(command: &mut Command) {
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(command, 0);
     #[cfg(target_os = "linux")]

@@ -15,6 +15,7 @@ mod listen;
 mod listen_cli;
 mod listen_server;
 mod normalize;
+mod piper;
 mod pressure;
 mod segment;
 mod server;
