@@ -72,6 +72,7 @@ const UNITS: &str = include_str!("lexicon/units.tsv");
 const SYMBOLS: &str = include_str!("lexicon/symbols.tsv");
 const LOANWORDS: &str = include_str!("lexicon/loanwords.tsv");
 const TRIGGERS: &str = include_str!("lexicon/triggers.tsv");
+const SIGNS: &str = include_str!("lexicon/signs.tsv");
 
 /// One spoken piece of the text and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,7 +182,39 @@ pub struct Normalizer {
     symbols: Lexicon,
     loanwords: Lexicon,
     triggers: triggers::Triggers,
+    signs: Signs,
     style: NumberStyle,
+}
+
+/// What a sign before a number says (`signs.tsv`): the minus of `-12` and
+/// `−12`, the plus of `+0,73%`.
+#[derive(Debug, Clone)]
+struct Signs {
+    minus: String,
+    typeset_minus: String,
+    plus: String,
+}
+
+impl Signs {
+    /// The three signs from a parsed `signs.tsv`; a missing one is an error
+    /// naming the file.
+    fn from_table(file: &str, table: &Lexicon) -> Result<Self, LexiconError> {
+        let need = |key: &str| {
+            table
+                .get(key)
+                .map(str::to_string)
+                .ok_or_else(|| LexiconError::Row {
+                    file: file.to_string(),
+                    line: 0,
+                    reason: format!("no row for the sign {key:?}"),
+                })
+        };
+        Ok(Self {
+            minus: need("-")?,
+            typeset_minus: need("−")?,
+            plus: need("+")?,
+        })
+    }
 }
 
 impl Normalizer {
@@ -197,6 +230,10 @@ impl Normalizer {
             symbols: Lexicon::parse("symbols.tsv", SYMBOLS, Source::Builtin)?,
             loanwords: Lexicon::parse("loanwords.tsv", LOANWORDS, Source::Builtin)?,
             triggers: triggers::Triggers::parse("triggers.tsv", TRIGGERS)?,
+            signs: Signs::from_table(
+                "signs.tsv",
+                &Lexicon::parse("signs.tsv", SIGNS, Source::Builtin)?,
+            )?,
             style: NumberStyle::default(),
         })
     }

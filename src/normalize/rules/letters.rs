@@ -202,7 +202,7 @@ pub(super) fn read_mixed(
         let piece_span = span.start + start..span.start + end;
         match kind {
             RunKind::Digit => {
-                let (spoken, rule) = numeric::read_number(piece, &n.style);
+                let (spoken, rule) = numeric::read_number(piece, n);
                 out.tokens
                     .push(token(piece_span, spoken, Kind::Number, rule));
             }

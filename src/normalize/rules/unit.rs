@@ -193,7 +193,7 @@ pub(super) fn read_prefixed_money<'n>(
     }
     let name = n.units.get(sign).filter(|name| names_money(n, name))?;
     let amount_start = span.start + digit;
-    let (spoken, rule) = read_number(amount, &n.style);
+    let (spoken, rule) = read_number(amount, n);
     out.tokens
         .push(token(span.start..amount_start, "", Kind::Unit, "N-MONEY"));
     out.tokens
