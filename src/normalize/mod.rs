@@ -13,7 +13,9 @@
 //! Rule ids (they appear at the code, in golden rows and in warnings):
 //! - `W-WORD` an ordinary word, read as written; `W-CAPS` a capitalised
 //!   syllable of a headline (ĐẦU TƯ), a word and not an acronym.
-//! - `P-PAUSE` punctuation: a pause, never a word.
+//! - `P-PAUSE` punctuation: a pause, never a word. `P-ASIDE` a bracket
+//!   pointing at a photo or a clip, or crediting one ((ảnh), (ảnh: TTXVN)):
+//!   not said.
 //! - `N-CARD` cardinal number; `N-DEC` decimal; `N-NEG` negative;
 //!   `N-DIGITS` a number with a leading zero, read digit by digit (Chỉ thị 05);
 //!   `N-LONG` a number of more than [`number::MAX_CARDINAL_DIGITS`] digits,
@@ -26,7 +28,8 @@
 //! - `N-PHONE-SERVICE` a service number (112, 113, 114, 115) after a word
 //!   about calling or emergencies, digit by digit; `N-PLUS` a plus sign
 //!   before a change (+0,73% → cộng …); `N-TIMES` a count times an amount
-//!   (4x400m). `N-FRAC` also reads a count out of a total with "trên"
+//!   (4x400m); `N-PER` the slash of a rate of counted things (17 tiêu
+//!   chí/xã → mỗi xã). `N-FRAC` also reads a count out of a total with "trên"
 //!   (12/15 xã); `N-DOC` also a document's number and year (Nghị định
 //!   200/2025). Leading zeros of counts, days and hours are not said (07 hộ).
 //! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates (d/m, d-m, d.m, decided by
@@ -43,7 +46,10 @@
 //!   context; `A-STATION` a station lexicon entry.
 //! - `A-SPELL` an unknown all-caps word spelled with letter names;
 //!   `A-INITIAL` a capital with a dot that is a person's initial (ông H.),
-//!   not the administrative unit it also abbreviates.
+//!   not the administrative unit it also abbreviates, and a run of dotted
+//!   capitals (T.H.D.); `A-LETTER` a letter standing alone, said by its name
+//!   (điểm b, bảng C, ông P, Bệnh viện K); `A-DEFINED` a bracketed acronym
+//!   repeating the words just before it (nông thôn mới (NTM)): not said.
 //! - `W-LOAN` a foreign word or name said the settled Vietnamese way
 //!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`.
 //! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
@@ -186,13 +192,14 @@ pub struct Normalizer {
     style: NumberStyle,
 }
 
-/// What a sign before a number says (`signs.tsv`): the minus of `-12` and
-/// `−12`, the plus of `+0,73%`.
+/// What a sign beside a number says (`signs.tsv`): the minus of `-12` and
+/// `−12`, the plus of `+0,73%`, the slash of a rate (17 tiêu chí/xã).
 #[derive(Debug, Clone)]
 struct Signs {
     minus: String,
     typeset_minus: String,
     plus: String,
+    per: String,
 }
 
 impl Signs {
@@ -213,6 +220,7 @@ impl Signs {
             minus: need("-")?,
             typeset_minus: need("−")?,
             plus: need("+")?,
+            per: need("/")?,
         })
     }
 }

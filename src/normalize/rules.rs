@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+mod aside;
 mod date;
 mod document;
 mod fraction;
@@ -49,7 +50,23 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut last_date_word: Option<usize> = None;
     let mut last_first_day: Option<usize> = None;
     let mut pending_currency: Option<&str> = None;
+    // The last word of a bracketed photo pointer already said (as nothing).
+    let mut aside_until: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
+        if let Some(last) = aside_until {
+            if index < last {
+                continue;
+            }
+            aside_until = None;
+            // The closing word's marks after its bracket still count.
+            for (range, c) in word.trail_marks().skip(1) {
+                out.tokens.push(pause(range, c));
+            }
+            previous_was_number = false;
+            previous_was_date = false;
+            joined_to = None;
+            continue;
+        }
         // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
         let lone_dash = word.core.is_empty()
@@ -78,9 +95,27 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             previous_was_number = false;
             previous_was_date = false;
         }
+        if let Some(last) = aside::photo_aside(normalizer, &words, &lowered, index) {
+            for (range, c) in word.lead_marks() {
+                if range.end < word.lead_start + word.lead.len() {
+                    out.tokens.push(pause(range, c));
+                }
+            }
+            aside::push_photo_aside(&mut out, word, &words[last]);
+            if last == index {
+                for (range, c) in word.trail_marks().skip(1) {
+                    out.tokens.push(pause(range, c));
+                }
+            } else {
+                aside_until = Some(last);
+            }
+            continue;
+        }
+        let lead_at = out.tokens.len();
         for (range, c) in word.lead_marks() {
             out.tokens.push(pause(range, c));
         }
+        let mut defined = false;
         if !word.core.is_empty() {
             let headline = syllable_caps(index)
                 && (index > 0 && syllable_caps(index - 1) || syllable_caps(index + 1));
@@ -102,6 +137,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 unit::read_prefixed_money(normalizer, word.core.clone(), word.core_text, &mut out);
             if money.is_none() {
                 read_core(normalizer, word, &around, previous_was_number, &mut out);
+                defined = aside::silence_defined_acronym(&mut out, lead_at, start, word);
             }
             // N-MONEY: the currency of "$5" is said after the amount, or
             // after the magnitude word that follows it ($5 triệu).
@@ -171,7 +207,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         for (i, (range, c)) in word.trail_marks().enumerate() {
             // The dot of an initial inside a sentence is not a full stop.
             let more_words = index + 1 < words.len();
-            if initial && i == 0 && c == '.' && more_words {
+            if initial && i == 0 && c == '.' && more_words || defined && i == 0 {
                 out.tokens.push(silent(range));
             } else {
                 out.tokens.push(pause(range, c));
@@ -233,21 +269,25 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 15] = [
+const CORE_RULES: [(&str, CoreRule); 19] = [
     ("roman", roman::read_word),
     ("roman-before-dot", roman::read_before_dot),
+    ("roman-glued-heading", roman::read_glued_heading),
     ("degree-scale", unit::read_degree_word),
     ("unit-after-number", unit::read_after_number),
     ("headline-caps", letters::read_headline),
+    ("initials", letters::read_initials),
     ("initial-with-dot", letters::read_dotted_initial),
     ("initial-after-name", letters::read_initial_after_name),
     ("abbreviation", read_abbreviation),
     ("loanword", read_loanword),
+    ("lone-letter", letters::read_lone_letter),
     ("letters", letters::read_word_of_letters),
     ("web", web::read_word),
     ("numeric", numeric::read_word),
     ("minus-sign", numeric::read_minus_sign),
     ("unit-alone", unit::read_alone),
+    ("rate", unit::read_rate),
     ("mixed", letters::read_mixed_word),
 ];
 
