@@ -51,7 +51,10 @@
 //!   (điểm b, bảng C, ông P, Bệnh viện K); `A-DEFINED` a bracketed acronym
 //!   repeating the words just before it (nông thôn mới (NTM)): not said.
 //! - `W-LOAN` a foreign word or name said the settled Vietnamese way
-//!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`.
+//!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`;
+//!   `W-FOREIGN` a foreign name missing from it, read by its syllables when
+//!   they fit Vietnamese ones (Ragasa → ra-ga-sa) or else left as written,
+//!   with a warning either way (`rules/foreign.rs`).
 //! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
 //!   an e-mail address, read piece by piece. `X-LITERAL` not understood, read as is.
 

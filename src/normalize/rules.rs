@@ -8,6 +8,7 @@ use std::ops::Range;
 mod aside;
 mod date;
 mod document;
+mod foreign;
 mod fraction;
 mod letters;
 mod numeric;
@@ -269,7 +270,7 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 19] = [
+const CORE_RULES: [(&str, CoreRule); 20] = [
     ("roman", roman::read_word),
     ("roman-before-dot", roman::read_before_dot),
     ("roman-glued-heading", roman::read_glued_heading),
@@ -282,6 +283,7 @@ const CORE_RULES: [(&str, CoreRule); 19] = [
     ("abbreviation", read_abbreviation),
     ("loanword", read_loanword),
     ("lone-letter", letters::read_lone_letter),
+    ("foreign-name", foreign::read_name),
     ("letters", letters::read_word_of_letters),
     ("web", web::read_word),
     ("numeric", numeric::read_word),
@@ -437,6 +439,24 @@ mod tests {
         assert_eq!(e.warnings.len(), 1);
         assert_eq!(e.warnings[0].rule, "A-SPELL");
         assert!(e.spoken().starts_with("mạng vê en pê tê"), "{}", e.spoken());
+    }
+
+    #[test]
+    fn foreign_names_missing_from_the_table_are_flagged() {
+        let n = Normalizer::builtin().unwrap();
+        let e = n.expand_str("bão Ragasa và ông Sebastian");
+        assert_eq!(e.spoken(), "bão ra-ga-sa và ông Sebastian");
+        let flagged: Vec<(&str, &str)> = e
+            .warnings
+            .iter()
+            .map(|w| (w.rule, w.text.as_str()))
+            .collect();
+        assert_eq!(
+            flagged,
+            [("W-FOREIGN", "Ragasa"), ("W-FOREIGN", "Sebastian")]
+        );
+        // A name in the loanword table is no warning.
+        assert!(n.expand_str("đến Singapore").warnings.is_empty());
     }
 
     #[test]

@@ -131,6 +131,7 @@ fn golden_rows_cover_every_rule_class() {
         "A-DEFINED",
         "P-ASIDE",
         "N-PER",
+        "W-FOREIGN",
         "W-CAPS",
         "S-SYM",
         "S-URL",
