@@ -149,7 +149,7 @@ pub(super) fn read_lone_letter(
     // Between figures a letter is a sign (100cm x 50cm), not a label.
     let digit =
         |raw: Option<&str>| raw.is_some_and(|w| w.starts_with(|d: char| d.is_ascii_digit()));
-    let beside_figure = digit(around.prev_raw) || digit(around.next_raw);
+    let beside_figure = digit(around.prev_raw) || word.trail.is_empty() && digit(around.next_raw);
     if (c.to_lowercase().any(is_vowel) || beside_figure) && !labelled() {
         return false;
     }
@@ -158,8 +158,8 @@ pub(super) fn read_lone_letter(
     true
 }
 
-/// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.) or a
-/// title (anh N. T. H).
+/// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.), a
+/// title (anh N. T. H) or before another lone capital (N. T. H).
 pub(super) fn read_initial_after_name(
     n: &Normalizer,
     word: &Word<'_>,
@@ -174,13 +174,21 @@ pub(super) fn read_initial_after_name(
         && (around
             .prev_raw
             .is_some_and(|raw| raw.starts_with(char::is_uppercase))
-            || ends_with_any(around.before, &n.triggers.person_title));
+            || ends_with_any(around.before, &n.triggers.person_title)
+            || around.next_raw.is_some_and(is_lone_capital));
     if initial {
         let name = n.letters.get(core).unwrap_or(core);
         out.tokens
             .push(token(word.core.clone(), name, Kind::Spelled, "A-INITIAL"));
     }
     initial
+}
+
+/// A capital letter alone, with or without its dot (T, T.).
+fn is_lone_capital(raw: &str) -> bool {
+    let letter = raw.strip_suffix('.').unwrap_or(raw);
+    let mut chars = letter.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_uppercase() || c == 'Đ')
 }
 
 /// Letters only: the common case, and never a web address (which needs a dot).
