@@ -96,7 +96,9 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             previous_was_number = false;
             previous_was_date = false;
         }
-        if let Some(last) = aside::photo_aside(normalizer, &words, &lowered, index) {
+        let opens_bracket = word.lead.ends_with('(');
+        if opens_bracket && let Some(last) = aside::photo_aside(normalizer, &words, &lowered, index)
+        {
             for (range, c) in word.lead_marks() {
                 if range.end < word.lead_start + word.lead.len() {
                     out.tokens.push(pause(range, c));
@@ -138,7 +140,9 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 unit::read_prefixed_money(normalizer, word.core.clone(), word.core_text, &mut out);
             if money.is_none() {
                 read_core(normalizer, word, &around, previous_was_number, &mut out);
-                defined = aside::silence_defined_acronym(&mut out, lead_at, start, word);
+                defined = opens_bracket
+                    && word.trail.starts_with(')')
+                    && aside::silence_defined_acronym(&mut out, lead_at, start, word);
             }
             // N-MONEY: the currency of "$5" is said after the amount, or
             // after the magnitude word that follows it ($5 triệu).

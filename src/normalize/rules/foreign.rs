@@ -13,7 +13,7 @@
 
 use super::token;
 use crate::normalize::context::Around;
-use crate::normalize::words::{Word, is_vietnamese_syllable, nfc};
+use crate::normalize::words::{Word, is_lowercase_syllable, nfc};
 use crate::normalize::{Expansion, Kind, Normalizer, Warning};
 
 /// An all-caps word this long or longer may be a name (LINFA), shorter
@@ -63,12 +63,15 @@ const FINALS: [&str; 9] = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
 pub(super) fn read_name(
     _: &Normalizer,
     word: &Word<'_>,
-    _: &Around<'_>,
+    around: &Around<'_>,
     _: bool,
     out: &mut Expansion,
 ) -> bool {
     let core = word.core_text;
-    if !core.bytes().all(|b| b.is_ascii_alphabetic()) {
+    // Most words fail here: a name starts with a Latin capital.
+    if !core.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        || !core.bytes().all(|b| b.is_ascii_alphabetic())
+    {
         return false;
     }
     let mut rest = core.bytes().skip(1);
@@ -76,11 +79,11 @@ pub(super) fn read_name(
         && core.as_bytes()[0].is_ascii_uppercase()
         && rest.all(|b| b.is_ascii_lowercase());
     let caps = core.len() >= MIN_CAPS_NAME_LETTERS && core.bytes().all(|b| b.is_ascii_uppercase());
-    if !capitalised && !caps || is_vietnamese_syllable(core) {
+    let lower = around.lowered[around.index];
+    if !capitalised && !caps || is_lowercase_syllable(lower) {
         return false;
     }
-    let lower = core.to_ascii_lowercase();
-    match syllables(&lower) {
+    match syllables(lower) {
         Some(spoken) => {
             out.warnings.push(Warning {
                 span: word.core.clone(),
@@ -159,7 +162,7 @@ fn syllables(word: &str) -> Option<String> {
             other => other,
         };
         let syllable = format!("{start}{nucleus}{final_part}");
-        if !FINALS.contains(&final_part) || !is_vietnamese_syllable(&syllable) {
+        if !FINALS.contains(&final_part) || !is_lowercase_syllable(&syllable) {
             return None;
         }
         if !spoken.is_empty() {

@@ -79,6 +79,11 @@ pub(super) fn read_initials(
     out: &mut Expansion,
 ) -> bool {
     let core = word.core_text;
+    // Most words fail here: initials start with a capital and a dot.
+    let after_first = if core.starts_with('Đ') { 2 } else { 1 };
+    if core.as_bytes().get(after_first) != Some(&b'.') {
+        return false;
+    }
     let is_initial = |c: char| c.is_ascii_uppercase() || c == 'Đ';
     let mut letters = 0;
     let mut chars = core.chars().peekable();
@@ -132,6 +137,10 @@ pub(super) fn read_lone_letter(
     out: &mut Expansion,
 ) -> bool {
     let core = word.core_text;
+    // One letter is at most two bytes (đ).
+    if core.len() > 2 {
+        return false;
+    }
     let mut chars = core.chars();
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return false;

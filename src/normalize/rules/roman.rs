@@ -136,6 +136,14 @@ pub(super) fn read_glued_heading(
     out: &mut Expansion,
 ) -> bool {
     let core = word.core_text;
+    // Most words fail here: the word must end in a capital numeral letter.
+    if !core
+        .as_bytes()
+        .last()
+        .is_some_and(|b| b.is_ascii_uppercase() && is_numeral_letter(b))
+    {
+        return false;
+    }
     let numerals = core
         .bytes()
         .rev()
