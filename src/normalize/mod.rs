@@ -13,7 +13,9 @@
 //! Rule ids (they appear at the code, in golden rows and in warnings):
 //! - `W-WORD` an ordinary word, read as written; `W-CAPS` a capitalised
 //!   syllable of a headline (ĐẦU TƯ), a word and not an acronym.
-//! - `P-PAUSE` punctuation: a pause, never a word.
+//! - `P-PAUSE` punctuation: a pause, never a word. `P-ASIDE` a bracket
+//!   pointing at a photo or a clip, or crediting one ((ảnh), (ảnh: TTXVN)):
+//!   not said.
 //! - `N-CARD` cardinal number; `N-DEC` decimal; `N-NEG` negative;
 //!   `N-DIGITS` a number with a leading zero, read digit by digit (Chỉ thị 05);
 //!   `N-LONG` a number of more than [`number::MAX_CARDINAL_DIGITS`] digits,
@@ -26,7 +28,8 @@
 //! - `N-PHONE-SERVICE` a service number (112, 113, 114, 115) after a word
 //!   about calling or emergencies, digit by digit; `N-PLUS` a plus sign
 //!   before a change (+0,73% → cộng …); `N-TIMES` a count times an amount
-//!   (4x400m). `N-FRAC` also reads a count out of a total with "trên"
+//!   (4x400m); `N-PER` the slash of a rate of counted things (17 tiêu
+//!   chí/xã → mỗi xã). `N-FRAC` also reads a count out of a total with "trên"
 //!   (12/15 xã); `N-DOC` also a document's number and year (Nghị định
 //!   200/2025). Leading zeros of counts, days and hours are not said (07 hộ).
 //! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates (d/m, d-m, d.m, decided by
@@ -43,9 +46,15 @@
 //!   context; `A-STATION` a station lexicon entry.
 //! - `A-SPELL` an unknown all-caps word spelled with letter names;
 //!   `A-INITIAL` a capital with a dot that is a person's initial (ông H.),
-//!   not the administrative unit it also abbreviates.
+//!   not the administrative unit it also abbreviates, and a run of dotted
+//!   capitals (T.H.D.); `A-LETTER` a letter standing alone, said by its name
+//!   (điểm b, bảng C, ông P, Bệnh viện K); `A-DEFINED` a bracketed acronym
+//!   repeating the words just before it (nông thôn mới (NTM)): not said.
 //! - `W-LOAN` a foreign word or name said the settled Vietnamese way
-//!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`.
+//!   (Olympic → ô-lim-pích, SEA Games → xi ghêm), from `loanwords.tsv`;
+//!   `W-FOREIGN` a foreign name missing from it, read by its syllables when
+//!   they fit Vietnamese ones (Ragasa → ra-ga-sa) or else left as written,
+//!   with a warning either way (`rules/foreign.rs`).
 //! - `S-SYM` a symbol read as a word; `S-URL` a web address and `S-EMAIL`
 //!   an e-mail address, read piece by piece. `X-LITERAL` not understood, read as is.
 
@@ -72,6 +81,7 @@ const UNITS: &str = include_str!("lexicon/units.tsv");
 const SYMBOLS: &str = include_str!("lexicon/symbols.tsv");
 const LOANWORDS: &str = include_str!("lexicon/loanwords.tsv");
 const TRIGGERS: &str = include_str!("lexicon/triggers.tsv");
+const SIGNS: &str = include_str!("lexicon/signs.tsv");
 
 /// One spoken piece of the text and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,7 +191,41 @@ pub struct Normalizer {
     symbols: Lexicon,
     loanwords: Lexicon,
     triggers: triggers::Triggers,
+    signs: Signs,
     style: NumberStyle,
+}
+
+/// What a sign beside a number says (`signs.tsv`): the minus of `-12` and
+/// `−12`, the plus of `+0,73%`, the slash of a rate (17 tiêu chí/xã).
+#[derive(Debug, Clone)]
+struct Signs {
+    minus: String,
+    typeset_minus: String,
+    plus: String,
+    per: String,
+}
+
+impl Signs {
+    /// The three signs from a parsed `signs.tsv`; a missing one is an error
+    /// naming the file.
+    fn from_table(file: &str, table: &Lexicon) -> Result<Self, LexiconError> {
+        let need = |key: &str| {
+            table
+                .get(key)
+                .map(str::to_string)
+                .ok_or_else(|| LexiconError::Row {
+                    file: file.to_string(),
+                    line: 0,
+                    reason: format!("no row for the sign {key:?}"),
+                })
+        };
+        Ok(Self {
+            minus: need("-")?,
+            typeset_minus: need("−")?,
+            plus: need("+")?,
+            per: need("/")?,
+        })
+    }
 }
 
 impl Normalizer {
@@ -197,6 +241,10 @@ impl Normalizer {
             symbols: Lexicon::parse("symbols.tsv", SYMBOLS, Source::Builtin)?,
             loanwords: Lexicon::parse("loanwords.tsv", LOANWORDS, Source::Builtin)?,
             triggers: triggers::Triggers::parse("triggers.tsv", TRIGGERS)?,
+            signs: Signs::from_table(
+                "signs.tsv",
+                &Lexicon::parse("signs.tsv", SIGNS, Source::Builtin)?,
+            )?,
             style: NumberStyle::default(),
         })
     }

@@ -5,8 +5,10 @@
 
 use std::ops::Range;
 
+mod aside;
 mod date;
 mod document;
+mod foreign;
 mod fraction;
 mod letters;
 mod numeric;
@@ -49,7 +51,23 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
     let mut last_date_word: Option<usize> = None;
     let mut last_first_day: Option<usize> = None;
     let mut pending_currency: Option<&str> = None;
+    // The last word of a bracketed photo pointer already said (as nothing).
+    let mut aside_until: Option<usize> = None;
     for (index, word) in words.iter().enumerate() {
+        if let Some(last) = aside_until {
+            if index < last {
+                continue;
+            }
+            aside_until = None;
+            // The closing word's marks after its bracket still count.
+            for (range, c) in word.trail_marks().skip(1) {
+                out.tokens.push(pause(range, c));
+            }
+            previous_was_number = false;
+            previous_was_date = false;
+            joined_to = None;
+            continue;
+        }
         // N-RANGE: a dash standing alone between two numbers (1866 – 1925)
         // says "đến"; after a word about a match (hòa 20 - 20) it is silent.
         let lone_dash = word.core.is_empty()
@@ -78,9 +96,29 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
             previous_was_number = false;
             previous_was_date = false;
         }
+        let opens_bracket = word.lead.ends_with('(');
+        if opens_bracket && let Some(last) = aside::photo_aside(normalizer, &words, &lowered, index)
+        {
+            for (range, c) in word.lead_marks() {
+                if range.end < word.lead_start + word.lead.len() {
+                    out.tokens.push(pause(range, c));
+                }
+            }
+            aside::push_photo_aside(&mut out, word, &words[last]);
+            if last == index {
+                for (range, c) in word.trail_marks().skip(1) {
+                    out.tokens.push(pause(range, c));
+                }
+            } else {
+                aside_until = Some(last);
+            }
+            continue;
+        }
+        let lead_at = out.tokens.len();
         for (range, c) in word.lead_marks() {
             out.tokens.push(pause(range, c));
         }
+        let mut defined = false;
         if !word.core.is_empty() {
             let headline = syllable_caps(index)
                 && (index > 0 && syllable_caps(index - 1) || syllable_caps(index + 1));
@@ -102,6 +140,9 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
                 unit::read_prefixed_money(normalizer, word.core.clone(), word.core_text, &mut out);
             if money.is_none() {
                 read_core(normalizer, word, &around, previous_was_number, &mut out);
+                defined = opens_bracket
+                    && word.trail.starts_with(')')
+                    && aside::silence_defined_acronym(&mut out, lead_at, start, word);
             }
             // N-MONEY: the currency of "$5" is said after the amount, or
             // after the magnitude word that follows it ($5 triệu).
@@ -171,7 +212,7 @@ pub(super) fn expand(normalizer: &Normalizer, text: &str, span: Range<usize>) ->
         for (i, (range, c)) in word.trail_marks().enumerate() {
             // The dot of an initial inside a sentence is not a full stop.
             let more_words = index + 1 < words.len();
-            if initial && i == 0 && c == '.' && more_words {
+            if initial && i == 0 && c == '.' && more_words || defined && i == 0 {
                 out.tokens.push(silent(range));
             } else {
                 out.tokens.push(pause(range, c));
@@ -233,21 +274,26 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 15] = [
+const CORE_RULES: [(&str, CoreRule); 20] = [
     ("roman", roman::read_word),
     ("roman-before-dot", roman::read_before_dot),
+    ("roman-glued-heading", roman::read_glued_heading),
     ("degree-scale", unit::read_degree_word),
     ("unit-after-number", unit::read_after_number),
     ("headline-caps", letters::read_headline),
+    ("initials", letters::read_initials),
     ("initial-with-dot", letters::read_dotted_initial),
     ("initial-after-name", letters::read_initial_after_name),
     ("abbreviation", read_abbreviation),
     ("loanword", read_loanword),
+    ("lone-letter", letters::read_lone_letter),
+    ("foreign-name", foreign::read_name),
     ("letters", letters::read_word_of_letters),
     ("web", web::read_word),
     ("numeric", numeric::read_word),
     ("minus-sign", numeric::read_minus_sign),
     ("unit-alone", unit::read_alone),
+    ("rate", unit::read_rate),
     ("mixed", letters::read_mixed_word),
 ];
 
@@ -397,6 +443,24 @@ mod tests {
         assert_eq!(e.warnings.len(), 1);
         assert_eq!(e.warnings[0].rule, "A-SPELL");
         assert!(e.spoken().starts_with("mạng vê en pê tê"), "{}", e.spoken());
+    }
+
+    #[test]
+    fn foreign_names_missing_from_the_table_are_flagged() {
+        let n = Normalizer::builtin().unwrap();
+        let e = n.expand_str("bão Ragasa và ông Sebastian");
+        assert_eq!(e.spoken(), "bão ra-ga-sa và ông Sebastian");
+        let flagged: Vec<(&str, &str)> = e
+            .warnings
+            .iter()
+            .map(|w| (w.rule, w.text.as_str()))
+            .collect();
+        assert_eq!(
+            flagged,
+            [("W-FOREIGN", "Ragasa"), ("W-FOREIGN", "Sebastian")]
+        );
+        // A name in the loanword table is no warning.
+        assert!(n.expand_str("đến Singapore").warnings.is_empty());
     }
 
     #[test]

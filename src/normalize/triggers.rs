@@ -38,6 +38,9 @@ pub(super) struct Triggers {
     pub(super) time_units: Vec<Vec<String>>,
     pub(super) magnitude: Vec<Vec<String>>,
     pub(super) person_title: Vec<Vec<String>>,
+    pub(super) letter_label: Vec<Vec<String>>,
+    pub(super) photo_aside: Vec<Vec<String>>,
+    pub(super) credit_aside: Vec<Vec<String>>,
 }
 
 impl Triggers {
@@ -71,6 +74,9 @@ impl Triggers {
             "time-unit" => &mut self.time_units,
             "magnitude" => &mut self.magnitude,
             "person-title" => &mut self.person_title,
+            "letter-label" => &mut self.letter_label,
+            "photo-aside" => &mut self.photo_aside,
+            "credit-aside" => &mut self.credit_aside,
             _ => return None,
         })
     }

@@ -198,12 +198,20 @@ pub(super) fn nfc(word: &str) -> Cow<'_, str> {
 /// vowels, a legal final). Capitalised syllables in a headline are words
 /// (ĐẦU TƯ), not the acronyms TU, HU, ĐU they collide with.
 pub(super) fn is_vietnamese_syllable(word: &str) -> bool {
+    if is_lowercase(word) {
+        is_lowercase_syllable(word)
+    } else {
+        is_lowercase_syllable(&word.to_lowercase())
+    }
+}
+
+/// [`is_vietnamese_syllable`] for a word already in small letters (no copy).
+pub(super) fn is_lowercase_syllable(lower: &str) -> bool {
     const ONSETS: [&str; 28] = [
         "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "th", "tr", "qu", "b", "c", "d", "đ", "g",
         "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
     ];
     const FINALS: [&str; 9] = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
-    let lower = word.to_lowercase();
     if lower.chars().count() > 7 || !lower.chars().all(is_vietnamese_letter) {
         return false;
     }

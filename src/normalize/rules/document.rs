@@ -69,7 +69,7 @@ fn read_document(
             if index > 0 && part.len() == 4 {
                 format!("năm {}", number::cardinal(part, style))
             } else {
-                read_number(part, style).0
+                read_number(part, n).0
             }
         } else {
             // Codes are often typed in the wrong case (QĐ-TTG, NĐ-Cp).

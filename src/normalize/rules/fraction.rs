@@ -23,8 +23,9 @@ pub(super) fn read_fraction(
     around: &Around<'_>,
 ) -> Option<Vec<Token>> {
     let style = &n.style;
+    let minus = format!("{} ", n.signs.minus);
     let (sign, body) = match text.strip_prefix('-') {
-        Some(body) => ("âm ", body),
+        Some(body) => (minus.as_str(), body),
         None => ("", text),
     };
     let (a, rest) = body.split_once('/')?;
@@ -49,11 +50,7 @@ pub(super) fn read_fraction(
         && plain(a)
         && ends_with_any(named, &n.triggers.document)
     {
-        let spoken = format!(
-            "{} năm {}",
-            read_number(a, style).0,
-            number::cardinal(b, style)
-        );
+        let spoken = format!("{} năm {}", read_number(a, n).0, number::cardinal(b, style));
         return Some(vec![token(
             start..start + number_len,
             spoken,
@@ -69,7 +66,7 @@ pub(super) fn read_fraction(
     let spoken = if out_of_total {
         format!(
             "{} trên {}",
-            read_number(a, style).0,
+            read_number(a, n).0,
             number::cardinal(b, style)
         )
     } else {

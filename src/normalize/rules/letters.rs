@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use super::{lexicon_rule, numeric, pause, silent, token};
 use crate::normalize::context::Around;
-use crate::normalize::triggers::is_one_of;
-use crate::normalize::words::{Word, is_caps_word, is_opening, is_trailing, nfc};
+use crate::normalize::triggers::{ends_with_any, is_one_of};
+use crate::normalize::words::{Word, is_caps_word, is_opening, is_trailing, is_vowel, nfc};
 use crate::normalize::{Expansion, Kind, Normalizer, Token, Warning};
 use crate::text::is_vietnamese_letter;
 
@@ -66,7 +66,109 @@ pub(super) fn read_dotted_initial(
     true
 }
 
-/// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.).
+/// A-INITIAL: a run of capitals each with a dot (T.H.D., V.N.) is a
+/// person's or a place's initials, each said by its letter name; the dots
+/// say nothing, the last one ends the sentence only after its last word.
+/// Without this, H. inside the run would be read as the huyện it
+/// abbreviates before a name.
+pub(super) fn read_initials(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    // Most words fail here: initials start with a capital and a dot.
+    let after_first = if core.starts_with('Đ') { 2 } else { 1 };
+    if core.as_bytes().get(after_first) != Some(&b'.') {
+        return false;
+    }
+    let is_initial = |c: char| c.is_ascii_uppercase() || c == 'Đ';
+    let mut letters = 0;
+    let mut chars = core.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !is_initial(c) {
+            return false;
+        }
+        letters += 1;
+        match chars.next() {
+            Some('.') => {}
+            None => break,
+            Some(_) => return false,
+        }
+    }
+    if letters < 2 || !core.contains('.') {
+        return false;
+    }
+    let start = word.core.start;
+    for (i, c) in core.char_indices() {
+        let span = start + i..start + i + c.len_utf8();
+        if c == '.' {
+            let last = i + 1 == core.len();
+            if last && around.next_raw.is_none() && word.trail.is_empty() {
+                out.tokens.push(pause(span, '.'));
+            } else {
+                out.tokens.push(silent(span));
+            }
+        } else {
+            let letter = &core[i..i + c.len_utf8()];
+            let name = n.letters.get(letter).unwrap_or(letter);
+            out.tokens
+                .push(token(span, name, Kind::Spelled, "A-INITIAL"));
+        }
+    }
+    true
+}
+
+/// A-LETTER: a letter standing alone is said by its name: a label after a
+/// word such as điểm, bảng, hạng, nhóm (điểm b, bảng C, hạng B), a person
+/// named by one letter (ông P), a hospital or a school known by a letter
+/// (Bệnh viện K). A consonant alone is never a Vietnamese word, so it needs
+/// no trigger; a vowel (a, e, o, y) may be one (y tế, e rằng) and is a
+/// letter only after a label word or a title. After a number a letter is
+/// a unit (5 m), which the unit rules read first; beside a figure without
+/// a label it is left alone (100cm x 50cm).
+pub(super) fn read_lone_letter(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    after_number: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    // One letter is at most two bytes (đ).
+    if core.len() > 2 {
+        return false;
+    }
+    let mut chars = core.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    if after_number || !(c.is_ascii_alphabetic() || matches!(c, 'đ' | 'Đ')) {
+        return false;
+    }
+    let Some(name) = n.letters.get(core) else {
+        return false;
+    };
+    let labelled = || {
+        ends_with_any(around.before, &n.triggers.letter_label)
+            || ends_with_any(around.before, &n.triggers.person_title)
+    };
+    // Between figures a letter is a sign (100cm x 50cm), not a label.
+    let digit =
+        |raw: Option<&str>| raw.is_some_and(|w| w.starts_with(|d: char| d.is_ascii_digit()));
+    let beside_figure = digit(around.prev_raw) || word.trail.is_empty() && digit(around.next_raw);
+    if (c.to_lowercase().any(is_vowel) || beside_figure) && !labelled() {
+        return false;
+    }
+    out.tokens
+        .push(token(word.core.clone(), name, Kind::Spelled, "A-LETTER"));
+    true
+}
+
+/// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.), a
+/// title (anh N. T. H) or before another lone capital (N. T. H).
 pub(super) fn read_initial_after_name(
     n: &Normalizer,
     word: &Word<'_>,
@@ -78,15 +180,24 @@ pub(super) fn read_initial_after_name(
     let initial = core.len() == 1
         && core.chars().all(|c| c.is_ascii_uppercase())
         && word.trail.starts_with('.')
-        && around
+        && (around
             .prev_raw
-            .is_some_and(|raw| raw.starts_with(char::is_uppercase));
+            .is_some_and(|raw| raw.starts_with(char::is_uppercase))
+            || ends_with_any(around.before, &n.triggers.person_title)
+            || around.next_raw.is_some_and(is_lone_capital));
     if initial {
         let name = n.letters.get(core).unwrap_or(core);
         out.tokens
             .push(token(word.core.clone(), name, Kind::Spelled, "A-INITIAL"));
     }
     initial
+}
+
+/// A capital letter alone, with or without its dot (T, T.).
+fn is_lone_capital(raw: &str) -> bool {
+    let letter = raw.strip_suffix('.').unwrap_or(raw);
+    let mut chars = letter.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_uppercase() || c == 'Đ')
 }
 
 /// Letters only: the common case, and never a web address (which needs a dot).
@@ -202,7 +313,7 @@ pub(super) fn read_mixed(
         let piece_span = span.start + start..span.start + end;
         match kind {
             RunKind::Digit => {
-                let (spoken, rule) = numeric::read_number(piece, &n.style);
+                let (spoken, rule) = numeric::read_number(piece, n);
                 out.tokens
                     .push(token(piece_span, spoken, Kind::Number, rule));
             }

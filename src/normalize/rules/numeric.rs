@@ -79,7 +79,15 @@ pub(super) fn read_minus_sign(
     let Some(rest) = word.core_text.strip_prefix('−') else {
         return false;
     };
-    read_after_sign(n, span, '−', rest, ("âm", "N-NEG"), around, out)
+    read_after_sign(
+        n,
+        span,
+        '−',
+        rest,
+        (&n.signs.typeset_minus, "N-NEG"),
+        around,
+        out,
+    )
 }
 
 /// Reads a sign as `spoken` under `rule`, then the number after it as
@@ -117,7 +125,7 @@ fn read_plus_sign(
     let Some(rest) = core.strip_prefix('+') else {
         return false;
     };
-    read_after_sign(n, span, '+', rest, ("cộng", "N-PLUS"), around, out)
+    read_after_sign(n, span, '+', rest, (&n.signs.plus, "N-PLUS"), around, out)
 }
 
 fn read_score_word(
@@ -181,13 +189,12 @@ fn read_number_then_rest(
     around: &Around<'_>,
     out: &mut Expansion,
 ) -> bool {
-    let style = &n.style;
     let number_len = numeric_prefix_len(core);
     if number_len == 0 {
         return false;
     }
     let (digits, rest) = core.split_at(number_len);
-    let (spoken, rule) = read_number(digits, style);
+    let (spoken, rule) = read_number(digits, n);
     out.tokens.push(token(
         span.start..span.start + number_len,
         spoken,
@@ -207,7 +214,7 @@ fn read_number_then_rest(
             Kind::Symbol,
             "S-SYM",
         ));
-        let (spoken, rule) = read_number(&after[..part_len], style);
+        let (spoken, rule) = read_number(&after[..part_len], n);
         out.tokens.push(token(
             rest_start + 1..rest_start + 1 + part_len,
             spoken,
@@ -341,7 +348,7 @@ fn read_amount(
     } else if ordinal {
         (number::ordinal(digits, style), "N-ORD")
     } else {
-        read_number(digits, style)
+        read_number(digits, n)
     };
     number_then_unit(n, start, text, len, spoken, rule, around)
 }
@@ -499,7 +506,8 @@ pub(super) fn numeric_prefix_len(s: &str) -> usize {
 /// A plain number (no unit): cardinal, decimal, negative, leading zero.
 /// N-LONG: more digits than a quantity has ([`number::MAX_CARDINAL_DIGITS`])
 /// are read digit by digit; `expand` warns about the token.
-pub(super) fn read_number(text: &str, style: &NumberStyle) -> (String, &'static str) {
+pub(super) fn read_number(text: &str, n: &Normalizer) -> (String, &'static str) {
+    let style = &n.style;
     // Signs are counted, not recursed into: a run of them is input too.
     let body = text.trim_start_matches('-');
     let signs = text.len() - body.len();
@@ -508,7 +516,13 @@ pub(super) fn read_number(text: &str, style: &NumberStyle) -> (String, &'static 
         return (spoken, rule);
     }
     let rule = if rule == "N-LONG" { rule } else { "N-NEG" };
-    (format!("{}{spoken}", "âm ".repeat(signs)), rule)
+    let mut said = String::with_capacity(signs * (n.signs.minus.len() + 1) + spoken.len());
+    for _ in 0..signs {
+        said.push_str(&n.signs.minus);
+        said.push(' ');
+    }
+    said.push_str(&spoken);
+    (said, rule)
 }
 
 fn read_unsigned(text: &str, style: &NumberStyle) -> (String, &'static str) {
@@ -544,21 +558,21 @@ mod tests {
 
     #[test]
     fn plain_numbers_carry_their_rule() {
-        let style = NumberStyle::default();
+        let n = Normalizer::builtin().unwrap();
         assert_eq!(
-            read_number("2024", &style),
+            read_number("2024", &n),
             ("hai nghìn không trăm hai mươi tư".to_string(), "N-CARD")
         );
-        assert_eq!(read_number("-7", &style), ("âm bảy".to_string(), "N-NEG"));
+        assert_eq!(read_number("-7", &n), ("âm bảy".to_string(), "N-NEG"));
         assert_eq!(
-            read_number("09", &style),
+            read_number("09", &n),
             ("không chín".to_string(), "N-DIGITS")
         );
         assert_eq!(
-            read_number("12,75", &style),
+            read_number("12,75", &n),
             ("mười hai phẩy bảy năm".to_string(), "N-DEC")
         );
-        assert_eq!(read_number("1234567890123456789012", &style).1, "N-LONG");
+        assert_eq!(read_number("1234567890123456789012", &n).1, "N-LONG");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::{pause, token};
 use crate::normalize::context::Around;
 use crate::normalize::number;
 use crate::normalize::triggers::{ends_with_any, is_one_of};
-use crate::normalize::words::Word;
+use crate::normalize::words::{Word, is_caps_word, nfc};
 use crate::normalize::{Expansion, Kind, Normalizer};
 
 /// N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI.
@@ -87,6 +87,12 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
         return None;
     }
     let value = roman_numeral(core)?;
+    // After a label word a single L, C, D or M is a letter (hạng C, khu D):
+    // classes and zones go by letters, and none is numbered fifty or more
+    // with one Roman letter (hạng II stays a number).
+    if core.len() == 1 && value >= 50 && ends_with_any(around.before, &n.triggers.letter_label) {
+        return None;
+    }
     if around
         .before_last()
         .is_some_and(|w| is_one_of(w, &n.triggers.year_word))
@@ -117,6 +123,59 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
         number::cardinal(&digits, style)
     };
     Some((spoken, "N-ROMAN"))
+}
+
+/// N-ROMAN: a heading typed without its space (CHƯƠNGI, MỤCII, PHẦNIV):
+/// a capitalised one-word trigger glued to a Roman numeral in capitals is
+/// the word, then the number.
+pub(super) fn read_glued_heading(
+    n: &Normalizer,
+    word: &Word<'_>,
+    _: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    // Most words fail here: the word must end in a capital numeral letter.
+    if !core
+        .as_bytes()
+        .last()
+        .is_some_and(|b| b.is_ascii_uppercase() && is_numeral_letter(b))
+    {
+        return false;
+    }
+    let numerals = core
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_uppercase() && is_numeral_letter(b))
+        .count();
+    for suffix_len in (1..=numerals).rev() {
+        let (heading, numeral) = core.split_at(core.len() - suffix_len);
+        if heading.is_empty() || !is_caps_word(heading) || !is_roman(numeral) {
+            continue;
+        }
+        if !is_one_of(&heading.to_lowercase(), &n.triggers.roman) {
+            continue;
+        }
+        let Some(value) = roman_value(numeral) else {
+            continue;
+        };
+        let split = word.core.start + heading.len();
+        out.tokens.push(token(
+            word.core.start..split,
+            nfc(heading),
+            Kind::Word,
+            "W-CAPS",
+        ));
+        out.tokens.push(token(
+            split..word.core.end,
+            number::cardinal(&value.to_string(), &n.style),
+            Kind::Roman,
+            "N-ROMAN",
+        ));
+        return true;
+    }
+    false
 }
 
 pub(super) fn is_numeral_letter(b: &u8) -> bool {

@@ -11,7 +11,7 @@ use super::{emit, token};
 use crate::normalize::context::Around;
 use crate::normalize::number;
 use crate::normalize::triggers::ends_with_any;
-use crate::normalize::words::Word;
+use crate::normalize::words::{Word, is_vietnamese_syllable};
 use crate::normalize::{Expansion, Kind, Normalizer, Token};
 use crate::text::is_vietnamese_letter;
 
@@ -59,6 +59,59 @@ pub(super) fn read_alone(
         out,
         read_unit_alone(n, word.core.start, word.core_text, around),
     )
+}
+
+/// How many words before a noun/noun rate its number may stand: the noun
+/// before the slash is the counted one, of one or two syllables (17 tiêu
+/// chí/xã), so the number is one or two words back; further back it is
+/// another clause's (500 mm/đợt; các tỉnh/thành).
+const RATE_NUMBER_WINDOW: usize = 2;
+
+/// N-PER: a rate of counted things written noun/noun after a number (17
+/// tiêu chí/xã, 35 học sinh/lớp) says the slash as "mỗi" (`signs.tsv`).
+/// Not "trên", which in this reader says a count out of a total (12/15
+/// xã), nor "một", which after a count is heard as a second count; a
+/// price per unit keeps its own reading (đồng/kg → đồng một ki lô gam).
+/// Only Vietnamese syllables in small letters on both sides: names and
+/// units are read by their own rules.
+pub(super) fn read_rate(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let Some((thing, per)) = word.core_text.split_once('/') else {
+        return false;
+    };
+    let syllable = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| is_vietnamese_letter(c) && !c.is_uppercase())
+            && is_vietnamese_syllable(w)
+    };
+    let number_before = around
+        .before
+        .iter()
+        .rev()
+        .take(RATE_NUMBER_WINDOW)
+        .any(|w| w.starts_with(|c: char| c.is_ascii_digit()));
+    if !syllable(thing) || !syllable(per) || !number_before {
+        return false;
+    }
+    let start = word.core.start;
+    let slash = start + thing.len();
+    out.tokens
+        .push(token(start..slash, thing, Kind::Word, "W-WORD"));
+    out.tokens.push(token(
+        slash..slash + 1,
+        n.signs.per.as_str(),
+        Kind::Symbol,
+        "N-PER",
+    ));
+    out.tokens
+        .push(token(slash + 1..word.core.end, per, Kind::Word, "W-WORD"));
+    true
 }
 
 /// N-UNIT: a temperature scale written as a letter after the degree word
@@ -193,7 +246,7 @@ pub(super) fn read_prefixed_money<'n>(
     }
     let name = n.units.get(sign).filter(|name| names_money(n, name))?;
     let amount_start = span.start + digit;
-    let (spoken, rule) = read_number(amount, &n.style);
+    let (spoken, rule) = read_number(amount, n);
     out.tokens
         .push(token(span.start..amount_start, "", Kind::Unit, "N-MONEY"));
     out.tokens
