@@ -56,6 +56,9 @@ pub struct BulletinConfig {
     pub sidecars: Vec<String>,
     /// Whether the WAV carries an AES46 `cart` chunk.
     pub cart_chunk: bool,
+    /// Whether a bulletin is delivered even with an item edited since its
+    /// approval (or never approved); off by default: such a run fails.
+    pub deliver_unapproved: bool,
     /// How far back a start looks for runs it missed.
     pub catch_up: Duration,
     /// Silence between two items.
@@ -119,6 +122,8 @@ struct RawConfig {
     sidecars: Vec<String>,
     #[serde(default)]
     cart_chunk: bool,
+    #[serde(default)]
+    deliver_unapproved: bool,
     #[serde(default = "default_catch_up")]
     catch_up_minutes: u64,
     #[serde(default = "default_pause")]
@@ -485,6 +490,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         file_pattern: raw.file_pattern,
         sidecars: raw.sidecars,
         cart_chunk: raw.cart_chunk,
+        deliver_unapproved: raw.deliver_unapproved,
         catch_up: Duration::from_secs(raw.catch_up_minutes.saturating_mul(60)),
         pause_between_items: seconds(
             "pause_between_items_seconds",

@@ -40,25 +40,36 @@ pub(super) fn serve(config: Config) -> Result<()> {
 
 pub(super) fn token(store: &Store, command: TokenCommand) -> Result<()> {
     match command {
-        TokenCommand::Add { name, scope } => {
+        TokenCommand::Add {
+            name,
+            scope,
+            person,
+        } => {
             let scope = match scope {
-                ScopeArg::Editor => Scope::Editor,
                 ScopeArg::Read => Scope::Read,
+                ScopeArg::Editor => Scope::Editor,
+                ScopeArg::Approver => Scope::Approver,
+                ScopeArg::Admin => Scope::Admin,
             };
-            let (token, secret) = store.add_token(&name, scope)?;
+            let (token, secret) = match person {
+                Some(person) => store.add_token_for(&name, scope, &person)?,
+                None => store.add_token(&name, scope)?,
+            };
             eprintln!(
-                "token {:?} ({}) made; it is shown only now:",
+                "token {:?} ({}, {}) made; it is shown only now:",
                 token.name,
-                token.scope.as_str()
+                token.scope.as_str(),
+                token.who()
             );
             println!("{secret}");
         }
         TokenCommand::List => {
             for token in store.tokens()? {
                 println!(
-                    "{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}",
                     token.name,
                     token.scope.as_str(),
+                    token.who(),
                     token.created_at
                 );
             }

@@ -176,13 +176,19 @@ enum IngestFormat {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Make a token; prints it once (only its hash is stored).
+    /// Make a token for a person; prints it once (only its hash is stored).
+    #[command(alias = "create")]
     Add {
+        /// The token's name (ASCII), e.g. the person's login.
         name: String,
+        /// read < editor < approver < admin; each may do all the lower ones may.
         #[arg(long, value_enum, default_value = "editor")]
         scope: ScopeArg,
+        /// The person who uses it, as revisions, approvals and the audit trail show them.
+        #[arg(long)]
+        person: Option<String>,
     },
-    /// List the active tokens (names and scopes, never secrets).
+    /// List the active tokens (names, roles, persons; never secrets).
     List,
     /// Revoke a token by name.
     Revoke { name: String },
@@ -190,8 +196,10 @@ enum TokenCommand {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ScopeArg {
-    Editor,
     Read,
+    Editor,
+    Approver,
+    Admin,
 }
 
 #[derive(Subcommand)]

@@ -1,6 +1,9 @@
-//! Bearer-token access: extractors a handler names to require a scope.
-//! `Reader` lets any valid token in; `Editor` answers 403 to a read-only
-//! token. No token, a malformed header or an unknown token is 401.
+//! Bearer-token access: extractors a handler names to require a role.
+//! Roles are ordered read < editor < approver < admin, and each extractor
+//! lets in its role and every higher one: `Reader` any valid token,
+//! `Editor` editors and up, `Approver` approvers and admins, `Admin` only
+//! the station admin. A lower role is 403 naming what is needed; no token,
+//! a malformed header or an unknown token is 401.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -14,9 +17,17 @@ use crate::store::{ApiToken, Scope};
 #[derive(Debug, Clone)]
 pub struct Reader(pub ApiToken);
 
-/// A request made with an editor token.
+/// A request made with an editor token (or higher).
 #[derive(Debug, Clone)]
 pub struct Editor(pub ApiToken);
+
+/// A request made with an approver token (or admin).
+#[derive(Debug, Clone)]
+pub struct Approver(pub ApiToken);
+
+/// A request made with the station admin's token.
+#[derive(Debug, Clone)]
+pub struct Admin(pub ApiToken);
 
 async fn token(parts: &Parts, state: &AppState) -> Result<ApiToken, ApiError> {
     let value = parts
@@ -43,25 +54,37 @@ async fn token(parts: &Parts, state: &AppState) -> Result<ApiToken, ApiError> {
         .ok_or_else(|| ApiError::Unauthorized("the token is not valid".into()))
 }
 
-impl FromRequestParts<AppState> for Reader {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Reader(token(parts, state).await?))
+/// The role each extractor requires, and the 403 a lower token gets.
+fn require(token: ApiToken, needed: Scope) -> Result<ApiToken, ApiError> {
+    if token.scope >= needed {
+        return Ok(token);
     }
+    Err(ApiError::Forbidden(format!(
+        "the token {:?} is {} ({}); this needs {} ({}) or higher",
+        token.name,
+        token.scope.as_str(),
+        token.scope.label(),
+        needed.as_str(),
+        needed.label()
+    )))
 }
 
-impl FromRequestParts<AppState> for Editor {
-    type Rejection = ApiError;
+macro_rules! role_extractor {
+    ($name:ident, $scope:expr) => {
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = token(parts, state).await?;
-        match token.scope {
-            Scope::Editor => Ok(Editor(token)),
-            Scope::Read => Err(ApiError::Forbidden(format!(
-                "the token {:?} is read-only; this needs an editor token",
-                token.name
-            ))),
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                Ok($name(require(token(parts, state).await?, $scope)?))
+            }
         }
-    }
+    };
 }
+
+role_extractor!(Reader, Scope::Read);
+role_extractor!(Editor, Scope::Editor);
+role_extractor!(Approver, Scope::Approver);
+role_extractor!(Admin, Scope::Admin);

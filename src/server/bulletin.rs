@@ -67,7 +67,9 @@ pub struct BulletinJob {
 
 impl BulletinJob {
     /// The approved items with their current revisions, or why they cannot
-    /// be built: none approved, or an article deleted after approval.
+    /// be built: none approved, an article deleted after approval, or one
+    /// whose latest revision is not approved for air (unless the station's
+    /// `deliver_unapproved` says to deliver anyway).
     fn current_items(&self, key: &RunKey) -> Result<Vec<ApprovedItem>, String> {
         let items = self
             .store
@@ -91,6 +93,16 @@ impl BulletinJob {
                 key.slot,
                 key.date
             ));
+        }
+        if !self.config.deliver_unapproved {
+            let ids: Vec<i64> = items.iter().map(|i| i.article_id).collect();
+            self.store.require_approved(&ids).map_err(|e| {
+                format!(
+                    "the {} bulletin of {} is not delivered: {e} \
+                     (or set [bulletin] deliver_unapproved = true)",
+                    key.slot, key.date
+                )
+            })?;
         }
         Ok(items)
     }
@@ -190,6 +202,26 @@ impl BulletinJob {
         let mut assembled = assembled.map_err(|e| e.to_string())?;
         let delivered =
             deliver(&mut assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
+        let audit = crate::store::NewAuditEvent {
+            actor: crate::store::Actor::system(),
+            action: crate::store::AuditAction::BulletinDelivered,
+            article_id: None,
+            revision: None,
+            detail: format!(
+                "{} {}: {} ({})",
+                key.date,
+                key.slot,
+                delivered.wav.display(),
+                items
+                    .iter()
+                    .map(|i| format!("{} r{}", i.article_id, i.latest_revision))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        if let Err(e) = self.store.record_audit(&audit) {
+            tracing::error!(error = %e, "cannot record a delivery in the audit trail");
+        }
         Ok(Built {
             fingerprint,
             summary: format!(

@@ -10,7 +10,7 @@
 //! Adding routes: write `routes/<area>.rs` with a `router() -> Router<AppState>`
 //! and handlers annotated with `#[utoipa::path]`, merge it in [`app`] and list
 //! the handlers and schemas in [`ApiDoc`]. Handlers take [`Reader`] or
-//! [`Editor`] to require a token, return `Result<_, ApiError>`, and run store
+//! [`Editor`] (or [`Approver`], [`Admin`]) to require a token, return `Result<_, ApiError>`, and run store
 //! work through [`AppState::blocking`]; a revision's script comes from
 //! [`AppState::prepared`] (blocking) or [`AppState::answer`] (a request's
 //! representation), never from the pipeline directly.
@@ -38,7 +38,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-pub use auth::{Editor, Reader};
+pub use auth::{Admin, Approver, Editor, Reader};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 
@@ -261,6 +261,14 @@ impl AppState {
         routes::system::voices,
         routes::system::healthz,
         routes::system::metrics,
+        routes::approval::approve,
+        routes::approval::approval,
+        routes::approval::changes,
+        routes::audit::list,
+        routes::people::me,
+        routes::people::list,
+        routes::people::create,
+        routes::people::revoke,
     ),
     components(schemas(ErrorBody, routes::bulletins::Approval, routes::bulletins::BulletinView)),
     modifiers(&BearerAuth),
@@ -270,6 +278,7 @@ impl AppState {
         (name = "bulletins", description = "Daily bulletins: approval, runs, delivered files"),
         (name = "lexicon", description = "Station lexicon entries"),
         (name = "system", description = "Voices, health, metrics"),
+        (name = "workflow", description = "Roles, approval for air, changes, the audit trail"),
     )
 )]
 pub struct ApiDoc;
@@ -312,6 +321,9 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::jobs::router())
         .merge(routes::lexicon::router())
         .merge(routes::system::router())
+        .merge(routes::approval::router())
+        .merge(routes::audit::router())
+        .merge(routes::people::router())
         .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,9 +1,12 @@
 //! Articles and their revisions: every upload or edit is a new revision; old
 //! ones are kept, so an editor can see what changed and what was rendered.
+//! Each revision keeps the person who made it; creating, revising and
+//! deleting are recorded in the audit trail in the same transaction.
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use super::audit::{Actor, AuditAction, NewAuditEvent, record_in};
 use super::{Store, StoreError, now, sha256_hex};
 
 /// An upload to store as a revision.
@@ -31,6 +34,12 @@ pub struct ArticleSummary {
     pub duration_ms: Option<i64>,
     /// Bulletins the article is approved for, as `YYYY-MM-DD slot`.
     pub approvals: Vec<String>,
+    /// Approval for air: `approved`, `changed` (edited since approval) or `unapproved`.
+    pub approval: String,
+    /// Who approved the newest approved revision.
+    pub approved_by: Option<String>,
+    /// Who made the latest revision.
+    pub author: String,
 }
 
 /// One stored revision (without its body).
@@ -45,6 +54,8 @@ pub struct Revision {
     pub body_sha256: String,
     pub author: String,
     pub created_at: String,
+    /// The person who made it ('' before persons were recorded).
+    pub person: String,
 }
 
 /// A revision with the uploaded bytes.
@@ -55,7 +66,7 @@ pub struct RevisionBody {
 }
 
 const REVISION_COLUMNS: &str = "article_id, revision, title, file_name, content_type, \
-     length(body), body_sha256, author, created_at";
+     length(body), body_sha256, author, created_at, person";
 
 fn revision_row(row: &Row<'_>) -> rusqlite::Result<Revision> {
     Ok(Revision {
@@ -68,6 +79,7 @@ fn revision_row(row: &Row<'_>) -> rusqlite::Result<Revision> {
         body_sha256: row.get(6)?,
         author: row.get(7)?,
         created_at: row.get(8)?,
+        person: row.get(9)?,
     })
 }
 
@@ -79,7 +91,13 @@ const SUMMARY_COLUMNS: &str = "id, title, latest_revision, created_at, updated_a
      (SELECT a.duration_ms FROM render_jobs j JOIN audio a ON a.cache_key = j.cache_key \
       WHERE j.article_id = articles.id AND j.state = 'done' ORDER BY j.id DESC LIMIT 1), \
      (SELECT group_concat(b.date || ' ' || b.slot, ',') FROM bulletin_items b \
-      WHERE b.article_id = articles.id)";
+      WHERE b.article_id = articles.id), \
+     (SELECT CASE WHEN p.revision = articles.latest_revision THEN 'approved' ELSE 'changed' END \
+      FROM article_approvals p WHERE p.article_id = articles.id ORDER BY p.id DESC LIMIT 1), \
+     (SELECT p.person FROM article_approvals p WHERE p.article_id = articles.id \
+      ORDER BY p.id DESC LIMIT 1), \
+     (SELECT CASE WHEN r.person = '' THEN r.author ELSE r.person END FROM article_revisions r \
+      WHERE r.article_id = articles.id AND r.revision = articles.latest_revision)";
 
 fn summary_row(row: &Row<'_>) -> rusqlite::Result<ArticleSummary> {
     let approvals: Option<String> = row.get(7)?;
@@ -99,6 +117,11 @@ fn summary_row(row: &Row<'_>) -> rusqlite::Result<ArticleSummary> {
         job_state: row.get(5)?,
         duration_ms: row.get(6)?,
         approvals,
+        approval: row
+            .get::<_, Option<String>>(8)?
+            .unwrap_or_else(|| "unapproved".into()),
+        approved_by: row.get(9)?,
+        author: row.get::<_, Option<String>>(10)?.unwrap_or_default(),
     })
 }
 
@@ -122,10 +145,23 @@ fn revision_not_found(id: i64, revision: Option<i64>) -> StoreError {
 
 impl Store {
     /// Stores a new article with its first revision; returns (id, revision).
+    /// The token name in `new.author` stands for the person.
     ///
     /// # Errors
     /// SQL errors.
     pub fn create_article(&self, new: &NewRevision) -> Result<(i64, i64), StoreError> {
+        self.create_article_as(new, &Actor::named(&new.author))
+    }
+
+    /// Stores a new article made by `actor`; records it in the audit trail.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn create_article_as(
+        &self,
+        new: &NewRevision,
+        actor: &Actor,
+    ) -> Result<(i64, i64), StoreError> {
         self.write(|tx| {
             let at = now();
             tx.execute(
@@ -134,7 +170,17 @@ impl Store {
                 params![new.title, at],
             )?;
             let id = tx.last_insert_rowid();
-            insert_revision(tx, id, 1, new, &at)?;
+            insert_revision(tx, id, 1, new, &actor.person, &at)?;
+            record_in(
+                tx,
+                &NewAuditEvent {
+                    actor: actor.clone(),
+                    action: AuditAction::ArticleCreated,
+                    article_id: Some(id),
+                    revision: Some(1),
+                    detail: new.title.clone(),
+                },
+            )?;
             Ok((id, 1))
         })
     }
@@ -144,6 +190,20 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown article; SQL errors.
     pub fn add_revision(&self, id: i64, new: &NewRevision) -> Result<i64, StoreError> {
+        self.add_revision_as(id, new, &Actor::named(&new.author))
+    }
+
+    /// Adds a revision made by `actor`; records it in the audit trail. An
+    /// approved article is no longer approved: the new revision is not.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown article; SQL errors.
+    pub fn add_revision_as(
+        &self,
+        id: i64,
+        new: &NewRevision,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
         self.write(|tx| {
             let latest: i64 = tx
                 .query_row(
@@ -155,10 +215,20 @@ impl Store {
                 .ok_or_else(|| not_found(id))?;
             let revision = latest + 1;
             let at = now();
-            insert_revision(tx, id, revision, new, &at)?;
+            insert_revision(tx, id, revision, new, &actor.person, &at)?;
             tx.execute(
                 "UPDATE articles SET title = ?1, latest_revision = ?2, updated_at = ?3 WHERE id = ?4",
                 params![new.title, revision, at, id],
+            )?;
+            record_in(
+                tx,
+                &NewAuditEvent {
+                    actor: actor.clone(),
+                    action: AuditAction::ArticleRevised,
+                    article_id: Some(id),
+                    revision: Some(revision),
+                    detail: new.title.clone(),
+                },
             )?;
             Ok(revision)
         })
@@ -279,7 +349,7 @@ impl Store {
             stmt.query_row(params![id, revision], |row| {
                 Ok(RevisionBody {
                     revision: revision_row(row)?,
-                    body: row.get(9)?,
+                    body: row.get(10)?,
                 })
             })
             .optional()?
@@ -293,11 +363,13 @@ fn insert_revision(
     id: i64,
     revision: i64,
     new: &NewRevision,
+    person: &str,
     at: &str,
 ) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO article_revisions (article_id, revision, title, file_name, content_type, \
-         body, body_sha256, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         body, body_sha256, author, created_at, person) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
             revision,
@@ -307,7 +379,8 @@ fn insert_revision(
             new.body,
             sha256_hex(&new.body),
             new.author,
-            at
+            at,
+            person
         ],
     )?;
     Ok(())

@@ -18,8 +18,10 @@
 //! `impl Store { ... }` methods that go through [`Store::read`] and
 //! [`Store::write`].
 
+mod approvals;
 mod articles;
 mod audio;
+mod audit;
 mod bulletins;
 mod jobs;
 mod lexicon;
@@ -32,8 +34,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use approvals::{Approval, ApprovalState};
 pub use articles::{ArticleSummary, NewRevision, Revision, RevisionBody};
 pub use audio::{AudioEntry, NewAudio};
+pub use audit::{Actor, AuditAction, AuditEvent, AuditFilter, NewAuditEvent};
 pub use bulletins::ApprovedItem;
 pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
@@ -61,6 +65,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/003_listen_check.sql"),
     ),
     ("004_usage", include_str!("migrations/004_usage.sql")),
+    ("006_workflow", include_str!("migrations/006_workflow.sql")),
 ];
 
 /// Connections kept open. SQLite serializes writers anyway; a few readers

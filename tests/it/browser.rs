@@ -172,7 +172,8 @@ async fn staff_page_end_to_end_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token_out = bantin()
-        .args(["token", "add", "bien-tap", "--scope", "editor", "--data"])
+        .args(["token", "create", "duyet", "--scope", "approver"])
+        .args(["--person", "Trần Thị B", "--data"])
         .arg(&data)
         .output()
         .unwrap();
@@ -296,7 +297,16 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
     client.refresh().await.map_err(|e| e.to_string())?;
     wait_text(client, "#audio-stale", "bản sửa 1").await;
 
-    // Approve for a bulletin date and open that bulletin.
+    // Approve the edited revision for air, then for a bulletin date, and
+    // open that bulletin.
+    let approved = crate::util::request(
+        "POST",
+        &format!("{base}/api/articles/{id}/approve"),
+        Some(token),
+        &[],
+        None,
+    );
+    assert_eq!(approved.status, 200);
     set_value(client, "approve-date", "2021-07-29").await;
     set_value(client, "approve-slot", "sang").await;
     click(client, "approve").await;

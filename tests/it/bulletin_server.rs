@@ -54,14 +54,17 @@ fn call_json(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16,
     (status, value)
 }
 
-fn editor(data: &Path) -> String {
+/// An approver's token: uploads, approves for air and arranges bulletins.
+fn approver(data: &Path) -> String {
     Store::open(data)
         .unwrap()
-        .add_token("editor", Scope::Editor)
+        .add_token_for("approver", Scope::Approver, "Trần Thị B")
         .unwrap()
         .1
 }
 
+/// Uploads an article and approves it for air (only approved articles
+/// enter a bulletin).
 fn upload(url: &str, token: &str, text: &str) -> i64 {
     let (status, body) = call_json(
         "POST",
@@ -70,7 +73,16 @@ fn upload(url: &str, token: &str, text: &str) -> i64 {
         Some(Value::String(text.into())),
     );
     assert_eq!(status, 201, "{body}");
-    body["id"].as_i64().unwrap()
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = call_json(
+        "POST",
+        &format!("{url}/api/articles/{id}/approve"),
+        token,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "approved", "{body}");
+    id
 }
 
 fn toml(drop: &Path, extra_slot: &str) -> String {
@@ -111,7 +123,7 @@ fn the_scheduler_builds_approved_articles_at_the_slot_time_and_a_second_build_re
         ),
     );
     let url = &server.url;
-    let token = editor(dir.path());
+    let token = approver(dir.path());
     let ids: Vec<i64> = ARTICLES.iter().map(|a| upload(url, &token, a)).collect();
     // The bulletin date of now, in the station's time zone.
     let today = jiff::Timestamp::now()
@@ -207,6 +219,18 @@ fn the_scheduler_builds_approved_articles_at_the_slot_time_and_a_second_build_re
         Some(Value::String(ARTICLES[2].replace("15 km", "20 km"))),
     );
     assert_eq!(status, 201);
+    // The edit cleared the approval: no delivery until it is approved again.
+    let (status, run) = call_json("POST", &format!("{path}/build"), &token, None);
+    assert_eq!(status, 422, "{run}");
+    let reason = run["detail"].as_str().unwrap();
+    assert!(reason.contains("đã sửa sau khi duyệt"), "{reason}");
+    let (status, approval) = call_json(
+        "POST",
+        &format!("{url}/api/articles/{}/approve", ids[2]),
+        &token,
+        None,
+    );
+    assert_eq!(status, 200, "{approval}");
     let (status, run) = call_json("POST", &format!("{path}/build"), &token, None);
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["status"], "built", "{run}");
@@ -235,7 +259,7 @@ fn failures_are_recorded_with_their_reason_and_leave_the_drop_folder_empty() {
     let server = start(dir.path(), &toml(&drop, slots));
     std::fs::remove_file(dir.path().join("jingles/missing.wav")).unwrap();
     let url = &server.url;
-    let token = editor(dir.path());
+    let token = approver(dir.path());
     let base = format!("{url}/api/bulletins/2021-07-29");
 
     // Bad date, unknown slot, unknown article.
@@ -397,6 +421,10 @@ fn approved_station(dir: &Path, drop: &Path) -> (PathBuf, String) {
         })
         .collect();
     let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
+    let approver = bantin::store::Actor::named("test");
+    for &id in &ids {
+        store.approve_article(id, &approver).unwrap();
+    }
     store.approve_bulletin(date, "sang", &ids, "test").unwrap();
     let token = store.add_token("editor", Scope::Editor).unwrap().1;
     std::fs::create_dir_all(drop).unwrap();

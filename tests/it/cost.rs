@@ -487,11 +487,25 @@ target_minutes = 1
     config.limits.request_timeout = Duration::from_secs(300);
     config.validate().unwrap();
     let store = Store::open(data.path()).unwrap();
-    let (_, token) = store.add_token("editor", Scope::Editor).unwrap();
+    let (_, token) = store.add_token("approver", Scope::Approver).unwrap();
     let state = AppState::new(store, config, Voices::load(Some(&voices)).unwrap()).unwrap();
     let server = TestServer::serve(state);
     let url = &server.url;
     let article = upload(url, &token, "Giao thông\n\nCầu mới thông xe sáng nay.\n");
+    // Only an article approved for air enters a bulletin.
+    let reply = call(
+        "POST",
+        &format!("{url}/api/articles/{article}/approve"),
+        &token,
+        None,
+        "text/plain",
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let path = format!("{url}/api/bulletins/2021-07-29/sang");
     let reply = call(
         "PUT",

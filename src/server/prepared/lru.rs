@@ -103,6 +103,7 @@ mod tests {
                 bytes: 0,
                 body_sha256: String::new(),
                 author: "t".into(),
+                person: String::new(),
                 created_at: String::new(),
             },
             article,

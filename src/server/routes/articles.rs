@@ -18,7 +18,7 @@ use crate::script::format::Format;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::prepared::{Answer, Prepared, Representation};
 use crate::server::{AppState, Editor, Reader};
-use crate::store::{ArticleSummary, Job, Revision};
+use crate::store::{Actor, ArticleSummary, AuditAction, Job, Revision};
 
 /// The DOCX media type.
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -94,7 +94,7 @@ pub async fn create(
     let (id, revision, title) = state
         .blocking(move |s| {
             let new = new_revision(upload, &token.name, &s.config.limits.article)?;
-            let (id, revision) = s.store.create_article(&new)?;
+            let (id, revision) = s.store.create_article_as(&new, &Actor::from(&token))?;
             Ok((id, revision, new.title))
         })
         .await?;
@@ -136,7 +136,7 @@ pub async fn revise(
     let created = state
         .blocking(move |s| {
             let new = new_revision(upload, &token.name, &s.config.limits.article)?;
-            let revision = s.store.add_revision(id, &new)?;
+            let revision = s.store.add_revision_as(id, &new, &Actor::from(&token))?;
             Ok(Created {
                 id,
                 revision,
@@ -195,12 +195,22 @@ pub async fn show(
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
-    _: Editor,
+    Editor(token): Editor,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = id("article", &raw)?;
     state
-        .blocking(move |s| Ok(s.store.delete_article(id)?))
+        .blocking(move |s| {
+            let title = s.store.article(id)?.title;
+            s.store.delete_article(id)?;
+            super::audit(
+                s,
+                &token,
+                AuditAction::ArticleDeleted,
+                Some((id, None)),
+                title,
+            )
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

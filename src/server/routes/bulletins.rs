@@ -216,7 +216,7 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
     request_body = Approval,
     responses((status = 200, body = BulletinView),
         (status = 404, description = "An unknown article", body = ErrorBody),
-        (status = 409, description = "Bulletins are not configured", body = ErrorBody),
+        (status = 409, description = "Bulletins are not configured, or an article is not approved for air", body = ErrorBody),
         (status = 422, description = "A bad date or an unknown slot", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -230,8 +230,18 @@ pub async fn approve(
     let approval: Approval = json_body(&headers, &body)?;
     let view = state
         .blocking(move |s| {
+            // Only articles approved for air enter a bulletin.
+            s.store.require_approved(&approval.items)?;
             s.store
                 .approve_bulletin(key.date, &key.slot, &approval.items, &token.name)?;
+            let items: Vec<String> = approval.items.iter().map(i64::to_string).collect();
+            super::audit(
+                s,
+                &token,
+                crate::store::AuditAction::BulletinArranged,
+                None,
+                format!("{} {}: {}", key.date, key.slot, items.join(", ")),
+            )?;
             view(s, &key)
         })
         .await?;
@@ -266,10 +276,22 @@ pub async fn show(
     security(("bearer" = [])))]
 pub async fn build(
     State(state): State<AppState>,
-    _: Editor,
+    Editor(token): Editor,
     Path((date, slot)): Path<(String, String)>,
 ) -> Result<axum::Json<RunView>, ApiError> {
     let key = key_of(&state, &date, &slot)?;
+    let detail = format!("{} {}", key.date, key.slot);
+    state
+        .blocking(move |s| {
+            super::audit(
+                s,
+                &token,
+                crate::store::AuditAction::BulletinBuildRequested,
+                None,
+                detail,
+            )
+        })
+        .await?;
     let bulletins = std::sync::Arc::clone(state.bulletins()?);
     let record = bulletins
         .scheduler

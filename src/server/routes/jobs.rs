@@ -136,6 +136,13 @@ pub async fn render(
             if let Some(cost) = &cost {
                 s.store.set_job_cost(job.id, cost)?;
             }
+            super::audit(
+                s,
+                &token,
+                crate::store::AuditAction::RenderRequested,
+                Some((id, Some(prepared.revision.revision))),
+                format!("giọng {}", voice.name),
+            )?;
             let job = match earlier_check {
                 Some((state, flagged, summary, report)) => {
                     s.store

@@ -1,5 +1,6 @@
 //! Station lexicon entries over HTTP: list, add (validated like every
-//! lexicon row), remove. The next review reads with the change.
+//! lexicon row), remove. The next review reads with the change; every
+//! change is recorded in the audit trail with its person.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,7 +13,7 @@ use utoipa::IntoParams;
 use super::{Query, id, json_body};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::{AppState, Editor, Reader};
-use crate::store::{NewLexiconEntry, StationEntry};
+use crate::store::{AuditAction, NewLexiconEntry, StationEntry};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,7 +53,11 @@ pub async fn add(
 ) -> Result<(StatusCode, axum::Json<StationEntry>), ApiError> {
     let new: NewLexiconEntry = json_body(&headers, &body)?;
     let entry = state
-        .blocking(move |s| Ok(s.store.add_lexicon_entry(&new, &token.name)?))
+        .blocking(move |s| {
+            let entry = s.store.add_lexicon_entry(&new, &token.name)?;
+            super::audit(s, &token, AuditAction::LexiconAdded, None, describe(&entry))?;
+            Ok(entry)
+        })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(entry)))
 }
@@ -64,13 +69,23 @@ pub async fn add(
     security(("bearer" = [])))]
 pub async fn remove(
     State(state): State<AppState>,
-    _: Editor,
+    Editor(token): Editor,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<StationEntry>, ApiError> {
     let id = id("lexicon entry", &raw)?;
     Ok(axum::Json(
         state
-            .blocking(move |s| Ok(s.store.remove_lexicon_entry(id)?))
+            .blocking(move |s| {
+                let entry = s.store.remove_lexicon_entry(id)?;
+                super::audit(
+                    s,
+                    &token,
+                    AuditAction::LexiconRemoved,
+                    None,
+                    describe(&entry),
+                )?;
+                Ok(entry)
+            })
             .await?,
     ))
 }
@@ -90,15 +105,35 @@ pub struct KeyQuery {
     security(("bearer" = [])))]
 pub async fn remove_by_key(
     State(state): State<AppState>,
-    _: Editor,
+    Editor(token): Editor,
     Query(query): Query<KeyQuery>,
 ) -> Result<axum::Json<Vec<StationEntry>>, ApiError> {
     Ok(axum::Json(
         state
             .blocking(move |s| {
-                Ok(s.store
-                    .remove_lexicon_key(&query.key, query.context.as_deref())?)
+                let removed = s
+                    .store
+                    .remove_lexicon_key(&query.key, query.context.as_deref())?;
+                for entry in &removed {
+                    super::audit(
+                        s,
+                        &token,
+                        AuditAction::LexiconRemoved,
+                        None,
+                        describe(entry),
+                    )?;
+                }
+                Ok(removed)
             })
             .await?,
     ))
+}
+
+/// An entry as the trail says it: `BTV → Ban Thường vụ (Thành ủy)`.
+fn describe(entry: &StationEntry) -> String {
+    if entry.context.is_empty() {
+        format!("{} → {}", entry.key, entry.spoken)
+    } else {
+        format!("{} → {} ({})", entry.key, entry.spoken, entry.context)
+    }
 }

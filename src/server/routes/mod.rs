@@ -1,10 +1,13 @@
 //! Routers by area; each `router()` is merged in [`super::app`]. Helpers
 //! shared by the handlers: ids from paths, JSON bodies, uploads.
 
+pub mod approval;
 pub mod articles;
+pub mod audit;
 pub mod bulletins;
 pub mod jobs;
 pub mod lexicon;
+pub mod people;
 pub mod system;
 mod upload;
 
@@ -12,6 +15,27 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, excerpt};
+
+/// Records what `token`'s person just did in the audit trail.
+///
+/// # Errors
+/// The store's, as an [`ApiError`].
+pub fn audit(
+    state: &crate::server::AppState,
+    token: &crate::store::ApiToken,
+    action: crate::store::AuditAction,
+    article: Option<(i64, Option<i64>)>,
+    detail: String,
+) -> Result<(), ApiError> {
+    state.store.record_audit(&crate::store::NewAuditEvent {
+        actor: crate::store::Actor::from(token),
+        action,
+        article_id: article.map(|a| a.0),
+        revision: article.and_then(|a| a.1),
+        detail,
+    })?;
+    Ok(())
+}
 
 /// A numeric id from a path segment; anything else names nothing (404).
 pub fn id(what: &str, text: &str) -> Result<i64, ApiError> {
