@@ -557,7 +557,12 @@ mod tests {
 
         let ids = store.enqueue_event(Event::RenderDone, "{}").unwrap();
         assert_eq!(ids.len(), 2);
-        assert!(store.enqueue_event(Event::CheckFlagged, "{}").unwrap().is_empty());
+        assert!(
+            store
+                .enqueue_event(Event::CheckFlagged, "{}")
+                .unwrap()
+                .is_empty()
+        );
         let lease = now_ms() + 30_000;
         let due = store.claim_due_deliveries(now_ms(), lease, 10).unwrap();
         assert_eq!(due.len(), 2);
