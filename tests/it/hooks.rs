@@ -265,7 +265,7 @@ fn a_render_is_told_signed_and_retried_until_the_receiver_takes_it() {
         Some(json!({})),
     );
     assert_eq!(status, 202, "{job}");
-    let job = job["job"]["id"].as_i64().or(job["id"].as_i64()).unwrap();
+    let job = job["job"]["id"].as_i64().unwrap();
 
     // 500, 500, then taken: three calls of one delivery, each signed.
     let calls = receiver.wait_for("three calls", |c| c.len() >= 3);
@@ -558,4 +558,70 @@ fn the_cli_registers_lists_and_removes_webhooks() {
     run_ok(bantin().args(["--data", data, "webhook", "remove", "1"]));
     let out = run_ok(bantin().args(["--data", data, "webhook", "list"]));
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_render_the_listen_check_flags_is_told_with_its_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        listen: bantin::listen::ListenSettings {
+            enabled: true,
+            // Hears nothing in any clip: every cue is flagged.
+            command: Some(vec![
+                "sh".into(),
+                "-c".into(),
+                r#"echo '{"text": ""}'"#.into(),
+                "sh".into(),
+                "{wav}".into(),
+            ]),
+            timeout_seconds: 10,
+            ..bantin::listen::ListenSettings::default()
+        },
+        ..Config::default()
+    };
+    config.webhooks.first_retry_seconds = 0.2;
+    config.validate().unwrap();
+    let server = TestServer::start(dir.path(), config, Some(Arc::new(Fake::default())));
+    let url = &server.url;
+    let editor = token(dir.path(), "editor", Scope::Editor);
+    let receiver = Receiver::start(loopback(), 0);
+    let hook = format!("http://{}/hook", receiver.addr);
+    let (_, secret) = register(url, &editor, &hook, &["check.flagged"]);
+    let article = upload(url, &editor, "Tin ngắn\n\nHội nghị khai mạc lúc tám giờ.");
+    let (status, body) = call(
+        "POST",
+        &format!("{url}/api/articles/{article}/render"),
+        &editor,
+        Some(json!({})),
+    );
+    assert_eq!(status, 202, "{body}");
+    let job = body["job"]["id"].as_i64().unwrap();
+
+    let calls = receiver.wait_for("the flag", |c| !c.is_empty());
+    calls[0].assert_signed_with(&secret);
+    let told = calls[0].json();
+    assert_eq!(told["event"], "check.flagged");
+    assert_eq!(told["data"]["job"], job);
+    assert_eq!(told["data"]["article"], article);
+    assert!(told["data"]["flagged"].as_i64().unwrap() >= 1, "{told}");
+    assert!(
+        told["data"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("flagged"),
+        "{told}"
+    );
+    let review = request(
+        "GET",
+        &format!("{url}{}", told["data"]["review"].as_str().unwrap()),
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert_eq!(review.status, 200);
+    assert_eq!(review.json()["status"], "checked");
+    // Only what it asked for: the render.done of the same job is not sent.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.calls().len(), 1);
 }
