@@ -258,10 +258,9 @@ fn send_due_with(
         for delivery in &due {
             scope.spawn(move || {
                 let outcome = attempt(agent, settings, delivery);
-                match (&outcome.error, outcome.delivered) {
-                    (_, true) => tracing::info!(delivery = delivery.id, event = delivery.event.as_str(), "webhook delivered"),
-                    (Some(error), false) => tracing::warn!(delivery = delivery.id, %error, retry = outcome.retry_at_ms.is_some(), "webhook not delivered"),
-                    (None, false) => {}
+                match &outcome.error {
+                    None => tracing::info!(delivery = delivery.id, event = delivery.event.as_str(), "webhook delivered"),
+                    Some(error) => tracing::warn!(delivery = delivery.id, %error, retry = outcome.retry_at_ms.is_some(), "webhook not delivered"),
                 }
                 if let Err(e) = store.record_delivery_attempt(delivery.id, &outcome) {
                     tracing::error!(delivery = delivery.id, error = %e, "cannot record a webhook attempt");

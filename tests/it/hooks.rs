@@ -423,7 +423,6 @@ fn a_bulletin_delivered_is_told_with_its_files() {
     let hook = format!("http://{}/hook", receiver.addr);
     let (_, secret) = register(url, &editor, &hook, &["bulletin.delivered"]);
     let article = upload(url, &editor, "Lúa mùa\n\nLúa mùa năm nay tốt.");
-    approve_for_bulletin(dir.path(), article);
     let path = format!("{url}/api/bulletins/2026-12-05/sang");
     let (status, body) = call("PUT", &path, &editor, Some(json!({ "items": [article] })));
     assert_eq!(status, 200, "{body}");
@@ -452,10 +451,6 @@ fn a_bulletin_delivered_is_told_with_its_files() {
         assert!(drop.join(file).is_file(), "{file} is in the drop folder");
     }
 }
-
-/// Whatever the store needs before an article may enter a bulletin (today:
-/// nothing beyond the line-up itself).
-fn approve_for_bulletin(_data: &Path, _article: i64) {}
 
 #[test]
 fn webhooks_are_managed_by_editors_and_checked_before_they_are_kept() {

@@ -1,8 +1,8 @@
 -- Webhooks: URLs a station registers to hear of events ("render.done",
 -- "render.failed", "bulletin.delivered", "check.flagged") without polling,
--- and every call owed to them. A delivery row is written in the same
--- transaction as nothing else needs, before any attempt, so an event is never
--- lost while a receiver is down; the dispatcher retries it with back-off.
+-- and every call owed to them. A delivery row is written before any attempt,
+-- so an event is never lost while a receiver is down; the dispatcher retries
+-- it with back-off.
 --
 -- The secret signs each body (HMAC-SHA256); it must be kept in clear to sign,
 -- and is shown to staff only once, when the webhook is made.
