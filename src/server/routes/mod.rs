@@ -10,6 +10,7 @@ pub mod lexicon;
 pub mod people;
 pub mod system;
 mod upload;
+pub mod webhooks;
 
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
