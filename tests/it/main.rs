@@ -24,3 +24,4 @@ mod server_prepared;
 mod tts;
 mod util;
 mod vendors;
+mod workflow;
