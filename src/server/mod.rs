@@ -264,6 +264,7 @@ impl AppState {
         routes::lexicon::remove,
         routes::lexicon::remove_by_key,
         routes::system::voices,
+        routes::system::station,
         routes::system::healthz,
         routes::system::metrics,
         routes::approval::approve,

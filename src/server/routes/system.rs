@@ -1,5 +1,6 @@
-//! Voices, health, metrics and the OpenAPI document. Health, metrics and
-//! the document need no token (monitoring and tooling read them).
+//! Voices, the station (name, day, bulletin slots as the page shows them),
+//! health, metrics and the OpenAPI document. Health, metrics and the
+//! document need no token (monitoring and tooling read them).
 
 use axum::Router;
 use axum::extract::State;
@@ -18,6 +19,7 @@ use crate::voice::{Voice, gender_code, parse_gender, parse_region, region_code};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/voices", get(voices))
+        .route("/api/station", get(station))
         .route("/api/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -43,6 +45,60 @@ pub struct VoiceInfo {
     pub available: bool,
     pub problem: Option<String>,
     pub default: bool,
+}
+
+/// A bulletin slot as the page offers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotInfo {
+    /// ASCII name used in the API (`sang`).
+    pub name: String,
+    /// As the station writes it (`sáng`).
+    pub label: String,
+    /// The slot's title on the page (`Bản tin sáng`).
+    pub title: String,
+}
+
+/// What the page needs to speak the station's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationInfo {
+    /// The station's name ('' when not configured).
+    pub station: String,
+    /// Today in the station's time zone (`YYYY-MM-DD`).
+    pub today: String,
+    /// The bulletin slots in the configuration's order (none without bulletins).
+    pub slots: Vec<SlotInfo>,
+    /// Whether bulletins take items not approved for air (`[bulletin] deliver_unapproved`).
+    pub deliver_unapproved: bool,
+}
+
+/// The station's name, today and its bulletin slots.
+#[utoipa::path(get, path = "/api/station", tag = "system",
+    responses((status = 200, body = StationInfo), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn station(State(state): State<AppState>, _: Reader) -> axum::Json<StationInfo> {
+    let (station, slots, deliver_unapproved) = match state.bulletins() {
+        Ok(bulletins) => (
+            bulletins.config.station.clone(),
+            bulletins
+                .config
+                .slots
+                .iter()
+                .map(|slot| SlotInfo {
+                    name: slot.name.clone(),
+                    label: slot.label.clone(),
+                    title: format!("Bản tin {}", slot.label),
+                })
+                .collect(),
+            bulletins.config.deliver_unapproved,
+        ),
+        Err(_) => (state.config.station.clone(), Vec::new(), false),
+    };
+    axum::Json(StationInfo {
+        station,
+        today: station_day(&state),
+        slots,
+        deliver_unapproved,
+    })
 }
 
 /// The voices with region, gender and bill, and whether each backend is available.

@@ -3,12 +3,20 @@
 // helper) and is never parsed as markup, so an article containing tags shows as text.
 // The sign-in token travels only in the Authorization header (never in a
 // cookie), so another site cannot make the browser write on our behalf.
+// The signed-in person's role (GET /api/me) decides which controls appear;
+// the server checks every change again. Dates, durations and numbers are
+// shown as the newsroom writes them (29/07/2021, 2 phút 3 giây, 1.234).
 "use strict";
 
 const TOKEN_KEY = "bantin.token";
 const main = document.getElementById("main");
 const flash = document.getElementById("flash");
 const nav = document.getElementById("nav");
+const ROLES = ["read", "editor", "approver", "admin"];
+/// The signed-in token (GET /api/me) and the station (GET /api/station),
+/// loaded once per sign-in.
+let me = null;
+let station = { station: "", today: "", slots: [] };
 
 // ---------- small DOM helpers ----------
 
@@ -40,6 +48,81 @@ function say(message, ok) {
   if (ok) setTimeout(() => { if (flash.textContent === message) flash.hidden = true; }, 3000);
 }
 
+// ---------- the staff's formats ----------
+
+const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/// "YYYY-MM-DD" of an instant in the browser's time zone.
+function localDay(text) {
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return "";
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/// "29/07/2021" from "2021-07-29"; "–" for nothing.
+function dayText(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : "–";
+}
+
+/// "Thứ Năm" for "2021-07-29".
+function weekday(iso) {
+  const [y, m, d] = (iso || "").split("-").map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return Number.isNaN(day.getTime()) ? "" : WEEKDAYS[day.getUTCDay()];
+}
+
+/// "Thứ Năm, 29/07/2021".
+function longDay(iso) {
+  const name = weekday(iso);
+  return name ? `${name}, ${dayText(iso)}` : dayText(iso);
+}
+
+/// "05/12/2026 14:03" in the browser's time zone; "–" for nothing.
+function when(text) {
+  if (!text) return "–";
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return "–";
+  return `${pad2(d.getDate())}/${pad2(d.getMonth() + 1)}/${d.getFullYear()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/// "1.234.567": thousands with dots.
+function number(n) {
+  return String(Math.round(Number(n) || 0)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+}
+
+/// "2 phút 3 giây", "45 giây", "3 phút"; "–" for nothing.
+function duration(ms) {
+  if (ms === undefined || ms === null) return "–";
+  const s = Math.round(ms / 1000);
+  const minutes = Math.floor(s / 60);
+  const seconds = s % 60;
+  if (!minutes) return `${seconds} giây`;
+  return seconds ? `${number(minutes)} phút ${seconds} giây` : `${number(minutes)} phút`;
+}
+
+/// A slot as the station writes it: "Bản tin sáng".
+function slotTitle(name) {
+  const slot = station.slots.find((s) => s.name === name);
+  return slot ? slot.title : `Bản tin ${name}`;
+}
+
+/// "Bản tin sáng, Thứ Năm, 29/07/2021".
+function bulletinName(date, slot) {
+  return `${slotTitle(slot)}, ${longDay(date)}`;
+}
+
+/// A select of the station's slots (a text field when none are configured).
+function slotChoice(id, selected) {
+  if (!station.slots.length) return el("input", { type: "text", id, value: selected || "" });
+  return el("select", { id }, station.slots.map((s) => el("option", { value: s.name, selected: s.name === selected }, s.title)));
+}
+
+function can(role) {
+  return me !== null && ROLES.indexOf(me.scope) >= ROLES.indexOf(role);
+}
+
 function clock(ms) {
   if (ms === undefined || ms === null) return "–";
   const s = Math.round(ms / 1000);
@@ -47,9 +130,7 @@ function clock(ms) {
 }
 
 function today() {
-  const d = new Date();
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return station.today || localDay(new Date().toISOString());
 }
 
 // ---------- API ----------
@@ -64,7 +145,7 @@ class ApiError extends Error {
 const STATUS_TEXT = {
   400: "Yêu cầu không hợp lệ",
   401: "Mã đăng nhập không đúng hoặc đã hết hiệu lực",
-  403: "Mã đăng nhập này chỉ có quyền xem, không được sửa",
+  403: "Mã đăng nhập này không có quyền làm việc này",
   404: "Không tìm thấy",
   409: "Dữ liệu đã thay đổi, hãy tải lại trang",
   413: "Tệp quá lớn",
@@ -133,6 +214,7 @@ function guard(task) {
 
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
+  me = null;
   nav.hidden = true;
   if (location.hash !== "#/signin") location.hash = "#/signin";
 }
@@ -142,7 +224,7 @@ function signInView() {
   const input = el("input", { type: "password", id: "token", autocomplete: "off", required: true });
   const form = el("form", { class: "card", id: "signin-form" },
     el("h1", {}, "Đăng nhập"),
-    el("p", { class: "muted" }, "Nhập mã đăng nhập do kỹ thuật viên cấp (lệnh bantin token add)."),
+    el("p", { class: "muted" }, "Nhập mã đăng nhập do quản trị của đài cấp."),
     el("label", { for: "token" }, "Mã đăng nhập"),
     input,
     el("p", {}, el("button", { type: "submit" }, "Đăng nhập")));
@@ -164,25 +246,80 @@ function signInView() {
 
 // ---------- article list ----------
 
+const APPROVAL_LABEL = { approved: "Đã duyệt", changed: "Sửa sau khi duyệt", unapproved: "Chưa duyệt" };
+
+function approvalBadge(status) {
+  const key = APPROVAL_LABEL[status] ? status : "unapproved";
+  return el("span", { class: `badge approval ${key}` }, APPROVAL_LABEL[key]);
+}
+
+/// "2021-07-29 sang" (an approval of the list) as a link to that bulletin.
+function bulletinLink(approval) {
+  const [date, slot] = approval.split(" ");
+  return el("a", { class: "badge", href: `#/bulletin/${date}/${encodeURIComponent(slot)}` }, `${slotTitle(slot)} ${dayText(date)}`);
+}
+
 async function listView() {
   const data = await api("GET", "/api/articles");
   const articles = Array.isArray(data) ? data : data.articles || [];
-  const rows = articles.map((a) => el("tr", {},
-    el("td", {}, el("a", { href: `#/article/${a.id}` }, a.title || `Bài ${a.id}`)),
-    el("td", { class: "opt" }, a.published || (a.created_at || "").slice(0, 10)),
-    el("td", {}, statusBadge(a.status || a.job_state)),
-    el("td", { class: "opt" }, clock(a.duration_ms ?? a.estimated_duration_ms)),
-    el("td", {}, (a.approvals || []).map((approval) => {
-      const [date, slot] = approval.split(" ");
-      return el("a", { class: "badge", href: `#/bulletin/${date}/${encodeURIComponent(slot)}` }, approval);
-    }))));
+  const text = el("input", { type: "search", id: "filter-text", placeholder: "Tìm theo tiêu đề hoặc người viết" });
+  const state = el("select", { id: "filter-state" },
+    el("option", { value: "" }, "Mọi trạng thái"),
+    Object.entries(APPROVAL_LABEL).map(([value, label]) => el("option", { value }, label)),
+    el("option", { value: "rendered" }, "Đã đọc thành âm thanh"),
+    el("option", { value: "unrendered" }, "Chưa đọc thành âm thanh"));
+  const day = el("input", { type: "date", id: "filter-date" });
+  const bulletins = [...new Set(articles.flatMap((a) => a.approvals || []))].sort().reverse();
+  const bulletin = el("select", { id: "filter-bulletin" },
+    el("option", { value: "" }, "Mọi bản tin"),
+    el("option", { value: "none" }, "Chưa vào bản tin nào"),
+    bulletins.map((b) => {
+      const [date, slot] = b.split(" ");
+      return el("option", { value: b }, `${slotTitle(slot)} ${dayText(date)}`);
+    }));
+  const tbody = el("tbody", {});
+  const count = el("p", { class: "muted", id: "article-count", "aria-live": "polite" });
+  const fits = (a) => {
+    const q = text.value.trim().toLowerCase();
+    if (q && !`${a.title} ${a.author || ""}`.toLowerCase().includes(q)) return false;
+    const rendered = a.job_state === "done";
+    if (state.value === "rendered" && !rendered) return false;
+    if (state.value === "unrendered" && rendered) return false;
+    if (APPROVAL_LABEL[state.value] && a.approval !== state.value) return false;
+    if (day.value && localDay(a.updated_at) !== day.value && localDay(a.created_at) !== day.value) return false;
+    const approvals = a.approvals || [];
+    if (bulletin.value === "none" && approvals.length) return false;
+    if (bulletin.value && bulletin.value !== "none" && !approvals.includes(bulletin.value)) return false;
+    return true;
+  };
+  const fill = () => {
+    const shown = articles.filter(fits);
+    count.textContent = shown.length === articles.length ? `${number(articles.length)} bài` : `${number(shown.length)} trong ${number(articles.length)} bài`;
+    tbody.replaceChildren(...shown.map((a) => el("tr", {},
+      el("td", { "data-label": "Tiêu đề" }, el("a", { href: `#/article/${a.id}` }, a.title || "(chưa có tiêu đề)"),
+        a.author ? el("div", { class: "muted small" }, a.author) : null),
+      el("td", { "data-label": "Ngày" }, dayText(localDay(a.updated_at || a.created_at))),
+      el("td", { "data-label": "Duyệt" }, approvalBadge(a.approval)),
+      el("td", { "data-label": "Âm thanh" }, statusBadge(a.job_state)),
+      el("td", { "data-label": "Thời lượng" }, duration(a.duration_ms)),
+      el("td", { "data-label": "Bản tin" }, (a.approvals || []).map(bulletinLink)))));
+  };
+  for (const input of [text, state, day, bulletin]) input.addEventListener(input === text ? "input" : "change", fill);
   show(
-    el("div", { class: "row" }, el("h1", { class: "grow" }, "Bài viết"), el("a", { class: "button", href: "#/new" }, "Thêm bài")),
+    el("div", { class: "row" }, el("h1", { class: "grow" }, "Bài viết"), can("editor") ? el("a", { class: "button", href: "#/new" }, "Thêm bài") : null),
     articles.length === 0
-      ? el("p", { class: "muted" }, "Chưa có bài nào. Hãy thêm bài đầu tiên.")
-      : el("div", { class: "card" }, el("table", { id: "articles" },
-        el("thead", {}, el("tr", {}, el("th", {}, "Tiêu đề"), el("th", { class: "opt" }, "Ngày"), el("th", {}, "Trạng thái"), el("th", { class: "opt" }, "Thời lượng"), el("th", {}, "Bản tin"))),
-        el("tbody", {}, rows))));
+      ? el("p", { class: "muted" }, can("editor") ? "Chưa có bài nào. Hãy thêm bài đầu tiên." : "Chưa có bài nào.")
+      : el("div", { class: "card" },
+        el("div", { class: "row filters", role: "search" },
+          el("div", { class: "grow" }, el("label", { for: "filter-text" }, "Tìm"), text),
+          el("div", { class: "grow" }, el("label", { for: "filter-state" }, "Trạng thái"), state),
+          el("div", { class: "grow" }, el("label", { for: "filter-date" }, "Ngày"), day),
+          el("div", { class: "grow" }, el("label", { for: "filter-bulletin" }, "Bản tin"), bulletin)),
+        count,
+        el("table", { id: "articles", class: "stack" },
+          el("thead", {}, el("tr", {}, ["Tiêu đề", "Ngày", "Duyệt", "Âm thanh", "Thời lượng", "Bản tin"].map((h) => el("th", { scope: "col" }, h)))),
+          tbody)));
+  fill();
 }
 
 const STATUS_LABEL = {
@@ -191,7 +328,7 @@ const STATUS_LABEL = {
 };
 
 function statusBadge(status) {
-  const key = status || "new";
+  const key = STATUS_LABEL[status] ? status : "new";
   return el("span", { class: `badge ${key === "done" || key === "rendered" || key === "built" || key === "reused" ? "done" : key === "failed" ? "failed" : ""}` }, STATUS_LABEL[key] || key);
 }
 
@@ -265,13 +402,15 @@ function readingNode(token, onPick) {
   const node = el("span", {
     class: `reading${warning ? " warning" : ""}`,
     tabindex: 0,
-    role: "button",
-    title: `${token.original} → ${token.spoken} (${token.rule})`,
+    role: onPick ? "button" : null,
+    title: `${token.original} → ${token.spoken}`,
     dataset: { rule: token.rule, original: token.original },
-  }, token.spoken || "∅", el("span", { class: "orig" }, `[${token.original}]`));
-  const pick = () => onPick(token, node);
-  node.addEventListener("click", pick);
-  node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
+  }, token.spoken || "(im lặng)", el("span", { class: "orig" }, `[${token.original}]`));
+  if (onPick) {
+    const pick = () => onPick(token, node);
+    node.addEventListener("click", pick);
+    node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
+  }
   return node;
 }
 
@@ -302,7 +441,7 @@ function correctionEditor(article, token, anchor, reload) {
   const save = el("button", { type: "submit", id: "correction-save" }, "Lưu cách đọc");
   const form = el("form", { class: "editor" },
     el("strong", {}, `Sửa cách đọc “${token.original}”`),
-    el("p", { class: "muted" }, `Hiện đọc là “${token.spoken}” (quy tắc ${token.rule}). Cách đọc mới được lưu vào từ điển của đài và áp dụng cho mọi bài sau.`),
+    el("p", { class: "muted" }, `Hiện đọc là “${token.spoken}”. Cách đọc mới được lưu vào từ điển của đài và áp dụng cho mọi bài sau.`),
     el("label", { for: "correction-spoken" }, "Đọc là"),
     spoken,
     el("label", { for: "correction-context" }, "Chỉ khi gần các từ (không bắt buộc)"),
@@ -318,14 +457,94 @@ function correctionEditor(article, token, anchor, reload) {
   spoken.focus();
 }
 
+/// Word runs of a diff as text with removed words struck and added words
+/// marked (`del` and `ins`, so a screen reader says which is which).
+function diffRuns(runs) {
+  return (runs || []).map((run) => run.change === "removed"
+    ? el("del", {}, run.text)
+    : run.change === "added" ? el("ins", {}, run.text) : run.text);
+}
+
+/// The changes between two revisions: the text as written and as spoken.
+function changesBox(changes, id) {
+  return el("div", { class: "changes", id },
+    el("p", { class: "muted" }, `Từ bản ${changes.from} đến bản ${changes.to}. Chữ gạch là chữ bị bỏ, chữ tô xanh là chữ mới.`),
+    el("h3", {}, "Văn bản"),
+    el("p", { class: "diff original" }, diffRuns(changes.original)),
+    el("h3", {}, "Lời đọc"),
+    changes.spoken_changed
+      ? el("p", { class: "diff spoken" }, diffRuns(changes.spoken))
+      : el("p", { class: "muted" }, "Lời đọc không đổi."));
+}
+
+/// Approval for air: where the article stands, the approver's button, and
+/// after an edit what changed since the approval.
+function approvalCard(id, approval, reload) {
+  const last = approval.last;
+  const status = approval.status;
+  const line = status === "approved"
+    ? `Đã duyệt phát sóng bản ${last.revision}: ${last.person}, ${when(last.approved_at)}.`
+    : status === "changed"
+      ? `Đã sửa sau khi duyệt: bản ${last.revision} được ${last.person} duyệt lúc ${when(last.approved_at)}, nay là bản ${approval.latest_revision}. Cần duyệt lại trước khi phát.`
+      : "Chưa duyệt phát sóng. Bài chỉ vào bản tin sau khi người duyệt duyệt.";
+  const button = can("approver") && status !== "approved"
+    ? el("button", { type: "button", id: "approve-air", onclick: guard(async () => {
+      await api("POST", `/api/articles/${id}/approve`);
+      say(`Đã duyệt phát sóng bản ${approval.latest_revision}.`, true);
+      await reload();
+    }) }, `Duyệt phát sóng bản ${approval.latest_revision}`)
+    : null;
+  return el("div", { class: `card approval-card ${status}`, id: "approval" },
+    el("h2", {}, "Duyệt phát sóng"),
+    el("p", { id: "approval-status" }, approvalBadge(status), " ", line),
+    approval.changes_since_approval ? changesBox(approval.changes_since_approval, "changes-since-approval") : null,
+    button ? el("p", {}, button) : null);
+}
+
+/// Who made each revision and when, and the word-level changes between two.
+function revisionsCard(id, revisions) {
+  const items = revisions.slice().reverse().map((r) => el("li", {},
+    `Bản ${r.revision}: ${r.person || r.author}, ${when(r.created_at)}`));
+  const box = el("div", { id: "revision-diff" });
+  if (revisions.length < 2) {
+    return el("div", { class: "card", id: "revisions" }, el("h2", {}, "Các bản sửa"), el("ul", {}, items));
+  }
+  const choice = (sel, selected) => el("select", { id: sel }, revisions.map((r) => el("option", { value: r.revision, selected: r.revision === selected }, `Bản ${r.revision}`)));
+  const latest = revisions[revisions.length - 1].revision;
+  const from = choice("diff-from", latest - 1);
+  const to = choice("diff-to", latest);
+  const compare = el("button", { type: "button", class: "secondary", id: "diff-show" }, "So sánh");
+  compare.addEventListener("click", guard(async () => {
+    const changes = await api("GET", `/api/articles/${id}/diff?from=${from.value}&to=${to.value}`);
+    box.replaceChildren(changesBox(changes, "revision-changes"));
+  }));
+  return el("div", { class: "card", id: "revisions" },
+    el("h2", {}, "Các bản sửa"),
+    el("ul", {}, items),
+    el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "diff-from" }, "So bản"), from),
+      el("div", { class: "grow" }, el("label", { for: "diff-to" }, "với bản"), to),
+      el("div", {}, compare)),
+    box);
+}
+
+const SHORTCUTS = "Phím tắt: J / K – cách đọc sau / trước · P – nghe câu đang chọn · S – sửa cách đọc đang chọn";
+
 async function articleView(id) {
-  const review = await api("GET", `/api/articles/${id}/review`);
-  const voices = await api("GET", "/api/voices").catch(() => []);
+  const [review, detail, approval, voices] = await Promise.all([
+    api("GET", `/api/articles/${id}/review`),
+    api("GET", `/api/articles/${id}`),
+    api("GET", `/api/articles/${id}/approval`),
+    api("GET", "/api/voices").catch(() => []),
+  ]);
+  reviewAudio = null;
   const reload = () => articleView(id);
+  const editor = can("editor");
   const sentences = review.sentences || [];
   const paragraphs = [];
   let current = null;
   let lastParagraph = null;
+  const pick = editor ? (token, node) => correctionEditor(review, token, node, reload) : null;
   sentences.forEach((sentence, index) => {
     if (sentence.paragraph !== lastParagraph) {
       current = el("div", { class: "paragraph card" });
@@ -334,74 +553,138 @@ async function articleView(id) {
     }
     current.append(el("div", { class: "sentence", dataset: { cue: String(index + 1) } },
       el("span", { class: "time" }, clock(sentence.start_ms)),
-      spokenSentence(sentence, (token, node) => correctionEditor(review, token, node, reload))));
+      spokenSentence(sentence, pick)));
   });
-  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || d.detail || d.reason}`)));
-  const warnings = (review.warnings || []).map((w) => el("li", {}, w.message || w));
-  const picker = voicePicker(Array.isArray(voices) ? voices : voices.voices || []);
-  const voiceSelect = picker.select;
-  const bill = el("p", { id: "voice-bill", class: "muted" });
-  const updateBill = () => showVoiceBill(id, voiceSelect.value, bill).catch(() => { bill.textContent = ""; });
-  voiceSelect.addEventListener("change", updateBill);
-  updateBill();
-  const renderButton = el("button", { type: "button", id: "render" }, "Đọc thành âm thanh");
-  const progress = el("progress", { class: "progress", id: "render-progress", max: 1, value: 0, hidden: true });
-  const status = el("span", { id: "render-status", class: "muted" });
+  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || "không đọc"}`)));
+  const warnings = (review.warnings || []).map((w) => w.message || (typeof w === "string" ? w : "")).filter(Boolean).map((w) => el("li", {}, w));
   const player = el("div", { id: "player" });
-  const approveDate = el("input", { type: "date", id: "approve-date", value: today() });
-  const approveSlot = el("input", { type: "text", id: "approve-slot", value: "sang" });
-  const approve = el("button", { type: "button", id: "approve" }, "Duyệt vào bản tin");
+  const revisions = detail.revisions || [];
+  const latest = revisions[revisions.length - 1] || {};
 
-  renderButton.addEventListener("click", guard(async () => {
-    renderButton.disabled = true;
-    try {
-      const accepted = await api("POST", `/api/articles/${id}/render`, { voice: voiceSelect.value });
-      progress.hidden = false;
-      await followJob((accepted.job || accepted).id, progress, status);
-      await showPlayer(id, player);
-    } finally {
-      renderButton.disabled = false;
-    }
-  }));
-  approve.addEventListener("click", guard(async () => {
-    const date = approveDate.value;
-    const slot = approveSlot.value.trim();
-    const bulletin = await api("GET", `/api/bulletins/${date}/${encodeURIComponent(slot)}`).catch((e) => {
-      if (e.status === 404) return { items: [] };
-      throw e;
-    });
-    const items = (bulletin.items || []).map((i) => i.article_id ?? i.id ?? i);
-    if (!items.includes(Number(id)) && !items.includes(id)) items.push(Number(id));
-    await api("PUT", `/api/bulletins/${date}/${encodeURIComponent(slot)}`, { items });
-    say(`Đã duyệt vào bản tin ${slot} ngày ${date}.`, true);
-    location.hash = `#/bulletin/${date}/${encodeURIComponent(slot)}`;
-  }));
-
-  show(
-    el("h1", { id: "article-title" }, review.title || `Bài ${id}`),
-    el("p", { class: "muted" },
-      review.published ? `Ngày đăng ${review.published} · ` : "",
-      `Bản ${review.revision ?? 1} · Thời lượng ước tính `, el("span", { id: "estimated" }, clock(review.estimated_duration_ms)),
-      review.byline ? ` · ${review.byline}` : ""),
-    el("p", { class: "muted" }, "Phần tô vàng là chỗ chuyển chữ viết thành lời đọc; bấm vào để sửa cách đọc."),
-    warnings.length ? el("div", { class: "card" }, el("h2", {}, "Cần kiểm tra"), el("ul", { class: "warnings" }, warnings)) : null,
-    el("div", { id: "review" }, paragraphs),
-    dropped.length ? el("div", { class: "card" }, el("h2", {}, "Không đọc"), el("ul", { id: "dropped" }, dropped)) : null,
-    el("div", { class: "card" },
+  const sections = [];
+  if (editor) {
+    const picker = voicePicker(Array.isArray(voices) ? voices : voices.voices || []);
+    const voiceSelect = picker.select;
+    const bill = el("p", { id: "voice-bill", class: "muted" });
+    const updateBill = () => showVoiceBill(id, voiceSelect.value, bill).catch(() => { bill.textContent = ""; });
+    voiceSelect.addEventListener("change", updateBill);
+    updateBill();
+    const renderButton = el("button", { type: "button", id: "render" }, "Đọc thành âm thanh");
+    const progress = el("progress", { class: "progress", id: "render-progress", max: 1, value: 0, hidden: true, "aria-label": "Tiến độ đọc" });
+    const status = el("span", { id: "render-status", class: "muted", "aria-live": "polite" });
+    renderButton.addEventListener("click", guard(async () => {
+      renderButton.disabled = true;
+      try {
+        const accepted = await api("POST", `/api/articles/${id}/render`, { voice: voiceSelect.value });
+        progress.hidden = false;
+        await followJob((accepted.job || accepted).id, progress, status);
+        await showPlayer(id, player);
+      } finally {
+        renderButton.disabled = false;
+      }
+    }));
+    sections.push(el("div", { class: "card" },
       el("h2", {}, "Âm thanh"),
       picker.element,
       bill,
       el("p", { class: "row" }, renderButton, status),
       progress,
-      player),
-    el("div", { class: "card" },
-      el("h2", {}, "Duyệt vào bản tin"),
+      player));
+  } else {
+    sections.push(el("div", { class: "card" }, el("h2", {}, "Âm thanh"), player));
+  }
+  sections.push(approvalCard(id, approval, reload));
+  if (editor) {
+    const approveDate = el("input", { type: "date", id: "approve-date", value: today() });
+    const approveSlot = slotChoice("approve-slot", station.slots[0] ? station.slots[0].name : "");
+    const approve = el("button", { type: "button", id: "approve", disabled: approval.status !== "approved" && !station.deliver_unapproved }, "Đưa vào bản tin");
+    approve.addEventListener("click", guard(async () => {
+      const date = approveDate.value;
+      const slot = approveSlot.value.trim();
+      const path = `/api/bulletins/${date}/${encodeURIComponent(slot)}`;
+      const bulletin = await api("GET", path).catch((e) => {
+        if (e.status === 404) return { items: [] };
+        throw e;
+      });
+      const items = (bulletin.items || []).map((i) => i.article_id);
+      if (!items.includes(Number(id))) items.push(Number(id));
+      await api("PUT", path, { items });
+      say(`Đã đưa vào ${bulletinName(date, slot)}.`, true);
+      location.hash = `#/bulletin/${date}/${encodeURIComponent(slot)}`;
+    }));
+    sections.push(el("div", { class: "card" },
+      el("h2", {}, "Đưa vào bản tin"),
+      approval.status === "approved" ? null : el("p", { class: "muted", id: "approve-first" }, "Bài cần được duyệt phát sóng trước khi vào bản tin."),
       el("div", { class: "row" },
         el("div", { class: "grow" }, el("label", { for: "approve-date" }, "Ngày"), approveDate),
         el("div", { class: "grow" }, el("label", { for: "approve-slot" }, "Buổi"), approveSlot)),
       el("p", {}, approve)));
-  await showPlayer(id, player).catch(() => {});
+  }
+  sections.push(revisionsCard(id, revisions));
+
+  show(
+    el("h1", { id: "article-title" }, review.title || "(chưa có tiêu đề)"),
+    el("p", { class: "muted", id: "article-meta" },
+      review.published ? `Ngày đăng ${dayText(review.published)} · ` : "",
+      `Bản ${review.revision ?? latest.revision ?? 1}`,
+      latest.created_at ? ` · ${latest.person || latest.author}, ${when(latest.created_at)}` : "",
+      " · Thời lượng ước tính ", el("span", { id: "estimated" }, duration(review.estimated_duration_ms)),
+      review.byline ? ` · ${review.byline}` : ""),
+    el("p", { class: "muted" }, editor
+      ? "Phần tô vàng là chỗ chuyển chữ viết thành lời đọc; bấm vào để sửa cách đọc."
+      : "Phần tô vàng là chỗ chuyển chữ viết thành lời đọc."),
+    el("p", { class: "muted small", id: "shortcuts" }, SHORTCUTS),
+    warnings.length ? el("div", { class: "card" }, el("h2", {}, "Cần kiểm tra"), el("ul", { class: "warnings" }, warnings)) : null,
+    el("div", { id: "review" }, paragraphs),
+    dropped.length ? el("div", { class: "card" }, el("h2", {}, "Không đọc"), el("ul", { id: "dropped" }, dropped)) : null,
+    ...sections);
+  await showPlayer(id, player).catch(() => {
+    player.replaceChildren(el("p", { class: "muted" }, "Chưa có âm thanh."));
+  });
 }
+
+// ---------- review shortcuts and one cue alone ----------
+
+/// The audio of the article on screen and its cues, once a render exists.
+let reviewAudio = null;
+
+function readings() {
+  return [...document.querySelectorAll("#review .reading")];
+}
+
+/// Plays the cue of `sentence` (a `.sentence` element) alone.
+function playSentence(sentence) {
+  if (!reviewAudio || !sentence) return false;
+  const cue = reviewAudio.cues.find((c) => String(c.id) === sentence.dataset.cue);
+  if (!cue) return false;
+  document.querySelectorAll(".sentence.current").forEach((s) => s.classList.remove("current"));
+  sentence.classList.add("current");
+  playCue(reviewAudio.url, cue);
+  return true;
+}
+
+document.addEventListener("keydown", (event) => {
+  if (!document.getElementById("review")) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const all = readings();
+  const at = all.indexOf(document.activeElement);
+  const key = event.key.toLowerCase();
+  if (key === "j" || key === "k") {
+    if (!all.length) return;
+    const next = key === "j" ? (at < 0 ? 0 : Math.min(at + 1, all.length - 1)) : (at < 0 ? all.length - 1 : Math.max(at - 1, 0));
+    all[next].focus();
+    all[next].scrollIntoView({ block: "nearest" });
+    event.preventDefault();
+  } else if (key === "p") {
+    const sentence = (at >= 0 ? all[at] : document.activeElement).closest(".sentence") || document.querySelector(".sentence.current") || document.querySelector(".sentence");
+    if (!playSentence(sentence)) say("Bài chưa có âm thanh: bấm “Đọc thành âm thanh” trước.");
+    event.preventDefault();
+  } else if (key === "s" && at >= 0 && can("editor")) {
+    all[at].click();
+    event.preventDefault();
+  }
+});
 
 // ---------- voice choice and cost ----------
 
@@ -483,6 +766,15 @@ async function showPlayer(id, container) {
   const script = await api("GET", `/api/articles/${id}/script?format=json`);
   const audio = el("audio", { controls: true, id: "audio", src: url });
   const cues = script.cues || [];
+  reviewAudio = { url, cues };
+  // A button on each sentence plays that cue alone.
+  document.querySelectorAll("#review .sentence").forEach((sentence) => {
+    if (sentence.querySelector(".play-sentence")) return;
+    sentence.prepend(el("button", {
+      type: "button", class: "secondary play-sentence", "aria-label": `Nghe câu ${sentence.dataset.cue}`, title: "Nghe riêng câu này (phím P)",
+      onclick: () => playSentence(sentence),
+    }, "▶"));
+  });
   audio.addEventListener("timeupdate", () => {
     const ms = audio.currentTime * 1000;
     const cue = cues.find((c) => ms >= c.start_ms && ms < c.end_ms + (c.pause_after_ms || 0));
@@ -564,7 +856,7 @@ function downloadButton(label, path, filename) {
 
 function bulletinsView() {
   const date = el("input", { type: "date", id: "bulletin-date", value: today() });
-  const slot = el("input", { type: "text", id: "bulletin-slot", value: "sang" });
+  const slot = slotChoice("bulletin-slot", station.slots[0] ? station.slots[0].name : "");
   const form = el("form", { class: "card" },
     el("h1", {}, "Bản tin"),
     el("div", { class: "row" },
@@ -578,54 +870,80 @@ function bulletinsView() {
   show(form);
 }
 
+const TRIGGER_LABEL = { schedule: "theo lịch", catch_up: "làm bù", manual: "làm tay" };
+
 async function bulletinView(date, slot) {
   const path = `/api/bulletins/${date}/${encodeURIComponent(slot)}`;
-  const bulletin = await api("GET", path).catch((e) => {
-    if (e.status === 404) return { items: [], runs: [] };
-    throw e;
-  });
+  const [bulletin, articles] = await Promise.all([
+    api("GET", path).catch((e) => {
+      if (e.status === 404) return { items: [], runs: [] };
+      throw e;
+    }),
+    api("GET", "/api/articles").catch(() => []),
+  ]);
+  const approvalOf = new Map(articles.map((a) => [a.id, a.approval]));
+  const editor = can("editor");
   const items = bulletin.items || [];
-  const ids = items.map((i) => i.article_id ?? i.id ?? i);
+  const ids = items.map((i) => i.article_id);
   const save = async (next) => {
     await api("PUT", path, { items: next });
     await bulletinView(date, slot);
   };
-  const list = items.map((item, index) => el("li", {},
-    el("div", { class: "row" },
-      el("span", { class: "grow" }, el("a", { href: `#/article/${ids[index]}` }, item.title || `Bài ${ids[index]}`), " ", el("span", { class: "muted" }, clock(item.duration_ms ?? item.estimated_duration_ms ?? item.estimated_ms))),
-      el("button", { type: "button", class: "secondary", title: "Lên", disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑"),
-      el("button", { type: "button", class: "secondary", title: "Xuống", disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓"),
-      el("button", { type: "button", class: "danger", title: "Bỏ khỏi bản tin", onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕"))));
-  const build = el("button", { type: "button", id: "build" }, "Làm bản tin ngay");
+  const list = items.map((item, index) => {
+    const status = item.deleted ? "deleted" : approvalOf.get(item.article_id) || "unapproved";
+    return el("li", { class: `item ${status}` },
+      el("div", { class: "row" },
+        el("span", { class: "grow" },
+          item.deleted ? el("span", {}, item.title, " ", el("span", { class: "badge failed" }, "Đã xóa")) : el("a", { href: `#/article/${item.article_id}` }, item.title),
+          " ", item.deleted ? null : approvalBadge(status),
+          " ", el("span", { class: "muted" }, duration(item.estimated_duration_ms))),
+        editor ? el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” lên`, disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑") : null,
+        editor ? el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” xuống`, disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓") : null,
+        editor ? el("button", { type: "button", class: "danger", "aria-label": `Bỏ “${item.title}” khỏi bản tin`, onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕") : null));
+  });
+  const unapproved = items.filter((i) => !i.deleted && approvalOf.get(i.article_id) !== "approved");
+  const build = editor ? el("button", { type: "button", id: "build" }, "Làm bản tin ngay") : null;
   const player = el("div", { id: "bulletin-player" });
-  build.addEventListener("click", guard(async () => {
-    build.disabled = true;
-    try {
-      await api("POST", `${path}/build`);
-      say("Đã làm xong bản tin.", true);
-      await bulletinView(date, slot);
-    } finally {
-      build.disabled = false;
-    }
-  }));
-  const total = bulletin.total_ms ?? items.reduce((sum, i) => sum + (i.duration_ms ?? i.estimated_duration_ms ?? i.estimated_ms ?? 0), 0);
+  if (build) {
+    build.addEventListener("click", guard(async () => {
+      build.disabled = true;
+      try {
+        await api("POST", `${path}/build`);
+        say("Đã làm xong bản tin.", true);
+        await bulletinView(date, slot);
+      } finally {
+        build.disabled = false;
+      }
+    }));
+  }
+  const total = bulletin.total_ms ?? items.reduce((sum, i) => sum + (i.estimated_duration_ms || 0), 0);
   const target = bulletin.target_ms;
   const runs = (bulletin.runs || []).map((r) => el("tr", {},
-    el("td", {}, (r.started_at || r.at || "").replace("T", " ").slice(0, 19)),
-    el("td", {}, statusBadge(r.status || r.outcome)),
-    el("td", {}, r.error || r.detail || (r.total_ms ? clock(r.total_ms) : ""))));
+    el("td", { "data-label": "Lúc" }, when(r.started_at)),
+    el("td", { "data-label": "Kết quả" }, statusBadge(r.status), " ", el("span", { class: "muted" }, TRIGGER_LABEL[r.trigger] || "")),
+    el("td", { "data-label": "Chi tiết" }, r.error || (r.total_ms ? duration(r.total_ms) : ""))));
   show(
-    el("h1", { id: "bulletin-title" }, `Bản tin ${bulletin.slot_label || slot} ngày ${date}`),
-    el("p", { id: "bulletin-total" }, `Tổng ${clock(total)}`,
-      target ? el("span", { class: total > target ? "over" : "under" }, ` / mục tiêu ${clock(target)}`) : ""),
+    el("h1", { id: "bulletin-title" }, bulletinName(date, slot)),
+    el("p", { id: "bulletin-total" }, `Tổng ${duration(total)}`,
+      target ? el("span", { class: total > target ? "over" : "under" }, ` / mục tiêu ${duration(target)}`) : ""),
+    unapproved.length
+      ? el("p", { class: "warning-box", id: "bulletin-unapproved", role: "status" },
+        station.deliver_unapproved
+          ? `Có ${unapproved.length} bài chưa được duyệt (đài cho phép vẫn giao).`
+          : `Có ${unapproved.length} bài chưa được duyệt hoặc đã sửa sau khi duyệt: bản tin sẽ không được giao cho đến khi người duyệt duyệt lại.`)
+      : null,
     el("div", { class: "card" },
       el("h2", {}, "Các bài"),
-      items.length ? el("ol", { class: "items", id: "bulletin-items" }, list) : el("p", { class: "muted" }, "Chưa có bài nào được duyệt cho bản tin này."),
-      el("p", {}, build)),
+      items.length ? el("ol", { class: "items", id: "bulletin-items" }, list) : el("p", { class: "muted" }, "Chưa có bài nào được đưa vào bản tin này."),
+      build ? el("p", {}, build) : null),
     el("div", { class: "card" }, el("h2", {}, "Nghe và tải về"), player),
     el("div", { class: "card" }, el("h2", {}, "Lịch sử"),
-      runs.length ? el("table", { id: "runs" }, el("tbody", {}, runs)) : el("p", { class: "muted" }, "Chưa lần nào.")));
-  if (bulletin.audio || (bulletin.runs || []).some((r) => (r.status || r.outcome) === "done")) {
+      runs.length
+        ? el("table", { id: "runs", class: "stack" },
+          el("thead", {}, el("tr", {}, ["Lúc", "Kết quả", "Chi tiết"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, runs))
+        : el("p", { class: "muted" }, "Chưa lần nào.")));
+  if (bulletin.audio) {
     try {
       const url = await blobUrl(`${path}/audio`);
       player.replaceChildren(el("audio", { controls: true, src: url, id: "bulletin-audio" }),
@@ -675,7 +993,7 @@ async function lexiconView(query) {
         el("td", {}, e.key),
         el("td", {}, e.spoken),
         el("td", { class: "opt" }, Array.isArray(e.context) ? e.context.join("|") : e.context || ""),
-        el("td", {},
+        can("editor") && el("td", {},
           el("button", { type: "button", class: "secondary", onclick: () => { key.value = e.key; spoken.value = e.spoken; context.value = Array.isArray(e.context) ? e.context.join("|") : e.context || ""; spoken.focus(); } }, "Sửa"), " ",
           el("button", { type: "button", class: "danger", onclick: guard(async () => {
             await api("DELETE", `/api/lexicon/${e.id ?? encodeURIComponent(e.key)}`);
@@ -700,9 +1018,9 @@ async function lexiconView(query) {
   show(
     el("h1", {}, "Từ điển của đài"),
     el("p", { class: "muted" }, "Các mục ở đây thay cách đọc có sẵn cho mọi bài viết."),
-    form,
-    el("div", { class: "card" }, search, el("table", { id: "lexicon" },
-      el("thead", {}, el("tr", {}, el("th", {}, "Chữ viết"), el("th", {}, "Đọc là"), el("th", { class: "opt" }, "Ngữ cảnh"), el("th", {}, ""))),
+    can("editor") ? form : null,
+    el("div", { class: "card" }, el("label", { for: "lexicon-search" }, "Tìm trong từ điển"), search, el("table", { id: "lexicon" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Chữ viết"), el("th", { scope: "col" }, "Đọc là"), el("th", { class: "opt", scope: "col" }, "Ngữ cảnh"), can("editor") ? el("th", { scope: "col" }, "Sửa") : null)),
       tbody)));
   fill();
 }
@@ -716,15 +1034,6 @@ const EVENT_LABELS = {
   "check.flagged": "Nghe lại có chỗ sai",
 };
 const DELIVERY_STATES = { pending: "Đang gửi lại", delivered: "Đã nhận", failed: "Thất bại" };
-
-/// "05/12/2026 14:03" in the browser's time zone; "–" for nothing.
-function when(text) {
-  if (!text) return "–";
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime())) return "–";
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 async function webhooksView() {
   const [hooks, deliveries] = await Promise.all([api("GET", "/api/webhooks"), api("GET", "/api/webhooks/deliveries?limit=50")]);
@@ -786,6 +1095,57 @@ async function webhooksView() {
         el("tbody", {}, deliveryRows)) : el("p", { class: "muted" }, "Chưa gửi lần nào.")));
 }
 
+// ---------- audit trail ----------
+
+/// Who did what and when, filtered by article, person and day; the filters
+/// live in the address (`#/audit?article=3&person=…&day=2021-07-29`).
+async function auditView(query) {
+  const params = new URLSearchParams(query || "");
+  const [page, articles] = await Promise.all([
+    api("GET", `/api/audit?${params.toString()}`),
+    api("GET", "/api/articles").catch(() => []),
+  ]);
+  const titles = new Map(articles.map((a) => [a.id, a.title]));
+  const article = el("select", { id: "audit-article" },
+    el("option", { value: "" }, "Mọi bài"),
+    articles.map((a) => el("option", { value: a.id, selected: String(a.id) === params.get("article") }, a.title)));
+  const person = el("select", { id: "audit-person" },
+    el("option", { value: "" }, "Mọi người"),
+    page.persons.map((p) => el("option", { value: p, selected: p === params.get("person") }, p)));
+  const day = el("input", { type: "date", id: "audit-day", value: params.get("day") || "" });
+  const form = el("form", { class: "card row filters", id: "audit-form", role: "search" },
+    el("div", { class: "grow" }, el("label", { for: "audit-article" }, "Bài"), article),
+    el("div", { class: "grow" }, el("label", { for: "audit-person" }, "Người"), person),
+    el("div", { class: "grow" }, el("label", { for: "audit-day" }, "Ngày"), day),
+    el("div", {}, el("button", { type: "submit" }, "Lọc")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    if (article.value) next.set("article", article.value);
+    if (person.value) next.set("person", person.value);
+    if (day.value) next.set("day", day.value);
+    location.hash = `#/audit?${next.toString()}`;
+  });
+  const rows = page.events.map((e) => el("tr", { class: `event ${e.action}` },
+    el("td", { "data-label": "Lúc" }, when(e.at)),
+    el("td", { "data-label": "Người", class: "person" }, e.person),
+    el("td", { "data-label": "Việc", class: "action" }, e.action_label, e.revision ? ` (bản ${e.revision})` : ""),
+    el("td", { "data-label": "Bài" }, e.article_id
+      ? (titles.has(e.article_id) ? el("a", { href: `#/article/${e.article_id}` }, titles.get(e.article_id)) : "bài đã xóa")
+      : ""),
+    el("td", { "data-label": "Chi tiết", class: "detail" }, e.detail)));
+  show(
+    el("h1", {}, "Nhật ký"),
+    el("p", { class: "muted" }, "Mọi lần tạo, sửa, duyệt bài, sửa cách đọc, đọc thành âm thanh và giao bản tin, với người làm và thời điểm. Nhật ký không sửa hay xóa được."),
+    form,
+    el("div", { class: "card" },
+      rows.length
+        ? el("table", { id: "audit", class: "stack" },
+          el("thead", {}, el("tr", {}, ["Lúc", "Người", "Việc", "Bài", "Chi tiết"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, rows))
+        : el("p", { class: "muted" }, "Không có việc nào khớp bộ lọc.")));
+}
+
 // ---------- routing ----------
 
 const routes = [
@@ -797,7 +1157,20 @@ const routes = [
   [/^#\/bulletin\/([0-9-]+)\/([^/]+)$/, (m) => bulletinView(m[1], decodeURIComponent(m[2]))],
   [/^#\/lexicon$/, () => lexiconView("")],
   [/^#\/webhooks$/, () => webhooksView()],
+  [/^#\/audit(?:\?(.*))?$/, (m) => auditView(m[1])],
 ];
+
+/// Loads who is signed in and the station once per sign-in, and shows the
+/// person and role in the header; links a role cannot use are hidden.
+async function loadMe() {
+  if (me) return;
+  const [who, info] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/station")]);
+  me = who;
+  station = info;
+  document.getElementById("who").textContent = `${me.person} · ${me.role}`;
+  document.getElementById("nav-new").hidden = !can("editor");
+  document.getElementById("nav-webhooks").hidden = !can("admin");
+}
 
 async function route() {
   const hash = location.hash || "#/";
@@ -805,11 +1178,14 @@ async function route() {
     location.hash = "#/signin";
     return;
   }
-  if (token()) nav.hidden = false;
   for (const [pattern, view] of routes) {
     const match = hash.match(pattern);
     if (match) {
       try {
+        if (token() && hash !== "#/signin") {
+          await loadMe();
+          nav.hidden = false;
+        }
         await view(match);
       } catch (e) {
         say(e.message || String(e));
