@@ -64,7 +64,7 @@ async fn browser(driver: &str, profile: &Path) -> Client {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000", "--lang=vi-VN",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }),
@@ -432,4 +432,479 @@ async fn webhooks_are_added_and_removed_from_the_page() {
     .await;
     let _ = client.close().await;
     result
+}
+
+// ---------- the newsroom's workflow ----------
+
+/// A token made with `bantin token create` for a person.
+fn person_token(data: &Path, name: &str, scope: &str, person: &str) -> String {
+    let out = bantin()
+        .args([
+            "token", "create", name, "--scope", scope, "--person", person, "--data",
+        ])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs axe-core (fetched by scripts/setup-axe) in the page under test
+/// only, and fails on a serious or critical violation, naming the rule and
+/// the elements.
+async fn assert_accessible(client: &Client, screen: &str) {
+    let path = repo().join("target/axe/axe.min.js");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run scripts/setup-axe", path.display()));
+    client
+        .execute(
+            &format!("{source}\n;window.axe = axe; return true;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.axe.run(document, { resultTypes: ['violations'] })
+               .then((r) => done(r.violations
+                 .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                 .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))
+               .catch((e) => done([`axe failed: ${e}`]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations: Vec<String> = serde_json::from_value(found).unwrap();
+    assert!(violations.is_empty(), "{screen}: {violations:#?}");
+}
+
+/// At 360 px the page is no wider than the screen (from its own layout);
+/// screenshots of it at 360 and 1280 px go to target/screenshots/.
+async fn assert_fits_and_shoot(client: &Client, name: &str, ready: (&str, &str)) {
+    for width in [360u32, 1280] {
+        client.set_window_size(width, 900).await.unwrap();
+        client.refresh().await.unwrap();
+        wait_text(client, ready.0, ready.1).await;
+        if width == 360 {
+            let widths = client
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (page, screen) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+            assert!(
+                page <= screen,
+                "{name} scrolls sideways at 360 px: {page} > {screen}"
+            );
+            assert_accessible(client, &format!("{name} at 360 px")).await;
+        }
+        screenshot(client, &format!("{name}-{width}.png")).await;
+    }
+}
+
+async fn sign_out(client: &Client) {
+    click(client, "sign-out").await;
+    wait_text(client, "h1", "Đăng nhập").await;
+}
+
+async fn open(client: &Client, base: &str, hash: &str, ready: (&str, &str)) {
+    client.goto(&format!("{base}/{hash}")).await.unwrap();
+    wait_text(client, ready.0, ready.1).await;
+}
+
+async fn count(client: &Client, css: &str) -> usize {
+    client.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+async fn key(client: &Client, key: &str) {
+    client
+        .execute(
+            "(document.activeElement || document.body).dispatchEvent(new KeyboardEvent('keydown', { key: arguments[0], bubbles: true }));",
+            vec![json!(key)],
+        )
+        .await
+        .unwrap();
+}
+
+const ROUND_FIGURE: &str = "Hỗ trợ hộ nghèo\n\nSáng nay, 120 hộ dân phường Hiến Nam nhận quà hỗ trợ của thành phố.\n\nUBND phường cảm ơn các nhà hảo tâm.\n";
+
+/// An editor's item approved by an approver enters the bulletin; an edit
+/// after approval blocks delivery until it is approved again; the audit
+/// trail shows each step with the right person; a read token sees but
+/// cannot change. Every screen passes axe-core; list, review and bulletin
+/// fit 360 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newsroom_workflow_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let config = dir.path().join("bantin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "station = \"Đài truyền thanh thành phố Hưng Yên\"\n[bulletin]\n\
+             station = \"Đài truyền thanh thành phố Hưng Yên\"\ndrop_folder = \"{}\"\n\
+             catch_up_minutes = 0\nretry_attempts = 1\ngreeting = \"Xin chào.\"\nsign_off = \"Hết.\"\n\
+             [bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 1 1 *\"\ntarget_minutes = 1\n\
+             [bulletin.slots.toi]\nlabel = \"tối\"\nschedule = \"0 18 1 1 *\"\ntarget_minutes = 1\n",
+            drop.display()
+        ),
+    )
+    .unwrap();
+    let editor = person_token(&data, "bien-tap", "editor", "Nguyễn Văn A");
+    let approver = person_token(&data, "duyet", "approver", "Trần Thị B");
+    let reader = person_token(&data, "xem", "read", "Phạm Thị D");
+    let admin = person_token(&data, "quan-tri", "admin", "Lê Văn C");
+    let mut command = serve_command(&data);
+    command.arg("--config").arg(&config);
+    let (_server, base) = spawn_serve(command);
+    let (_driver, driver_url) = start_chromedriver();
+    let client = browser(&driver_url, &dir.path().join("profile")).await;
+    let tokens = Tokens {
+        editor: &editor,
+        approver: &approver,
+        reader: &reader,
+        admin: &admin,
+    };
+    let result = run_workflow(&client, &base, &tokens, &drop).await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
+struct Tokens<'a> {
+    editor: &'a str,
+    approver: &'a str,
+    reader: &'a str,
+    admin: &'a str,
+}
+
+async fn run_workflow(
+    client: &Client,
+    base: &str,
+    t: &Tokens<'_>,
+    drop: &Path,
+) -> Result<(), String> {
+    client.goto(base).await.map_err(|e| e.to_string())?;
+    wait_text(client, "h1", "Đăng nhập").await;
+    assert_accessible(client, "sign-in").await;
+
+    // The editor prepares the item: it waits for approval.
+    sign_in(client, base, t.editor).await;
+    wait_text(client, "#who", "Nguyễn Văn A · Biên tập viên").await;
+    let hidden = client
+        .execute(
+            "return document.getElementById('nav-webhooks').hidden;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(hidden, json!(true), "only the admin sees webhooks");
+    client
+        .goto(&format!("{base}/#/new"))
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_text(client, "h1", "Thêm bài").await;
+    assert_accessible(client, "new article").await;
+    paste_article(client, base, ROUND_FIGURE).await;
+    wait_text(client, "#approval-status", "Chưa duyệt phát sóng").await;
+    assert_eq!(
+        count(client, "#approve-air").await,
+        0,
+        "an editor cannot approve"
+    );
+    let disabled = client
+        .execute(
+            "return document.getElementById('approve').disabled;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(
+        disabled,
+        json!(true),
+        "an unapproved item cannot enter a bulletin"
+    );
+    let page = client.current_url().await.map_err(|e| e.to_string())?;
+    let article_hash = format!("#{}", page.fragment().unwrap_or_default());
+
+    // Review shortcuts: J moves to the first reading, S opens its correction;
+    // after a render, P plays the sentence alone.
+    key(client, "j").await;
+    let focused = client
+        .execute(
+            "return document.activeElement.classList.contains('reading');",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(focused, json!(true), "J focuses a reading");
+    key(client, "s").await;
+    wait_text(client, ".editor strong", "Sửa cách đọc").await;
+    click(client, "render").await;
+    wait_text(client, "#render-status", "đã đọc").await;
+    wait_text(client, "#player", "Tải WAV").await;
+    assert!(
+        count(client, ".play-sentence").await >= 2,
+        "a play button on each sentence"
+    );
+    key(client, "j").await;
+    key(client, "p").await;
+    let playing = client
+        .execute(
+            "return document.querySelectorAll('audio.cue-audio').length;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(playing, json!(1), "P plays the sentence alone");
+    assert_accessible(client, "review").await;
+    sign_out(client).await;
+
+    // The approver approves it for air.
+    sign_in(client, base, t.approver).await;
+    open(
+        client,
+        base,
+        &article_hash,
+        ("#approval-status", "Chưa duyệt"),
+    )
+    .await;
+    click(client, "approve-air").await;
+    wait_text(
+        client,
+        "#approval-status",
+        "Đã duyệt phát sóng bản 1: Trần Thị B",
+    )
+    .await;
+    sign_out(client).await;
+
+    // The editor puts it in the morning bulletin and builds it.
+    sign_in(client, base, t.editor).await;
+    open(
+        client,
+        base,
+        &article_hash,
+        ("#approval-status", "Đã duyệt"),
+    )
+    .await;
+    set_value(client, "approve-date", "2021-07-29").await;
+    set_value(client, "approve-slot", "sang").await;
+    click(client, "approve").await;
+    wait_text(
+        client,
+        "#bulletin-title",
+        "Bản tin sáng, Thứ Năm, 29/07/2021",
+    )
+    .await;
+    wait_text(client, "#bulletin-items", "Hỗ trợ hộ nghèo").await;
+    wait_text(client, "#bulletin-items .badge", "Đã duyệt").await;
+    click(client, "build").await;
+    wait_text(client, "#flash", "Đã làm xong bản tin").await;
+    wait_text(client, "#runs", "đã làm").await;
+    assert_eq!(files_in(drop), 1);
+
+    // An edit after approval: the page shows what changed, the bulletin
+    // warns, and delivery is refused.
+    open(
+        client,
+        base,
+        &article_hash,
+        ("#approval-status", "Đã duyệt"),
+    )
+    .await;
+    wait_text(client, "#edit-text", "").await;
+    let loaded = wait_source(client).await;
+    set_value(client, "edit-text", &loaded.replace("120 hộ", "150 hộ")).await;
+    click(client, "edit-save").await;
+    wait_text(client, "#approval-status", "Đã sửa sau khi duyệt").await;
+    wait_text(client, "#changes-since-approval .original del", "120").await;
+    wait_text(client, "#changes-since-approval .original ins", "150").await;
+    wait_text(client, "#changes-since-approval .spoken del", "hai").await;
+    wait_text(client, "#changes-since-approval .spoken ins", "năm").await;
+    wait_text(client, "#revisions", "Bản 2: Nguyễn Văn A").await;
+    open(
+        client,
+        base,
+        "#/bulletin/2021-07-29/sang",
+        ("#bulletin-unapproved", "chưa được duyệt"),
+    )
+    .await;
+    click(client, "build").await;
+    wait_text(client, "#flash", "đã sửa sau khi duyệt").await;
+    sign_out(client).await;
+
+    // Approved again, it is delivered.
+    sign_in(client, base, t.approver).await;
+    open(
+        client,
+        base,
+        &article_hash,
+        ("#approval-status", "Đã sửa sau khi duyệt"),
+    )
+    .await;
+    click(client, "approve-air").await;
+    wait_text(
+        client,
+        "#approval-status",
+        "Đã duyệt phát sóng bản 2: Trần Thị B",
+    )
+    .await;
+    open(
+        client,
+        base,
+        "#/bulletin/2021-07-29/sang",
+        ("#bulletin-items", "Hỗ trợ hộ nghèo"),
+    )
+    .await;
+    assert_eq!(count(client, "#bulletin-unapproved").await, 0);
+    click(client, "build").await;
+    wait_text(client, "#flash", "Đã làm xong bản tin").await;
+    assert_accessible(client, "bulletin").await;
+    assert_fits_and_shoot(client, "bulletin", ("#bulletin-items", "Hỗ trợ hộ nghèo")).await;
+
+    // The audit trail of the article, each step with its person.
+    let article_id = article_hash.rsplit('/').next().unwrap().to_string();
+    open(
+        client,
+        base,
+        &format!("#/audit?article={article_id}"),
+        ("#audit", "Tạo bài"),
+    )
+    .await;
+    let rows = client
+        .execute(
+            "return Array.from(document.querySelectorAll('#audit tbody tr')).map((r) => r.querySelector('.action').textContent + ' — ' + r.querySelector('.person').textContent).reverse();",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(
+        rows,
+        json!([
+            "Tạo bài (bản 1) — Nguyễn Văn A",
+            "Đọc thành âm thanh (bản 1) — Nguyễn Văn A",
+            "Duyệt phát sóng (bản 1) — Trần Thị B",
+            "Sửa bài (bản 2) — Nguyễn Văn A",
+            "Duyệt phát sóng (bản 2) — Trần Thị B",
+        ])
+    );
+    assert_accessible(client, "audit").await;
+    open(client, base, "#/audit", ("#audit", "Giao bản tin")).await;
+    set_value(client, "audit-person", "Trần Thị B").await;
+    client
+        .find(Locator::Css("#audit-form button[type=submit]"))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_text(client, "#audit-person", "Trần Thị B").await;
+    let persons = client
+        .execute(
+            "return [...new Set(Array.from(document.querySelectorAll('#audit .person')).map((p) => p.textContent))];",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(persons, json!(["Trần Thị B"]));
+    open(client, base, "#/lexicon", ("h1", "Từ điển")).await;
+    assert_accessible(client, "lexicon").await;
+    open(client, base, "#/bulletins", ("h1", "Bản tin")).await;
+    assert_accessible(client, "bulletins").await;
+    sign_out(client).await;
+
+    // A read token sees everything and no control that changes anything.
+    sign_in(client, base, t.reader).await;
+    wait_text(client, "#who", "Phạm Thị D · Chỉ xem").await;
+    wait_text(client, "#articles", "Hỗ trợ hộ nghèo").await;
+    assert_fits_and_shoot(client, "list", ("#articles", "Hỗ trợ hộ nghèo")).await;
+    assert_accessible(client, "list").await;
+    open(
+        client,
+        base,
+        &article_hash,
+        ("#approval-status", "Đã duyệt"),
+    )
+    .await;
+    for control in [
+        "#render",
+        "#approve",
+        "#approve-air",
+        "#edit",
+        ".reading[role=button]",
+    ] {
+        assert_eq!(
+            count(client, control).await,
+            0,
+            "a read token sees {control}"
+        );
+    }
+    assert_fits_and_shoot(client, "review", ("#approval-status", "Đã duyệt")).await;
+    open(
+        client,
+        base,
+        "#/bulletin/2021-07-29/sang",
+        ("#bulletin-items", "Hỗ trợ hộ nghèo"),
+    )
+    .await;
+    for control in ["#build", "#bulletin-items button"] {
+        assert_eq!(
+            count(client, control).await,
+            0,
+            "a read token sees {control}"
+        );
+    }
+    open(client, base, "#/lexicon", ("h1", "Từ điển")).await;
+    assert_eq!(count(client, "#lexicon-form").await, 0);
+    let refused = crate::util::request(
+        "POST",
+        &format!("{base}/api/articles/{article_id}/approve"),
+        Some(t.reader),
+        &[],
+        None,
+    );
+    assert_eq!(refused.status, 403);
+    sign_out(client).await;
+
+    // The admin's webhook screen.
+    sign_in(client, base, t.admin).await;
+    open(client, base, "#/webhooks", ("h1", "Báo tin tự động")).await;
+    assert_accessible(client, "webhooks").await;
+    Ok(())
+}
+
+fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "wav"))
+        .count()
+}
+
+/// The edit form's text once the article's source has loaded into it.
+async fn wait_source(client: &Client) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let value = client
+            .execute("return document.getElementById('edit-text').value;", vec![])
+            .await
+            .unwrap();
+        let text = value.as_str().unwrap_or_default().to_string();
+        if text.contains("120 hộ") {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edit form never got the text: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

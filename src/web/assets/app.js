@@ -528,6 +528,36 @@ function revisionsCard(id, revisions) {
     box);
 }
 
+/// The editor's form for a new revision, filled with the current text
+/// when the article was uploaded as plain text.
+function editCard(id, revisions, reload) {
+  const text = el("textarea", { id: "edit-text", placeholder: "Dán bản mới của bài: dòng đầu là tiêu đề, mỗi đoạn một dòng." });
+  const save = el("button", { type: "submit", id: "edit-save" }, "Lưu bản mới");
+  const form = el("form", { class: "card", id: "edit" },
+    el("h2", {}, "Sửa bài"),
+    el("p", { class: "muted" }, "Bản sửa được lưu thành bản mới, bản cũ vẫn giữ. Bài đã duyệt phát sóng sẽ cần duyệt lại."),
+    el("label", { for: "edit-text" }, "Nội dung"),
+    text,
+    el("p", {}, save));
+  const latest = revisions[revisions.length - 1];
+  if (latest && (latest.content_type || "").startsWith("text/plain")) {
+    api("GET", `/api/articles/${id}/source`).then((body) => { if (typeof body === "string") text.value = body; }).catch(() => {});
+  }
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    if (!text.value.trim()) throw new ApiError(400, "Bài viết đang trống");
+    save.disabled = true;
+    try {
+      const saved = await api("PUT", `/api/articles/${id}`, text.value, "text/plain; charset=utf-8");
+      say(`Đã lưu bản ${saved.revision}.`, true);
+      await reload();
+    } finally {
+      save.disabled = false;
+    }
+  }));
+  return form;
+}
+
 const SHORTCUTS = "Phím tắt: J / K – cách đọc sau / trước · P – nghe câu đang chọn · S – sửa cách đọc đang chọn";
 
 async function articleView(id) {
@@ -620,6 +650,7 @@ async function articleView(id) {
         el("div", { class: "grow" }, el("label", { for: "approve-slot" }, "Buổi"), approveSlot)),
       el("p", {}, approve)));
   }
+  if (editor) sections.push(editCard(id, revisions, reload));
   sections.push(revisionsCard(id, revisions));
 
   show(
