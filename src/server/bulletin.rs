@@ -224,15 +224,13 @@ impl BulletinJob {
             article_id: None,
             revision: None,
             detail: format!(
-                "{} {}: {} ({})",
-                key.date,
-                key.slot,
-                delivered.wav.display(),
-                items
-                    .iter()
-                    .map(|i| format!("{} r{}", i.article_id, i.latest_revision))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{}: {}, {} bài",
+                crate::server::routes::audit::bulletin_title(&self.config, key),
+                delivered
+                    .wav
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                items.len()
             ),
         };
         if let Err(e) = self.store.record_audit(&audit) {

@@ -515,6 +515,30 @@ fn an_edit_after_approval_blocks_the_bulletin_until_it_is_approved_again() {
         everything.contains(&pair("bulletin_arranged", "Nguyễn Văn A")),
         "{everything:?}"
     );
+    // Bulletins are named as the newsroom writes them.
+    let (_, page) = s.call("GET", "/api/audit", Some(s.token(Scope::Read)), None);
+    let detail = |action: &str| -> String {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .map(|e| e["detail"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        detail("bulletin_arranged"),
+        "Bản tin sáng 29/07/2021: «Hỗ trợ hộ nghèo»"
+    );
+    assert_eq!(
+        detail("bulletin_build_requested"),
+        "Bản tin sáng 29/07/2021"
+    );
+    let delivered = detail("bulletin_delivered");
+    assert!(
+        delivered.starts_with("Bản tin sáng 29/07/2021: ") && delivered.ends_with(".wav, 1 bài"),
+        "{delivered}"
+    );
     let by_person = audit_steps(&s, "person=Tr%E1%BA%A7n%20Th%E1%BB%8B%20B");
     assert_eq!(by_person.len(), 2, "{by_person:?}");
     // Today (the station's day) has it all; a day long past has nothing.

@@ -10,12 +10,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Query;
+use crate::bulletin::BulletinConfig;
+use crate::bulletin::schedule::RunKey;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::{AppState, Reader};
 use crate::store::{AuditEvent, AuditFilter};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/audit", get(list))
+}
+
+/// A bulletin as the trail names it: "Bản tin sáng 29/07/2021".
+pub fn bulletin_title(config: &BulletinConfig, key: &RunKey) -> String {
+    let label = config
+        .slot(&key.slot)
+        .map_or(key.slot.as_str(), |slot| slot.label.as_str());
+    format!("Bản tin {label} {}", key.date.strftime("%d/%m/%Y"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

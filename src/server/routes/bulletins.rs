@@ -237,15 +237,29 @@ pub async fn approve(
             }
             s.store
                 .approve_bulletin(key.date, &key.slot, &approval.items, &token.name)?;
-            let items: Vec<String> = approval.items.iter().map(i64::to_string).collect();
+            let view = view(s, &key)?;
+            let titles: Vec<String> = view
+                .items
+                .iter()
+                .map(|i| format!("«{}»", i.title))
+                .collect();
+            let detail = format!(
+                "{}: {}",
+                super::audit::bulletin_title(&s.bulletins()?.config, &key),
+                if titles.is_empty() {
+                    "không bài nào".to_string()
+                } else {
+                    titles.join(", ")
+                }
+            );
             super::audit(
                 s,
                 &token,
                 crate::store::AuditAction::BulletinArranged,
                 None,
-                format!("{} {}: {}", key.date, key.slot, items.join(", ")),
+                detail,
             )?;
-            view(s, &key)
+            Ok(view)
         })
         .await?;
     Ok(axum::Json(view))
@@ -283,7 +297,7 @@ pub async fn build(
     Path((date, slot)): Path<(String, String)>,
 ) -> Result<axum::Json<RunView>, ApiError> {
     let key = key_of(&state, &date, &slot)?;
-    let detail = format!("{} {}", key.date, key.slot);
+    let detail = super::audit::bulletin_title(&state.bulletins()?.config, &key);
     state
         .blocking(move |s| {
             super::audit(
