@@ -455,8 +455,17 @@ fn person_token(data: &Path, name: &str, scope: &str, person: &str) -> String {
 
 /// Runs axe-core (fetched by scripts/setup-axe) in the page under test
 /// only, and fails on a serious or critical violation, naming the rule and
-/// the elements.
+/// the elements. The screen must also show no developer's words: no
+/// `null`, `undefined` or `NaN`.
 async fn assert_accessible(client: &Client, screen: &str) {
+    let words = client
+        .execute(
+            "return (document.body.innerText.match(/\\b(null|undefined|NaN)\\b/g) || []);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(words, json!([]), "{screen} shows a developer's word");
     let path = repo().join("target/axe/axe.min.js");
     let source = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is missing: run scripts/setup-axe", path.display()));
@@ -874,10 +883,61 @@ async fn run_workflow(
     assert_eq!(refused.status, 403);
     sign_out(client).await;
 
-    // The admin's webhook screen.
+    // The admin's webhook screen, and a token issued to a person and revoked.
     sign_in(client, base, t.admin).await;
     open(client, base, "#/webhooks", ("h1", "Báo tin tự động")).await;
     assert_accessible(client, "webhooks").await;
+    open(client, base, "#/people", ("#people", "Trần Thị B")).await;
+    wait_text(client, "#people", "Người duyệt").await;
+    set_value(client, "person-name", "Hoàng Văn E").await;
+    set_value(client, "person-token", "phong-vien-e").await;
+    set_value(client, "person-role", "approver").await;
+    client
+        .find(Locator::Css("#person-form button[type=submit]"))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret = wait_text(client, "#person-secret code", "bantin_").await;
+    let secret = secret.text().await.map_err(|e| e.to_string())?;
+    wait_text(client, "#people", "Hoàng Văn E").await;
+    assert_accessible(client, "people").await;
+    let me = crate::util::request("GET", &format!("{base}/api/me"), Some(&secret), &[], None);
+    assert_eq!(me.json()["person"], "Hoàng Văn E");
+    client
+        .find(Locator::Css(
+            "button[aria-label='Thu hồi mã của Hoàng Văn E']",
+        ))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_text(client, "#flash", "Đã thu hồi mã của Hoàng Văn E").await;
+    let me = crate::util::request("GET", &format!("{base}/api/me"), Some(&secret), &[], None);
+    assert_eq!(me.status, 401, "a revoked token stops at once");
+
+    // The staff's formats.
+    let formats = client
+        .execute(
+            "return [duration(123000), duration(45000), duration(180000), number(1234567), dayText('2021-07-29'), longDay('2021-07-29'), weekday('2026-12-06')];",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(
+        formats,
+        json!([
+            "2 phút 3 giây",
+            "45 giây",
+            "3 phút",
+            "1.234.567",
+            "29/07/2021",
+            "Thứ Năm, 29/07/2021",
+            "Chủ nhật"
+        ])
+    );
     Ok(())
 }
 

@@ -1177,6 +1177,54 @@ async function auditView(query) {
         : el("p", { class: "muted" }, "Không có việc nào khớp bộ lọc.")));
 }
 
+// ---------- people and their tokens (admin) ----------
+
+const ROLE_LABEL = { read: "Chỉ xem", editor: "Biên tập viên", approver: "Người duyệt", admin: "Quản trị" };
+
+/// The station admin issues a token for a person with a role (its secret
+/// shown once) and revokes tokens.
+async function peopleView() {
+  const tokens = await api("GET", "/api/tokens");
+  const name = el("input", { type: "text", id: "person-token", required: true, pattern: "[A-Za-z0-9._-]+", placeholder: "vd: bien-tap-a" });
+  const person = el("input", { type: "text", id: "person-name", required: true, placeholder: "Nguyễn Văn A" });
+  const role = el("select", { id: "person-role" }, ROLES.map((r) => el("option", { value: r, selected: r === "editor" }, ROLE_LABEL[r])));
+  const form = el("form", { class: "card", id: "person-form" },
+    el("h2", {}, "Cấp mã đăng nhập"),
+    el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "person-name" }, "Họ tên"), person),
+      el("div", { class: "grow" }, el("label", { for: "person-token" }, "Tên mã (chữ không dấu)"), name),
+      el("div", { class: "grow" }, el("label", { for: "person-role" }, "Vai trò"), role)),
+    el("p", {}, el("button", { type: "submit" }, "Cấp mã")));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    const issued = await api("POST", "/api/tokens", { name: name.value.trim(), scope: role.value, person: person.value.trim() });
+    await peopleView();
+    show(...main.childNodes, el("div", { class: "card", id: "person-secret" },
+      el("h2", {}, `Mã đăng nhập của ${issued.token.person}`),
+      el("p", {}, "Chỉ hiện một lần: hãy trao tận tay người dùng."),
+      el("code", {}, issued.secret)));
+    say(`Đã cấp mã cho ${issued.token.person}.`, true);
+  }));
+  const rows = tokens.map((t) => el("tr", {},
+    el("td", { "data-label": "Người dùng" }, t.person),
+    el("td", { "data-label": "Vai trò" }, t.role),
+    el("td", { "data-label": "Tên mã" }, t.name),
+    el("td", { "data-label": "Cấp lúc" }, when(t.created_at)),
+    el("td", {}, t.name === me.name ? el("span", { class: "muted" }, "(đang dùng)") : el("button", { type: "button", class: "danger", "aria-label": `Thu hồi mã của ${t.person}`, onclick: guard(async () => {
+      await api("DELETE", `/api/tokens/${encodeURIComponent(t.name)}`);
+      say(`Đã thu hồi mã của ${t.person}.`, true);
+      await peopleView();
+    }) }, "Thu hồi"))));
+  show(
+    el("h1", {}, "Người dùng"),
+    el("p", { class: "muted" }, "Mỗi mã đăng nhập thuộc về một người và một vai trò: chỉ xem < biên tập viên < người duyệt < quản trị."),
+    form,
+    el("div", { class: "card" },
+      el("table", { id: "people", class: "stack" },
+        el("thead", {}, el("tr", {}, ["Người dùng", "Vai trò", "Tên mã", "Cấp lúc", "Thu hồi"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, rows))));
+}
+
 // ---------- routing ----------
 
 const routes = [
@@ -1189,6 +1237,7 @@ const routes = [
   [/^#\/lexicon$/, () => lexiconView("")],
   [/^#\/webhooks$/, () => webhooksView()],
   [/^#\/audit(?:\?(.*))?$/, (m) => auditView(m[1])],
+  [/^#\/people$/, () => peopleView()],
 ];
 
 /// Loads who is signed in and the station once per sign-in, and shows the
@@ -1201,6 +1250,7 @@ async function loadMe() {
   document.getElementById("who").textContent = `${me.person} · ${me.role}`;
   document.getElementById("nav-new").hidden = !can("editor");
   document.getElementById("nav-webhooks").hidden = !can("admin");
+  document.getElementById("nav-people").hidden = !can("admin");
 }
 
 async function route() {
