@@ -518,6 +518,15 @@ async fn assert_fits_and_shoot(client: &Client, name: &str, ready: (&str, &str))
     }
 }
 
+/// The approver opens the article (which says `before`), approves it for
+/// air and sees revision `revision` approved in their name.
+async fn approve_on_page(client: &Client, base: &str, hash: &str, before: &str, revision: u32) {
+    open(client, base, hash, ("#approval-status", before)).await;
+    click(client, "approve-air").await;
+    let approved = format!("Đã duyệt phát sóng bản {revision}: Trần Thị B");
+    wait_text(client, "#approval-status", &approved).await;
+}
+
 async fn sign_out(client: &Client) {
     click(client, "sign-out").await;
     wait_text(client, "h1", "Đăng nhập").await;
@@ -679,20 +688,7 @@ async fn run_workflow(
 
     // The approver approves it for air.
     sign_in(client, base, t.approver).await;
-    open(
-        client,
-        base,
-        &article_hash,
-        ("#approval-status", "Chưa duyệt"),
-    )
-    .await;
-    click(client, "approve-air").await;
-    wait_text(
-        client,
-        "#approval-status",
-        "Đã duyệt phát sóng bản 1: Trần Thị B",
-    )
-    .await;
+    approve_on_page(client, base, &article_hash, "Chưa duyệt", 1).await;
     sign_out(client).await;
 
     // The editor puts it in the morning bulletin and builds it.
@@ -752,20 +748,7 @@ async fn run_workflow(
 
     // Approved again, it is delivered.
     sign_in(client, base, t.approver).await;
-    open(
-        client,
-        base,
-        &article_hash,
-        ("#approval-status", "Đã sửa sau khi duyệt"),
-    )
-    .await;
-    click(client, "approve-air").await;
-    wait_text(
-        client,
-        "#approval-status",
-        "Đã duyệt phát sóng bản 2: Trần Thị B",
-    )
-    .await;
+    approve_on_page(client, base, &article_hash, "Đã sửa sau khi duyệt", 2).await;
     open(
         client,
         base,

@@ -68,6 +68,13 @@ impl Station {
         (reply.status, value)
     }
 
+    /// Uploads an article as `scope`; its id.
+    fn upload(&self, scope: Scope, text: &str) -> i64 {
+        self.ok("POST", "/api/articles", scope, Some(json!(text)), 201)["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     fn ok(&self, method: &str, path: &str, scope: Scope, body: Option<Value>, want: u16) -> Value {
         let (status, value) = self.call(method, path, Some(self.token(scope)), body.as_ref());
         assert_eq!(status, want, "{method} {path} as {scope:?}: {value}");
@@ -135,19 +142,8 @@ fn case(method: &'static str, path: String, needs: Scope, body: Option<Value>, w
 fn every_route_answers_each_role_as_its_permission_says() {
     let s = station("");
     // What the cases act on, made by the admin.
-    let upload = |text: &str| {
-        s.ok(
-            "POST",
-            "/api/articles",
-            Scope::Admin,
-            Some(json!(text)),
-            201,
-        )["id"]
-            .as_i64()
-            .unwrap()
-    };
-    let article = upload(FIRST);
-    let doomed = upload("Tin bỏ\n\nBài này sẽ bị xóa.\n");
+    let article = s.upload(Scope::Admin, FIRST);
+    let doomed = s.upload(Scope::Admin, "Tin bỏ\n\nBài này sẽ bị xóa.\n");
     let entry = s.ok(
         "POST",
         "/api/lexicon",
@@ -387,15 +383,7 @@ fn pair(action: &str, person: &str) -> (String, String) {
 fn an_edit_after_approval_blocks_the_bulletin_until_it_is_approved_again() {
     let s = station("");
     let bulletin = "/api/bulletins/2021-07-29/sang";
-    let id = s.ok(
-        "POST",
-        "/api/articles",
-        Scope::Editor,
-        Some(json!(FIRST)),
-        201,
-    )["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.upload(Scope::Editor, FIRST);
     let a = format!("/api/articles/{id}");
 
     // Not approved: it cannot enter the bulletin, and the page is told why.
@@ -562,15 +550,7 @@ fn an_edit_after_approval_blocks_the_bulletin_until_it_is_approved_again() {
 #[test]
 fn a_station_may_deliver_unapproved_items_when_it_says_so() {
     let s = station("deliver_unapproved = true");
-    let id = s.ok(
-        "POST",
-        "/api/articles",
-        Scope::Editor,
-        Some(json!(FIRST)),
-        201,
-    )["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.upload(Scope::Editor, FIRST);
     let bulletin = "/api/bulletins/2021-07-29/sang";
     s.ok(
         "PUT",

@@ -928,9 +928,10 @@ async function bulletinView(date, slot) {
           item.deleted ? el("span", {}, item.title, " ", el("span", { class: "badge failed" }, "Đã xóa")) : el("a", { href: `#/article/${item.article_id}` }, item.title),
           " ", item.deleted ? null : approvalBadge(status),
           " ", el("span", { class: "muted" }, duration(item.estimated_duration_ms))),
-        editor ? el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” lên`, disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑") : null,
-        editor ? el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” xuống`, disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓") : null,
-        editor ? el("button", { type: "button", class: "danger", "aria-label": `Bỏ “${item.title}” khỏi bản tin`, onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕") : null));
+        editor ? el("span", { class: "item-actions" },
+          el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” lên`, disabled: index === 0, onclick: guard(() => save(move(ids, index, -1))) }, "↑"),
+          el("button", { type: "button", class: "secondary", "aria-label": `Đưa “${item.title}” xuống`, disabled: index === items.length - 1, onclick: guard(() => save(move(ids, index, 1))) }, "↓"),
+          el("button", { type: "button", class: "danger", "aria-label": `Bỏ “${item.title}” khỏi bản tin`, onclick: guard(() => save(ids.filter((_, i) => i !== index))) }, "✕")) : null));
   });
   const unapproved = items.filter((i) => !i.deleted && approvalOf.get(i.article_id) !== "approved");
   const build = editor ? el("button", { type: "button", id: "build" }, "Làm bản tin ngay") : null;
