@@ -53,7 +53,14 @@ pub(super) fn token(store: &Store, command: TokenCommand) -> Result<()> {
             };
             let (token, secret) = match person {
                 Some(person) => store.add_token_for(&name, scope, &person)?,
-                None => store.add_token(&name, scope)?,
+                None => {
+                    eprintln!(
+                        "no --person given: revisions, approvals and the audit trail will \
+                         show this token as {:?}",
+                        format!("{} ({name})", bantin::store::UNNAMED_PERSON)
+                    );
+                    store.add_token(&name, scope)?
+                }
             };
             eprintln!(
                 "token {:?} ({}, {}) made; it is shown only now:",

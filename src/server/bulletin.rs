@@ -100,9 +100,9 @@ impl BulletinJob {
             let ids: Vec<i64> = items.iter().map(|i| i.article_id).collect();
             self.store.require_approved(&ids).map_err(|e| {
                 format!(
-                    "the {} bulletin of {} is not delivered: {e} \
-                     (or set [bulletin] deliver_unapproved = true)",
-                    key.slot, key.date
+                    "{} không được giao. {e} (not delivered: an item is not approved for air; \
+                     a station may set [bulletin] deliver_unapproved = true)",
+                    crate::server::routes::audit::bulletin_title(&self.config, key)
                 )
             })?;
         }

@@ -42,7 +42,7 @@ pub use audit::{Actor, AuditAction, AuditEvent, AuditFilter, NewAuditEvent};
 pub use bulletins::ApprovedItem;
 pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
-pub use tokens::{ApiToken, Scope};
+pub use tokens::{ApiToken, Scope, UNNAMED_PERSON};
 pub use usage::JobCost;
 pub use webhooks::{
     AttemptOutcome, Delivery, DeliveryState, DueDelivery, Event, Webhook, now_ms, validate_url,

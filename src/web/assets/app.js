@@ -147,10 +147,10 @@ const STATUS_TEXT = {
   401: "Mã đăng nhập không đúng hoặc đã hết hiệu lực",
   403: "Mã đăng nhập này không có quyền làm việc này",
   404: "Không tìm thấy",
-  409: "Dữ liệu đã thay đổi, hãy tải lại trang",
+  409: "Chưa làm được",
   413: "Tệp quá lớn",
   415: "Định dạng tệp không được hỗ trợ (chỉ nhận .txt, .html, .docx)",
-  422: "Nội dung không hợp lệ",
+  422: "Không làm được",
   429: "Quá nhiều yêu cầu, hãy thử lại sau",
 };
 
