@@ -64,7 +64,7 @@ async fn browser(driver: &str, profile: &Path) -> Client {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1000", "--lang=vi-VN",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }),
@@ -664,8 +664,25 @@ async fn run_workflow(
         .await
         .map_err(|e| e.to_string())?;
     assert_eq!(focused, json!(true), "J focuses a reading");
+    let original = client
+        .execute("return document.activeElement.dataset.original;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(
+        original,
+        json!("120"),
+        "J goes to the first reading, the figure"
+    );
     key(client, "s").await;
     wait_text(client, ".editor strong", "Sửa cách đọc").await;
+    set_value(client, "correction-spoken", "một trăm hai chục").await;
+    click(client, "correction-save").await;
+    wait_text(
+        client,
+        ".reading[data-original=\"120\"]",
+        "một trăm hai chục",
+    )
+    .await;
     click(client, "render").await;
     wait_text(client, "#render-status", "đã đọc").await;
     wait_text(client, "#player", "Tải WAV").await;
@@ -735,6 +752,11 @@ async fn run_workflow(
     wait_text(client, "#changes-since-approval .spoken del", "hai").await;
     wait_text(client, "#changes-since-approval .spoken ins", "năm").await;
     wait_text(client, "#revisions", "Bản 2: Nguyễn Văn A").await;
+    set_value(client, "diff-from", "1").await;
+    set_value(client, "diff-to", "2").await;
+    click(client, "diff-show").await;
+    wait_text(client, "#revision-changes .original del", "120").await;
+    wait_text(client, "#revision-changes .spoken ins", "năm").await;
     open(
         client,
         base,
@@ -790,6 +812,8 @@ async fn run_workflow(
     );
     assert_accessible(client, "audit").await;
     open(client, base, "#/audit", ("#audit", "Giao bản tin")).await;
+    wait_text(client, "#audit tr.lexicon_added", "Nguyễn Văn A").await;
+    wait_text(client, "#audit tr.lexicon_added", "120 → một trăm hai chục").await;
     set_value(client, "audit-person", "Trần Thị B").await;
     client
         .find(Locator::Css("#audit-form button[type=submit]"))
@@ -798,7 +822,8 @@ async fn run_workflow(
         .click()
         .await
         .map_err(|e| e.to_string())?;
-    wait_text(client, "#audit-person", "Trần Thị B").await;
+    // The table of the filtered trail.
+    wait_text(client, "#audit[data-query*='person=']", "").await;
     let persons = client
         .execute(
             "return [...new Set(Array.from(document.querySelectorAll('#audit .person')).map((p) => p.textContent))];",

@@ -764,8 +764,8 @@ async function showVoiceBill(articleId, voice, node) {
   const review = await api("GET", `/api/articles/${articleId}/review?voice=${encodeURIComponent(voice)}`);
   const bill = review.bill;
   if (!bill) { node.textContent = "Giọng này không tính phí theo ký tự."; return; }
-  const cap = bill.daily_chars != null ? ` Hôm nay đã dùng ${bill.used_today_chars}/${bill.daily_chars} ký tự.` : "";
-  node.textContent = `Tính phí ${bill.billable_chars} ký tự; ${bill.cached_chars} ký tự đã có sẵn (không tính lại); lần đọc này gửi ${bill.to_bill_chars} ký tự.${cap}`;
+  const cap = bill.daily_chars != null ? ` Hôm nay đã dùng ${number(bill.used_today_chars)}/${number(bill.daily_chars)} ký tự.` : "";
+  node.textContent = `Tính phí ${number(bill.billable_chars)} ký tự; ${number(bill.cached_chars)} ký tự đã có sẵn (không tính lại); lần đọc này gửi ${number(bill.to_bill_chars)} ký tự.${cap}`;
 }
 
 async function followJob(jobId, progress, status) {
@@ -1172,7 +1172,7 @@ async function auditView(query) {
     form,
     el("div", { class: "card" },
       rows.length
-        ? el("table", { id: "audit", class: "stack" },
+        ? el("table", { id: "audit", class: "stack", dataset: { query: params.toString() } },
           el("thead", {}, el("tr", {}, ["Lúc", "Người", "Việc", "Bài", "Chi tiết"].map((h) => el("th", { scope: "col" }, h)))),
           el("tbody", {}, rows))
         : el("p", { class: "muted" }, "Không có việc nào khớp bộ lọc.")));
