@@ -701,6 +701,7 @@ async fn run_workflow(
         .map_err(|e| e.to_string())?;
     assert_eq!(playing, json!(1), "P plays the sentence alone");
     assert_accessible(client, "review").await;
+    assert_fits_and_shoot(client, "review-editor", ("#approval-status", "Chưa duyệt")).await;
     sign_out(client).await;
 
     // The approver approves it for air.
@@ -811,6 +812,7 @@ async fn run_workflow(
         ])
     );
     assert_accessible(client, "audit").await;
+    assert_fits_and_shoot(client, "audit", ("#audit", "Tạo bài")).await;
     open(client, base, "#/audit", ("#audit", "Giao bản tin")).await;
     wait_text(client, "#audit tr.lexicon_added", "Nguyễn Văn A").await;
     wait_text(client, "#audit tr.lexicon_added", "120 → một trăm hai chục").await;

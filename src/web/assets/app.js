@@ -585,7 +585,7 @@ async function articleView(id) {
       el("span", { class: "time" }, clock(sentence.start_ms)),
       spokenSentence(sentence, pick)));
   });
-  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || "không đọc"}`)));
+  const dropped = (review.dropped || []).map((d) => el("li", { class: "dropped" }, el("s", {}, d.text), el("span", { class: "reason" }, `— ${DROP_REASON[d.reason] || d.detail || "không đọc"}`)));
   const warnings = (review.warnings || []).map((w) => w.message || (typeof w === "string" ? w : "")).filter(Boolean).map((w) => el("li", {}, w));
   const player = el("div", { id: "player" });
   const revisions = detail.revisions || [];
