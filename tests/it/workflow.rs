@@ -713,3 +713,60 @@ fn tokens_made_before_roles_keep_their_scope_and_say_no_person_is_named() {
     );
     assert_eq!(reply.status, 201, "an editor still edits");
 }
+
+#[test]
+fn the_cli_makes_tokens_for_persons_and_lists_their_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let made = crate::util::run_ok(crate::util::bantin().args([
+        "token",
+        "create",
+        "duyet",
+        "--scope",
+        "approver",
+        "--person",
+        "Trần Thị B",
+        "--data",
+        data,
+    ]));
+    let secret = String::from_utf8(made.stdout).unwrap();
+    assert!(secret.trim().starts_with("bantin_"), "{secret}");
+    assert!(String::from_utf8_lossy(&made.stderr).contains("approver, Trần Thị B"));
+    let unnamed =
+        crate::util::run_ok(crate::util::bantin().args(["token", "add", "cu", "--data", data]));
+    let hint = String::from_utf8_lossy(&unnamed.stderr);
+    assert!(
+        hint.contains("no --person given") && hint.contains("Chưa ghi tên (cu)"),
+        "{hint}"
+    );
+    let listed = crate::util::run_ok(crate::util::bantin().args(["token", "list", "--data", data]));
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .map(|l| l.split('\t').take(3).collect())
+        .collect();
+    // By name.
+    assert_eq!(
+        rows,
+        [
+            vec!["cu", "editor", "Chưa ghi tên (cu)"],
+            vec!["duyet", "approver", "Trần Thị B"]
+        ]
+    );
+    for bad in [
+        vec!["token", "create", "x", "--scope", "owner", "--person", "X"],
+        vec!["token", "create", "x", "--person", " "],
+    ] {
+        let out = crate::util::bantin()
+            .args(&bad)
+            .args(["--data", data])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} was accepted");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("owner") || said.contains("person"),
+            "{bad:?}: {said}"
+        );
+    }
+}
