@@ -770,3 +770,66 @@ fn the_cli_makes_tokens_for_persons_and_lists_their_roles() {
         );
     }
 }
+
+/// The cron path (`bantin bulletin --data`) holds the same line as the
+/// server: an item edited since its approval is not delivered until it is
+/// approved again.
+#[test]
+fn the_bulletin_command_refuses_an_item_changed_since_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop_folder = dir.path().join("drop");
+    std::fs::create_dir_all(&drop_folder).unwrap();
+    let config = dir.path().join("bantin.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[bulletin]\nstation = \"Đài truyền thanh thành phố Hưng Yên\"\ndrop_folder = \"{}\"\n\
+             catch_up_minutes = 0\nretry_attempts = 1\ngreeting = \"Xin chào.\"\nsign_off = \"Hết.\"\n\
+             [bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 1 1 *\"\ntarget_minutes = 1\n",
+            drop_folder.display()
+        ),
+    )
+    .unwrap();
+    let store = Store::open(&data).unwrap();
+    let upload = |text: &str| bantin::store::NewRevision {
+        title: "Hỗ trợ hộ nghèo".into(),
+        file_name: None,
+        content_type: "text/plain; charset=utf-8".into(),
+        body: text.as_bytes().to_vec(),
+        author: "bien-tap".into(),
+    };
+    let (id, _) = store.create_article(&upload(FIRST)).unwrap();
+    let approver = bantin::store::Actor::named("duyet");
+    store.approve_article(id, &approver).unwrap();
+    let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
+    store
+        .approve_bulletin(date, "sang", &[id], "bien-tap")
+        .unwrap();
+    store.add_revision(id, &upload(EDITED)).unwrap();
+    let run = || {
+        crate::util::bantin()
+            .args(crate::util::bulletin_args(&config))
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let refused = run();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("Bản tin sáng 29/07/2021 không được giao")
+            && said.contains("đã sửa sau khi duyệt"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_dir(&drop_folder).unwrap().count(), 0);
+    store.approve_article(id, &approver).unwrap();
+    let built = run();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert!(std::fs::read_dir(&drop_folder).unwrap().count() > 0);
+}
