@@ -358,6 +358,75 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
     wait_text(client, "#articles", " phút ").await;
     wait_text(client, "#articles", "Đã duyệt").await;
 
+    // Search and filters narrow the list in place.
+    let titles = r#"return Array.from(document.querySelectorAll('#articles tbody tr td:first-child a')).map((a) => a.textContent);"#;
+    for (id, value, event, shown, count) in [
+        (
+            "filter-state",
+            "approved",
+            "change",
+            "Sơ kết công tác",
+            "1 trong 2 bài",
+        ),
+        (
+            "filter-state",
+            "unapproved",
+            "change",
+            "Tin <script>",
+            "1 trong 2 bài",
+        ),
+        ("filter-state", "", "change", "", "2 bài"),
+        (
+            "filter-bulletin",
+            "none",
+            "change",
+            "Tin <script>",
+            "1 trong 2 bài",
+        ),
+        (
+            "filter-bulletin",
+            "2021-07-29 sang",
+            "change",
+            "Sơ kết công tác",
+            "1 trong 2 bài",
+        ),
+        ("filter-bulletin", "", "change", "", "2 bài"),
+        (
+            "filter-text",
+            "tuyên giáo",
+            "input",
+            "Sơ kết công tác",
+            "1 trong 2 bài",
+        ),
+        ("filter-text", "", "input", "", "2 bài"),
+        ("filter-date", "2000-01-01", "change", "-", "0 trong 2 bài"),
+        ("filter-date", "", "change", "", "2 bài"),
+    ] {
+        client
+            .execute(
+                "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event(arguments[2]));",
+                vec![json!(id), json!(value), json!(event)],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_text(client, "#article-count", count).await;
+        let listed = client
+            .execute(titles, vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        let listed: Vec<String> = serde_json::from_value(listed).unwrap();
+        if shown.is_empty() {
+            assert_eq!(listed.len(), 2, "{id}={value:?}: {listed:?}");
+        } else if shown == "-" {
+            assert!(listed.is_empty(), "{id}={value:?}: {listed:?}");
+        } else {
+            assert!(
+                listed.len() == 1 && listed[0].starts_with(shown),
+                "{id}={value:?}: {listed:?}"
+            );
+        }
+    }
+
     // Usable at 360 px: nothing wider than the screen.
     client
         .set_window_size(360, 800)

@@ -323,7 +323,7 @@ async function listView() {
 }
 
 const STATUS_LABEL = {
-  new: "mới", draft: "mới", queued: "chờ đọc", running: "đang đọc", done: "đã đọc", rendered: "đã đọc",
+  new: "chưa đọc", draft: "chưa đọc", queued: "chờ đọc", running: "đang đọc", done: "đã đọc", rendered: "đã đọc",
   failed: "lỗi", cancelled: "đã hủy", built: "đã làm", reused: "dùng lại",
 };
 
