@@ -952,6 +952,8 @@ async fn run_workflow(
     }
     open(client, base, "#/lexicon", ("h1", "Từ điển")).await;
     assert_eq!(count(client, "#lexicon-form").await, 0);
+    open(client, base, "#/new", ("#read-only", "chỉ được xem")).await;
+    assert_eq!(count(client, "#article-text").await, 0);
     let refused = crate::util::request(
         "POST",
         &format!("{base}/api/articles/{article_id}/approve"),

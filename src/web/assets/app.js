@@ -231,6 +231,7 @@ function signInView() {
   form.addEventListener("submit", guard(async (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    me = null;
     try {
       await api("GET", "/api/articles");
     } catch (e) {
@@ -342,6 +343,10 @@ const UPLOAD_TYPES = {
 };
 
 function newView() {
+  if (!can("editor")) {
+    show(el("h1", {}, "Thêm bài"), el("p", { class: "muted", id: "read-only" }, `${me.person} (${me.role}) chỉ được xem, không thêm bài được.`));
+    return;
+  }
   const text = el("textarea", { id: "article-text", placeholder: "Dán nội dung bài viết vào đây: dòng đầu là tiêu đề, mỗi đoạn một dòng." });
   const file = el("input", { type: "file", id: "article-file", accept: ".txt,.html,.htm,.docx" });
   const submit = el("button", { type: "submit", id: "article-submit" }, "Lưu bài");
