@@ -7,6 +7,7 @@ mod loudness;
 pub mod meter;
 mod mix;
 pub mod mp3;
+pub mod opus;
 mod resample;
 mod true_peak;
 pub mod wav;
