@@ -37,6 +37,10 @@
 //! bit_rate_kbps = 64
 //! channels = "mono"           # or "stereo"
 //! sample_rate_hz = 44100
+//!
+//! [opus]                      # audio::opus::OpusSettings: the `opus` bulletin output, downloads
+//! bit_rate_kbps = 32
+//! channels = "mono"
 //! ```
 
 use std::net::SocketAddr;
@@ -67,6 +71,8 @@ pub struct Config {
     pub audio: AudioSettings,
     /// MP3 files for loudspeaker systems and the podcast feed (`[mp3]`).
     pub mp3: crate::audio::mp3::Mp3Settings,
+    /// Ogg Opus files for listeners online (`[opus]`).
+    pub opus: crate::audio::opus::OpusSettings,
     /// The listen check (`[listen]`): recognizer, margin, on by default or not.
     pub listen: ListenSettings,
     /// Station settings of each voice by name (`[voices.<name>]`).
@@ -185,6 +191,7 @@ impl Default for Config {
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
             mp3: crate::audio::mp3::Mp3Settings::default(),
+            opus: crate::audio::opus::OpusSettings::default(),
             listen: ListenSettings::default(),
             voices: std::collections::BTreeMap::new(),
             bulletin: None,
@@ -417,6 +424,7 @@ impl Config {
             ));
         }
         problems.extend(self.mp3.problems());
+        problems.extend(self.opus.problems());
         problems.extend(self.listen.problems());
         if let Err(e) = self.bulletin() {
             problems.push(e.to_string());
@@ -436,6 +444,10 @@ impl Config {
     /// [`BulletinConfigError`] naming every invalid setting.
     pub fn bulletin(&self) -> Result<BulletinConfig, BulletinConfigError> {
         let mut config = self.bulletin_table()?;
+        config.encodings = crate::bulletin::config::Encodings {
+            mp3: self.mp3,
+            opus: self.opus,
+        };
         if self.listen.enabled {
             config.listen = Some(crate::listen::BulletinListen {
                 settings: self.listen.clone(),

@@ -72,6 +72,55 @@ pub struct BulletinConfig {
     /// The listen check of each bulletin before delivery (from the
     /// station's `[listen]`, not from `[bulletin]`); `None` when it is off.
     pub listen: Option<crate::listen::BulletinListen>,
+    /// How the `mp3` and `opus` outputs are encoded (the station's `[mp3]`
+    /// and `[opus]`, not from `[bulletin]`).
+    pub encodings: Encodings,
+    /// The podcast feed of delivered bulletins (`[bulletin.feed]`); `None`
+    /// when the station publishes none.
+    pub feed: Option<FeedSettings>,
+}
+
+/// The encodings of a bulletin's compressed outputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Encodings {
+    pub mp3: crate::audio::mp3::Mp3Settings,
+    pub opus: crate::audio::opus::OpusSettings,
+}
+
+/// The podcast feed (`[bulletin.feed]`): `GET /feeds/{station}/bulletins.xml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// The `{station}` of the feed's address: ASCII lowercase, digits, `-`.
+    pub name: String,
+    /// Anyone may read the feed and its audio; otherwise a read token is
+    /// needed (`Authorization: Bearer`).
+    #[serde(default)]
+    pub public: bool,
+    /// The feed's title; "Bản tin <station>" when absent.
+    pub title: Option<String>,
+    /// The feed's description; a sentence naming the station when absent.
+    pub description: Option<String>,
+    /// The station's web site (the feed's `<link>`); the feed's own address
+    /// when absent.
+    pub link: Option<String>,
+    /// The newest delivered bulletins listed.
+    #[serde(default = "default_feed_items")]
+    pub items: usize,
+    /// The iTunes category.
+    #[serde(default = "default_feed_category")]
+    pub category: String,
+}
+
+/// The outputs the feed reads: the enclosure, the delivery time and
+/// length, the title and the spoken text.
+pub const FEED_NEEDS: [&str; 3] = ["mp3", "manifest", "script_json"];
+
+fn default_feed_items() -> usize {
+    30
+}
+fn default_feed_category() -> String {
+    "News".into()
 }
 
 /// How a failed run is retried.
@@ -140,6 +189,7 @@ struct RawConfig {
     sign_off: String,
     intro_jingle: Option<PathBuf>,
     outro_jingle: Option<PathBuf>,
+    feed: Option<FeedSettings>,
     #[serde(default = "default_tolerance")]
     tolerance_seconds: f64,
     slots: BTreeMap<String, RawSlot>,
@@ -398,6 +448,9 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
     });
     check_pattern(&raw.file_pattern, problems);
     check_sidecars(&raw.sidecars, problems);
+    if let Some(feed) = &raw.feed {
+        check_feed(feed, &raw.sidecars, problems);
+    }
     check_template("greeting", &raw.greeting, problems);
     check_template("sign_off", &raw.sign_off, problems);
     if raw.retry_attempts == 0 {
@@ -508,6 +561,38 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         },
         slots,
         listen: None,
+        encodings: Encodings::default(),
+        feed: raw.feed,
+    }
+}
+
+/// The feed's name goes into its address; the outputs it reads are delivered.
+fn check_feed(feed: &FeedSettings, sidecars: &[String], problems: &mut Vec<String>) {
+    if feed.name.is_empty()
+        || !feed
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        problems.push(format!(
+            "feed.name {:?} must be ASCII lowercase letters, digits or '-' (it goes into the feed's address)",
+            feed.name
+        ));
+    }
+    if !(1..=1000).contains(&feed.items) {
+        problems.push(format!("feed.items {} is outside 1–1000", feed.items));
+    }
+    let missing: Vec<&str> = FEED_NEEDS
+        .iter()
+        .copied()
+        .filter(|k| !sidecars.iter().any(|s| s == k))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "feed: the podcast feed reads the outputs {}; add {} to sidecars",
+            FEED_NEEDS.join(", "),
+            missing.join(", ")
+        ));
     }
 }
 

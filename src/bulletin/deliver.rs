@@ -60,6 +60,8 @@ pub const SIDECARS: &[&dyn Output] = &[
     &outputs::ScriptText,
     &outputs::ManifestFile,
     &outputs::Rdxml,
+    &outputs::Mp3,
+    &outputs::Opus,
 ];
 
 /// The sidecars a station gets when it names none.
@@ -330,6 +332,80 @@ mod tests {
                 ),
                 ("rdxml", "BANTIN_2021-07-29_sang.xml".to_string()),
             ]
+        );
+    }
+
+    /// The MP3 and Opus outputs decode to the WAV's length (within a
+    /// frame) and loudness (within 0.5 LU) and name the bulletin in UTF-8.
+    #[test]
+    fn mp3_and_opus_carry_the_programme_and_its_tags() {
+        use id3::TagLike;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config(dir.path(), false, 15.0);
+        config.sidecars = vec!["mp3".into(), "opus".into(), "manifest".into()];
+        config.encodings.mp3.sample_rate_hz = 48_000;
+        let mut built = build(
+            &config,
+            vec![item(
+                "a",
+                "Tin một\n\nCâu thứ nhất. Câu thứ hai dài hơn một chút.",
+            )],
+        )
+        .unwrap();
+        let delivered = deliver(&mut built, &config, &AudioSettings::default()).unwrap();
+        let names: Vec<String> = delivered
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["manifest.json", "mp3", "opus", "wav"].map(|s| format!("BANTIN_2021-07-29_sang.{s}"))
+        );
+        let wav = crate::audio::wav::decode(&std::fs::read(&delivered.wav).unwrap()).unwrap();
+        let wav_lufs = crate::audio::measure(&wav).integrated_lufs;
+        let frame_s = 1152.0 / 48_000.0;
+
+        let mp3 = std::fs::read(&delivered.files[1]).unwrap();
+        let tag = id3::Tag::read_from2(std::io::Cursor::new(&mp3)).unwrap();
+        assert_eq!(tag.title(), Some(built.script.title.as_str()));
+        assert!(tag.title().unwrap().contains("sáng"), "{:?}", tag.title());
+        assert_eq!(tag.artist(), Some(built.manifest.station.as_str()));
+        assert_eq!(tag.album(), Some("Bản tin sáng"));
+        assert_eq!(
+            tag.get("TDRC").and_then(|f| f.content().text()),
+            Some("2021-07-29")
+        );
+        let decoded = crate::tts::mp3::decode(&mp3).unwrap();
+        let seconds =
+            |pcm: &crate::audio::Pcm| pcm.samples.len() as f64 / f64::from(pcm.sample_rate_hz);
+        assert!(
+            (seconds(&decoded) - seconds(&wav)).abs() <= frame_s,
+            "{} vs {}",
+            seconds(&decoded),
+            seconds(&wav)
+        );
+        let lufs = crate::audio::measure(&decoded).integrated_lufs;
+        assert!(
+            (lufs - wav_lufs).abs() < 0.5,
+            "MP3 {lufs} vs WAV {wav_lufs}"
+        );
+
+        let opus =
+            crate::audio::opus::decode(&std::fs::read(&delivered.files[2]).unwrap()).unwrap();
+        assert_eq!(opus.comment("TITLE"), Some(built.script.title.as_str()));
+        assert_eq!(opus.comment("DATE"), Some("2021-07-29"));
+        assert_eq!(opus.comment("ALBUM"), Some("Bản tin sáng"));
+        assert!(
+            (seconds(&opus.pcm) - seconds(&wav)).abs() <= 0.02,
+            "{} vs {}",
+            seconds(&opus.pcm),
+            seconds(&wav)
+        );
+        let lufs = crate::audio::measure(&opus.pcm).integrated_lufs;
+        assert!(
+            (lufs - wav_lufs).abs() < 0.5,
+            "Opus {lufs} vs WAV {wav_lufs}"
         );
     }
 
