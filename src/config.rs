@@ -24,6 +24,10 @@
 //! [cache]
 //! max_bytes = 2147483648      # speech cache cap; the entries used longest ago go first
 //!
+//! [webhooks]                  # hooks::WebhookSettings: calls and retries
+//! timeout_seconds = 10
+//! max_attempts = 30
+//!
 //! [listen]                    # listen::ListenSettings: the listen check
 //! enabled = true
 //! [voices.fpt-banmai]         # per-voice settings (a cloud voice's bill)
@@ -75,6 +79,8 @@ pub struct Config {
     pub opus: crate::audio::opus::OpusSettings,
     /// The listen check (`[listen]`): recognizer, margin, on by default or not.
     pub listen: ListenSettings,
+    /// How webhooks are called and retried (`[webhooks]`).
+    pub webhooks: crate::hooks::WebhookSettings,
     /// Station settings of each voice by name (`[voices.<name>]`).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub voices: std::collections::BTreeMap<String, VoiceSettings>,
@@ -193,6 +199,7 @@ impl Default for Config {
             mp3: crate::audio::mp3::Mp3Settings::default(),
             opus: crate::audio::opus::OpusSettings::default(),
             listen: ListenSettings::default(),
+            webhooks: crate::hooks::WebhookSettings::default(),
             voices: std::collections::BTreeMap::new(),
             bulletin: None,
             config_dir: None,
@@ -426,6 +433,7 @@ impl Config {
         problems.extend(self.mp3.problems());
         problems.extend(self.opus.problems());
         problems.extend(self.listen.problems());
+        problems.extend(self.webhooks.problems());
         if let Err(e) = self.bulletin() {
             problems.push(e.to_string());
         }

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::text::read_input;
-use super::{LexiconCommand, ScopeArg, TokenCommand, normalizer, voices};
+use super::{LexiconCommand, ScopeArg, TokenCommand, WebhookCommand, normalizer, voices};
 use bantin::config::Config;
-use bantin::store::{NewLexiconEntry, Scope, Store};
+use bantin::store::{Event, NewLexiconEntry, Scope, Store};
 use bantin::voice::{Voice, Voices};
 
 /// Runs the service under `config` until a shutdown signal.
@@ -66,6 +66,67 @@ pub(super) fn token(store: &Store, command: TokenCommand) -> Result<()> {
         TokenCommand::Revoke { name } => {
             store.revoke_token(&name)?;
             eprintln!("token {name:?} revoked");
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn webhook(store: &Store, command: WebhookCommand) -> Result<()> {
+    match command {
+        WebhookCommand::Add {
+            url,
+            events,
+            description,
+        } => {
+            let events = if events.is_empty() {
+                Event::ALL.to_vec()
+            } else {
+                events
+                    .iter()
+                    .map(|e| Event::parse(e.trim()))
+                    .collect::<Result<_, _>>()?
+            };
+            let (webhook, secret) = store.add_webhook(&url, &events, &description)?;
+            eprintln!(
+                "webhook {} → {} made; its signing secret is shown only now:",
+                webhook.id, webhook.url
+            );
+            println!("{secret}");
+        }
+        WebhookCommand::List => {
+            for w in store.webhooks()? {
+                let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    w.id,
+                    w.url,
+                    events.join(","),
+                    w.description
+                );
+            }
+        }
+        WebhookCommand::Remove { id } => {
+            store.remove_webhook(id)?;
+            eprintln!("webhook {id} removed");
+        }
+        WebhookCommand::Deliveries { webhook, limit } => {
+            for d in store.deliveries(webhook, limit.clamp(1, 1000))? {
+                let state = serde_json::to_value(d.state)?;
+                println!(
+                    "{}\t{}\t{}\t{}\t{} attempts\t{}\t{}",
+                    d.id,
+                    d.created_at,
+                    d.event.as_str(),
+                    state.as_str().unwrap_or("?"),
+                    d.attempts,
+                    d.url,
+                    d.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        WebhookCommand::Retry { id } => {
+            store.retry_delivery(id)?;
+            eprintln!("delivery {id} is due again; `bantin serve` sends it");
         }
     }
     Ok(())

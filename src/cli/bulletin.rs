@@ -167,8 +167,9 @@ fn bulletin_from_store(
         settings: service.audio,
         article_limits: service.limits.article,
         cache,
+        outbox: Some(bantin::hooks::Outbox::new(store.clone(), &service.station)),
     };
-    let scheduler = Scheduler::new(&config, job, store, Arc::new(SystemClock));
+    let scheduler = Scheduler::new(&config, job, store.clone(), Arc::new(SystemClock));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut failed = Vec::new();
     for slot in slots {
@@ -182,6 +183,15 @@ fn bulletin_from_store(
                 failed.push(key.to_string());
             }
         }
+    }
+    // No service may be running here (cron): send the webhook calls once;
+    // those that fail wait in the store for `bantin serve` to retry.
+    match bantin::hooks::send_due(&store, &service.webhooks) {
+        Ok(0) => {}
+        Ok(sent) => {
+            eprintln!("webhooks: {sent} calls attempted (bantin webhook deliveries shows them)")
+        }
+        Err(e) => eprintln!("webhooks: cannot send: {e}"),
     }
     if !failed.is_empty() {
         anyhow::bail!("bulletin failed: {}", failed.join(", "));

@@ -163,6 +163,38 @@ enum Command {
     /// Station lexicon entries (in the data directory's database).
     #[command(subcommand)]
     Lexicon(LexiconCommand),
+    /// Webhooks: URLs told when a render or bulletin is ready, and what was sent.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register a URL; prints its signing secret once.
+    Add {
+        url: String,
+        /// Events, comma-separated: render.done, render.failed,
+        /// bulletin.delivered, check.flagged (default: all).
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List the webhooks (id, URL, events, description).
+    List,
+    /// Remove a webhook by id; nothing more is sent to it.
+    Remove { id: i64 },
+    /// The latest deliveries, newest first.
+    Deliveries {
+        /// Only this webhook's.
+        #[arg(long)]
+        webhook: Option<i64>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Send a failed delivery again (`bantin serve` sends it).
+    Retry { id: i64 },
 }
 
 /// How `bantin ingest` prints an article.
@@ -425,6 +457,7 @@ pub fn run() -> Result<()> {
         Command::Serve { addr } => admin::serve(station_config(config, data, addr)?),
         Command::Token(command) => admin::token(&store(data)?, command),
         Command::Lexicon(command) => admin::lexicon(&store(data)?, command),
+        Command::Webhook(command) => admin::webhook(&store(data)?, command),
         Command::Bulletin {
             date,
             slot,

@@ -21,7 +21,7 @@ use crate::pipeline::Reading;
 use crate::server::prepared::{Failure, prepare_revision};
 use crate::settings::AudioSettings;
 use crate::speak;
-use crate::store::{ApprovedItem, Store};
+use crate::store::{ApprovedItem, Event, Store};
 use crate::tts::Synthesizer;
 use crate::voice::Voices;
 
@@ -63,6 +63,8 @@ pub struct BulletinJob {
     pub article_limits: Limits,
     /// Cue audio cache (the service's `DATA/cache`); `None` speaks every cue.
     pub cache: Option<Cache>,
+    /// Where "bulletin delivered" and "check flagged" go; `None` tells no one.
+    pub outbox: Option<crate::hooks::Outbox>,
 }
 
 impl BulletinJob {
@@ -188,8 +190,37 @@ impl BulletinJob {
             self.count_usage(voice, metered.billed_chars());
         }
         let mut assembled = assembled.map_err(|e| e.to_string())?;
-        let delivered =
-            deliver(&mut assembled, &self.config, &self.settings).map_err(|e| e.to_string())?;
+        let delivered = match deliver(&mut assembled, &self.config, &self.settings) {
+            Ok(delivered) => delivered,
+            Err(e) => {
+                if let (BulletinError::Held { reason }, Some(outbox)) = (&e, &self.outbox) {
+                    outbox.emit(
+                        Event::CheckFlagged,
+                        serde_json::json!({
+                            "bulletin": { "date": key.date.to_string(), "slot": key.slot },
+                            "held": true,
+                            "summary": reason,
+                        }),
+                    );
+                }
+                return Err(e.to_string());
+            }
+        };
+        if let Some(outbox) = &self.outbox {
+            outbox.emit(
+                Event::BulletinDelivered,
+                serde_json::json!({
+                    "bulletin": { "date": key.date.to_string(), "slot": key.slot },
+                    "trigger": trigger,
+                    "items": assembled.manifest.items.len(),
+                    "slot_label": assembled.manifest.slot_label,
+                    "duration_ms": assembled.manifest.total_ms,
+                    "loudness_lufs": assembled.loudness.integrated_lufs,
+                    "files": delivered.files.iter().filter_map(|f| f.file_name()).map(|n| n.to_string_lossy()).collect::<Vec<_>>(),
+                    "check": delivered.check,
+                }),
+            );
+        }
         Ok(Built {
             fingerprint,
             summary: format!(

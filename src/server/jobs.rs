@@ -29,7 +29,7 @@ use crate::script::Script;
 use crate::script::format::Format;
 use crate::settings::AudioSettings;
 use crate::speak::{self, Progress, SpeakError};
-use crate::store::{Job, JobState, Store, sha256_hex};
+use crate::store::{Event, Job, JobState, Store, sha256_hex};
 use crate::tts::{Interrupt, Interruptible};
 
 /// How often the runner looks for work it was not told about (jobs added
@@ -170,6 +170,13 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
     }
     tracing::info!(job = job.id, article = job.article_id, revision = job.revision, voice = %job.voice, "render started");
     let id = job.id;
+    let told = serde_json::json!({
+        "job": job.id,
+        "article": job.article_id,
+        "revision": job.revision,
+        "voice": job.voice,
+        "requested_by": job.requested_by,
+    });
     let outcome = {
         let state = state.clone();
         tokio::task::spawn_blocking(move || render_article(&state, &job, &flag, interrupt))
@@ -206,11 +213,42 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
     };
     if let Err(e) = result {
         tracing::error!(job = id, error = %e, "cannot record the outcome of a render");
+    } else {
+        announce(&state, id, state_after, told).await;
     }
     if state_after != JobState::Queued {
         state.metrics.record_job(state_after, started.elapsed());
     }
     tracing::info!(job = id, state = state_after.as_str(), elapsed = ?started.elapsed(), "render ended");
+}
+
+/// Tells the webhooks how a render ended (once its outcome is recorded, so
+/// a receiver that asks finds it): `render.done` with where its audio and
+/// script are, or `render.failed` with the error.
+async fn announce(state: &AppState, id: i64, ended: JobState, mut data: serde_json::Value) {
+    let event = match ended {
+        JobState::Done => Event::RenderDone,
+        JobState::Failed => Event::RenderFailed,
+        JobState::Queued | JobState::Running | JobState::Cancelled => return,
+    };
+    let outbox = state.outbox.clone();
+    let store = state.store.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        if let Ok(job) = store.job(id) {
+            data["cached"] = job.cached.into();
+            data["error"] = job.error.into();
+            data["check"] = job.check.map(|c| c.summary).into();
+        }
+        if event == Event::RenderDone {
+            data["audio"] = format!("/api/jobs/{id}/audio").into();
+            data["script"] = format!("/api/jobs/{id}/script").into();
+        }
+        outbox.emit(event, data);
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::error!(job = id, error = %e, "cannot announce the end of a render");
+    }
 }
 
 /// Reports progress to the store and answers cancellation: a cancel request
@@ -344,7 +382,7 @@ fn try_render(
             Ok(beside) => CheckOutcome::of(beside.finish(&rendered.pcm, &rendered.script)),
             Err(reason) => CheckOutcome::Unavailable { reason },
         };
-        record_check(state, job.id, &outcome);
+        record_check(state, job, &outcome);
     }
     Ok(key)
 }
@@ -398,10 +436,11 @@ fn check_stored(state: &AppState, job: &Job, entry: &crate::store::AudioEntry) {
             reason: format!("cannot read the stored render: {reason}"),
         },
     };
-    record_check(state, job.id, &outcome);
+    record_check(state, job, &outcome);
 }
 
-fn record_check(state: &AppState, id: i64, outcome: &CheckOutcome) {
+fn record_check(state: &AppState, job: &Job, outcome: &CheckOutcome) {
+    let id = job.id;
     let check_state = match outcome {
         CheckOutcome::Checked(_) => "checked",
         CheckOutcome::Unavailable { reason } => {
@@ -418,5 +457,19 @@ fn record_check(state: &AppState, id: i64, outcome: &CheckOutcome) {
         &report,
     ) {
         tracing::warn!(job = id, error = %e, "cannot record the listen check");
+    }
+    if outcome.flagged() > 0 {
+        state.outbox.emit(
+            Event::CheckFlagged,
+            serde_json::json!({
+                "job": id,
+                "article": job.article_id,
+                "revision": job.revision,
+                "voice": job.voice,
+                "flagged": outcome.flagged(),
+                "summary": outcome.summary(),
+                "review": format!("/api/jobs/{id}/check"),
+            }),
+        );
     }
 }

@@ -67,6 +67,8 @@ pub struct AppState {
     pub cache: Option<Cache>,
     /// Stored revisions to scripts: the cache and the request pool.
     pub preparer: Arc<Preparer>,
+    /// Webhook events, sent by the dispatcher `serve` runs.
+    pub outbox: crate::hooks::Outbox,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ impl AppState {
             &config.limits,
             Arc::clone(&metrics.prepare),
         )?);
+        let outbox = crate::hooks::Outbox::new(store.clone(), &config.station);
         let mut state = AppState {
             store,
             config: Arc::new(config),
@@ -101,6 +104,7 @@ impl AppState {
             bulletins: Err("not configured".into()),
             cache,
             preparer,
+            outbox,
         };
         state.bulletins = state.make_bulletins();
         Ok(state)
@@ -133,6 +137,7 @@ impl AppState {
             settings: self.config.audio,
             article_limits: self.config.limits.article,
             cache: self.cache.clone(),
+            outbox: Some(self.outbox.clone()),
         };
         Ok(Arc::new(bulletin::Bulletins::new(
             job,
@@ -261,8 +266,19 @@ impl AppState {
         routes::system::voices,
         routes::system::healthz,
         routes::system::metrics,
+        routes::webhooks::list,
+        routes::webhooks::add,
+        routes::webhooks::remove,
+        routes::webhooks::deliveries,
+        routes::webhooks::retry,
     ),
-    components(schemas(ErrorBody, routes::bulletins::Approval, routes::bulletins::BulletinView)),
+    components(schemas(
+        ErrorBody,
+        routes::bulletins::Approval,
+        routes::bulletins::BulletinView,
+        routes::webhooks::NewWebhook,
+        routes::webhooks::CreatedWebhook,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "articles", description = "Uploads, revisions, review and scripts"),
@@ -270,6 +286,7 @@ impl AppState {
         (name = "bulletins", description = "Daily bulletins: approval, runs, delivered files"),
         (name = "lexicon", description = "Station lexicon entries"),
         (name = "system", description = "Voices, health, metrics"),
+        (name = "webhooks", description = "Webhooks: registered URLs and their deliveries"),
     )
 )]
 pub struct ApiDoc;
@@ -312,6 +329,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::jobs::router())
         .merge(routes::lexicon::router())
         .merge(routes::system::router())
+        .merge(routes::webhooks::router())
         .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -373,6 +391,11 @@ pub async fn serve(
             let _ = stopped.wait_for(|stop| *stop).await;
         }))
     });
+    let dispatcher = tokio::spawn(crate::hooks::dispatch(
+        state.outbox.clone(),
+        state.config.webhooks.clone(),
+        stopped.clone(),
+    ));
     let runner = tokio::spawn(jobs::run(state.clone(), stopped));
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown({
@@ -388,6 +411,9 @@ pub async fn serve(
     let _ = stop.send(true);
     if let Err(e) = runner.await {
         tracing::error!(error = %e, "the job runner failed");
+    }
+    if let Err(e) = dispatcher.await {
+        tracing::error!(error = %e, "the webhook dispatcher failed");
     }
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await

@@ -6,7 +6,7 @@
 //! transaction each, the version in `PRAGMA user_version`; a database newer
 //! than this binary is refused), articles and their revisions, render jobs
 //! (claimed atomically), the audio cache, station lexicon entries and API
-//! tokens (hashed). Knows nothing of HTTP; the server and the CLI both go
+//! tokens (hashed), webhooks and what is owed to them. Knows nothing of HTTP; the server and the CLI both go
 //! through [`Store`].
 //!
 //! The SQL stays close to what PostgreSQL runs (see the notes in the
@@ -25,6 +25,7 @@ mod jobs;
 mod lexicon;
 mod tokens;
 mod usage;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -39,6 +40,9 @@ pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
 pub use tokens::{ApiToken, Scope};
 pub use usage::JobCost;
+pub use webhooks::{
+    AttemptOutcome, Delivery, DeliveryState, DueDelivery, Event, Webhook, now_ms, validate_url,
+};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "bantin.sqlite3";
@@ -61,6 +65,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/003_listen_check.sql"),
     ),
     ("004_usage", include_str!("migrations/004_usage.sql")),
+    ("005_webhooks", include_str!("migrations/005_webhooks.sql")),
 ];
 
 /// Connections kept open. SQLite serializes writers anyway; a few readers

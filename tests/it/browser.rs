@@ -363,3 +363,56 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
     screenshot(client, "list-360.png").await;
     Ok(())
 }
+
+/// The webhook view: an editor adds a receiver (its secret shown once),
+/// sees it listed with its events in Vietnamese, and removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_added_and_removed_from_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = bantin()
+        .args(["token", "add", "bien-tap", "--scope", "editor", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (_server, base) = spawn_serve(serve_command(&data));
+    let (_driver, driver_url) = start_chromedriver();
+    let client = browser(&driver_url, &dir.path().join("profile")).await;
+    let result = async {
+        sign_in(&client, &base, &token).await;
+        client.goto(&format!("{base}/#/webhooks")).await.unwrap();
+        wait_text(&client, "h1", "Báo tin tự động").await;
+        wait_text(&client, ".card p", "Chưa có địa chỉ nào").await;
+        set_value(&client, "webhook-url", "http://127.0.0.1:9/loa-phuong").await;
+        set_value(&client, "webhook-description", "loa phường").await;
+        client
+            .find(Locator::Css("#webhook-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let secret = wait_text(&client, "#webhook-secret code", "whsec_").await;
+        assert_eq!(secret.text().await.unwrap().trim().len(), 6 + 64);
+        let row = wait_text(&client, "#webhooks tbody tr", "loa-phuong").await;
+        let text = row.text().await.unwrap();
+        assert!(
+            text.contains("Đọc xong") && text.contains("Đã giao bản tin"),
+            "{text}"
+        );
+        screenshot(&client, "webhooks-1280.png").await;
+        row.find(Locator::Css("button.danger"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_text(&client, ".card p", "Chưa có địa chỉ nào").await;
+        assert_no_dialog(&client).await;
+    }
+    .await;
+    let _ = client.close().await;
+    result
+}

@@ -316,10 +316,13 @@ fn hostile_inputs_uploaded_to_the_server_get_201_or_the_right_4xx() {
         .add_token("editor", Scope::Editor)
         .unwrap()
         .1;
-    let config = Config {
+    let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
+    // What is checked is the answer, not its speed: a loaded machine must
+    // not turn a slow review into a 408.
+    config.limits.request_timeout = std::time::Duration::from_secs(600);
     let server = TestServer::start(dir.path(), config, None);
     let url = &server.url;
     let mut cases = built_cases();

@@ -9,6 +9,7 @@ mod cli;
 mod cost;
 mod delivery;
 mod golden;
+mod hooks;
 mod hostile;
 mod ingest;
 mod listen;

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod lexicon;
 pub mod system;
 mod upload;
+pub mod webhooks;
 
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;

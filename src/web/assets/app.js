@@ -707,6 +707,85 @@ async function lexiconView(query) {
   fill();
 }
 
+// ---------- webhooks ----------
+
+const EVENT_LABELS = {
+  "render.done": "Đọc xong",
+  "render.failed": "Đọc lỗi",
+  "bulletin.delivered": "Đã giao bản tin",
+  "check.flagged": "Nghe lại có chỗ sai",
+};
+const DELIVERY_STATES = { pending: "Đang gửi lại", delivered: "Đã nhận", failed: "Thất bại" };
+
+/// "05/12/2026 14:03" in the browser's time zone; "–" for nothing.
+function when(text) {
+  if (!text) return "–";
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return "–";
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+async function webhooksView() {
+  const [hooks, deliveries] = await Promise.all([api("GET", "/api/webhooks"), api("GET", "/api/webhooks/deliveries?limit=50")]);
+  const url = el("input", { type: "url", id: "webhook-url", required: true, placeholder: "https://…" });
+  const description = el("input", { type: "text", id: "webhook-description", placeholder: "Cổng thông tin, loa phường…" });
+  const boxes = Object.entries(EVENT_LABELS).map(([name, label]) =>
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "event", value: name, checked: true }), " ", label));
+  const form = el("form", { class: "card", id: "webhook-form" },
+    el("h2", {}, "Thêm địa chỉ nhận"),
+    el("div", { class: "row" },
+      el("div", { class: "grow" }, el("label", { for: "webhook-url" }, "Địa chỉ (URL)"), url),
+      el("div", { class: "grow" }, el("label", { for: "webhook-description" }, "Dùng cho"), description)),
+    el("fieldset", {}, el("legend", {}, "Báo khi"), boxes),
+    el("p", {}, el("button", { type: "submit" }, "Thêm")));
+  form.addEventListener("submit", guard(async (event) => {
+    event.preventDefault();
+    const events = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    const made = await api("POST", "/api/webhooks", { url: url.value.trim(), events, description: description.value.trim() });
+    await webhooksView();
+    show(...main.childNodes, el("div", { class: "card", id: "webhook-secret" },
+      el("h2", {}, "Khóa ký của địa chỉ vừa thêm"),
+      el("p", {}, "Chỉ hiện một lần. Bên nhận dùng khóa này để kiểm tra chữ ký X-Bantin-Signature."),
+      el("code", {}, made.secret)));
+    say("Đã thêm địa chỉ nhận.", true);
+  }));
+  const hookRows = hooks.map((h) => el("tr", {},
+    el("td", { class: "url" }, h.url),
+    el("td", {}, h.events.map((e) => EVENT_LABELS[e] || e).join(", ")),
+    el("td", { class: "opt" }, h.description || ""),
+    el("td", {}, el("button", { type: "button", class: "danger", onclick: guard(async () => {
+      await api("DELETE", `/api/webhooks/${h.id}`);
+      say("Đã xóa địa chỉ nhận.", true);
+      await webhooksView();
+    }) }, "Xóa"))));
+  const deliveryRows = deliveries.map((d) => el("tr", { class: `delivery ${d.state}` },
+    el("td", {}, when(d.created_at)),
+    el("td", {}, EVENT_LABELS[d.event] || d.event),
+    el("td", { class: "url" }, d.url),
+    el("td", {}, DELIVERY_STATES[d.state] || d.state,
+      d.state === "pending" && d.next_attempt_at ? el("span", { class: "muted" }, ` (lần tới ${when(d.next_attempt_at)})`) : null),
+    el("td", {}, `${d.attempts} lần`),
+    el("td", { class: "opt" }, d.last_error || (d.last_status ? `HTTP ${d.last_status}` : "")),
+    el("td", {}, d.state === "failed" ? el("button", { type: "button", class: "secondary", onclick: guard(async () => {
+      await api("POST", `/api/webhooks/deliveries/${d.id}/retry`);
+      say("Sẽ gửi lại ngay.", true);
+      await webhooksView();
+    }) }, "Gửi lại") : null)));
+  show(
+    el("h1", {}, "Báo tin tự động (webhook)"),
+    el("p", { class: "muted" }, "Hệ thống khác (cổng thông tin, loa thông minh…) được báo khi bài đọc xong hoặc bản tin đã giao."),
+    form,
+    el("div", { class: "card" }, el("h2", {}, "Địa chỉ nhận"),
+      hooks.length ? el("table", { id: "webhooks" },
+        el("thead", {}, el("tr", {}, el("th", {}, "Địa chỉ"), el("th", {}, "Báo khi"), el("th", { class: "opt" }, "Dùng cho"), el("th", {}, ""))),
+        el("tbody", {}, hookRows)) : el("p", { class: "muted" }, "Chưa có địa chỉ nào.")),
+    el("div", { class: "card" }, el("h2", {}, "Lần gửi gần đây"),
+      deliveries.length ? el("table", { id: "deliveries" },
+        el("thead", {}, el("tr", {}, el("th", {}, "Lúc"), el("th", {}, "Tin"), el("th", {}, "Địa chỉ"), el("th", {}, "Trạng thái"), el("th", {}, "Số lần"), el("th", { class: "opt" }, "Trả lời cuối"), el("th", {}, ""))),
+        el("tbody", {}, deliveryRows)) : el("p", { class: "muted" }, "Chưa gửi lần nào.")));
+}
+
 // ---------- routing ----------
 
 const routes = [
@@ -717,6 +796,7 @@ const routes = [
   [/^#\/bulletins$/, () => bulletinsView()],
   [/^#\/bulletin\/([0-9-]+)\/([^/]+)$/, (m) => bulletinView(m[1], decodeURIComponent(m[2]))],
   [/^#\/lexicon$/, () => lexiconView("")],
+  [/^#\/webhooks$/, () => webhooksView()],
 ];
 
 async function route() {
