@@ -26,6 +26,7 @@ pub mod bulletin;
 pub mod cache;
 pub mod calibrate;
 pub mod config;
+pub mod feed;
 pub mod hooks;
 pub mod ingest;
 pub mod limits;

@@ -3,6 +3,7 @@
 //! written as WAV. Knows nothing of text; the script says where cues go.
 
 pub mod cart;
+pub mod format;
 mod loudness;
 pub mod meter;
 mod mix;

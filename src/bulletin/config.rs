@@ -104,6 +104,10 @@ pub struct FeedSettings {
     /// The station's web site (the feed's `<link>`); the feed's own address
     /// when absent.
     pub link: Option<String>,
+    /// Where listeners reach this server (`https://radio.example.vn`): the
+    /// start of the enclosure addresses. Without it they start with the
+    /// scheme and `Host` of the request for the feed.
+    pub base_url: Option<String>,
     /// The newest delivered bulletins listed.
     #[serde(default = "default_feed_items")]
     pub items: usize,
@@ -577,6 +581,13 @@ fn check_feed(feed: &FeedSettings, sidecars: &[String], problems: &mut Vec<Strin
         problems.push(format!(
             "feed.name {:?} must be ASCII lowercase letters, digits or '-' (it goes into the feed's address)",
             feed.name
+        ));
+    }
+    if let Some(base) = &feed.base_url
+        && !(base.starts_with("http://") || base.starts_with("https://"))
+    {
+        problems.push(format!(
+            "feed.base_url {base:?} must start with http:// or https://"
         ));
     }
     if !(1..=1000).contains(&feed.items) {

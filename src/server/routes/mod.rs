@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod bulletins;
+pub mod feeds;
 pub mod jobs;
 pub mod lexicon;
 pub mod system;
