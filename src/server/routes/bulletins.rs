@@ -341,23 +341,27 @@ pub(super) fn bulletin_audio(
     if !wav.is_file() {
         return Err(not_built(&files.wav));
     }
-    let delivered = files
-        .sidecars
-        .iter()
-        .find(|k| **k == format.name())
-        .and_then(|k| crate::bulletin::deliver::sidecar(k))
-        .map_or(wav.clone(), |output| files.folder.join(files.of(output)));
     let name = format!("{}.{}", files.stem, format.name());
-    if delivered.is_file() {
+    let delivered = if format == AudioFormat::Wav {
+        Some(wav.clone())
+    } else {
+        files
+            .sidecars
+            .iter()
+            .find(|k| **k == format.name())
+            .and_then(|k| crate::bulletin::deliver::sidecar(k))
+            .map(|output| files.folder.join(files.of(output)))
+    };
+    if let Some(delivered) = delivered {
+        if !delivered.is_file() {
+            return Err(not_built(&name));
+        }
         let etag = format!("\"{}\"", crate::store::sha256_hex(&read(&delivered)?));
         return Ok(BulletinAudio {
             path: delivered,
             etag,
             name,
         });
-    }
-    if delivered != wav {
-        return Err(not_built(&name));
     }
     let wav_sha256 = crate::store::sha256_hex(&read(&wav)?);
     let config = &bulletins.config;
