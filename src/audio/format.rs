@@ -282,6 +282,56 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_is_encoded_once_per_recipe_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tone: Vec<f32> = (0..48_000)
+            .map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin())
+            .collect();
+        let pcm = super::super::Pcm::new(48_000, tone);
+        let wav = dir.path().join("a.wav");
+        std::fs::write(
+            &wav,
+            super::super::wav::encode(&pcm, super::super::wav::BitDepth::Sixteen).unwrap(),
+        )
+        .unwrap();
+        let folder = dir.path().join("encoded");
+        let labels = Labels {
+            title: "Lúa mùa tốt".into(),
+            artist: "Đài".into(),
+            ..Labels::default()
+        };
+        let copy = |format, labels: &Labels| {
+            encoded_copy(&wav, "abc", format, &Encoders::default(), labels, &folder).unwrap()
+        };
+        assert_eq!(copy(AudioFormat::Wav, &labels), wav);
+        let mp3 = copy(AudioFormat::Mp3, &labels);
+        assert!(mp3.starts_with(&folder) && mp3.extension().unwrap() == "mp3");
+        let decoded = crate::tts::mp3::decode(&std::fs::read(&mp3).unwrap()).unwrap();
+        assert!(decoded.samples.len() > 40_000, "{}", decoded.samples.len());
+        let opus = copy(AudioFormat::Opus, &labels);
+        let read_back = super::super::opus::decode(&std::fs::read(&opus).unwrap()).unwrap();
+        assert_eq!(read_back.comment("TITLE"), Some("Lúa mùa tốt"));
+        // Kept: asked again, the copy is answered without the WAV.
+        std::fs::remove_file(&wav).unwrap();
+        assert_eq!(copy(AudioFormat::Mp3, &labels), mp3);
+        // Another title is another recipe: it needs the WAV again.
+        let other = Labels {
+            title: "Giao thông".into(),
+            ..labels.clone()
+        };
+        let err = encoded_copy(
+            &wav,
+            "abc",
+            AudioFormat::Mp3,
+            &Encoders::default(),
+            &other,
+            &folder,
+        )
+        .unwrap_err();
+        assert!(matches!(err, EncodedCopyError::Read { .. }), "{err}");
+    }
+
+    #[test]
     fn file_names_are_plain_ascii() {
         assert_eq!(
             ascii_file_name("Bản tin sáng \"Đà Nẵng\".mp3"),

@@ -728,6 +728,46 @@ target_minutes = 15
     }
 
     #[test]
+    fn the_feed_is_checked_with_the_outputs_it_reads() {
+        let with_outputs = |feed: &str| {
+            sample(&format!("[bulletin.feed]\n{feed}")).replace(
+                "drop_folder = \"drop\"",
+                "drop_folder = \"drop\"\nsidecars = [\"script_json\", \"manifest\", \"mp3\"]",
+            )
+        };
+        let config =
+            BulletinConfig::parse("t", &with_outputs("name = \"hung-yen\""), Path::new("."))
+                .unwrap();
+        let feed = config.feed.unwrap();
+        assert_eq!((feed.name.as_str(), feed.public), ("hung-yen", false));
+        assert_eq!((feed.items, feed.category.as_str()), (30, "News"));
+        assert_eq!(feed.base_url, None);
+
+        let err = BulletinConfig::parse(
+            "t",
+            &with_outputs("name = \"Hưng Yên\"\nbase_url = \"radio.example.vn\"\nitems = 0"),
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "feed.name \"Hưng Yên\"",
+            "feed.base_url \"radio.example.vn\" must start with http",
+            "feed.items 0",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in:\n{err}");
+        }
+        let err = BulletinConfig::parse(
+            "t",
+            &sample("[bulletin.feed]\nname = \"hy\""),
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("add mp3 to sidecars"), "{err}");
+    }
+
+    #[test]
     fn rejects_unknown_settings_and_a_missing_table() {
         let err = BulletinConfig::parse("t", &sample("colour = 1"), Path::new("."))
             .unwrap_err()
