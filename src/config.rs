@@ -456,6 +456,10 @@ impl Config {
             mp3: self.mp3,
             opus: self.opus,
         };
+        config.feed_folder = config
+            .feed
+            .as_ref()
+            .map(|feed| self.data_dir.join("feed").join(&feed.name));
         if self.listen.enabled {
             config.listen = Some(crate::listen::BulletinListen {
                 settings: self.listen.clone(),

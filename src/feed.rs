@@ -1,9 +1,10 @@
 //! The podcast feed of a station's delivered bulletins: RSS 2.0 with the
 //! `itunes` and `podcast` namespaces the big directories read. Owns what an
-//! episode is, read from what delivery left in the drop folder (the
-//! manifest for the air date, delivery time and length, the script for the
-//! title and the spoken text, the MP3 for the enclosure), and the feed's
-//! XML. The route serving it is `server::routes::feeds`.
+//! episode is, read from what each delivery keeps in the feed's folder (the
+//! manifest for the delivery time and length, the script for the title and
+//! the spoken text, the MP3 for the enclosure; see
+//! `bulletin::deliver`), and the feed's XML. The route serving it is
+//! `server::routes::feeds`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -100,8 +101,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, FeedError
 }
 
 /// The bulletin whose files are `files` as an episode, its MP3 at
-/// `enclosure_url`; `None` when it is not (or no longer) in the drop folder
-/// with its MP3, manifest and script.
+/// `enclosure_url`; `None` when its MP3, manifest and script are not (or
+/// no longer) in `files.folder`.
 ///
 /// # Errors
 /// [`FeedError`] for a manifest or script that cannot be read.

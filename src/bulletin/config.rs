@@ -78,6 +78,11 @@ pub struct BulletinConfig {
     /// The podcast feed of delivered bulletins (`[bulletin.feed]`); `None`
     /// when the station publishes none.
     pub feed: Option<FeedSettings>,
+    /// Where each delivery also keeps what the feed reads (MP3, manifest,
+    /// script), so a playout system that takes files out of the drop folder
+    /// does not empty the feed: `DATA/feed/<name>`, set from the station's
+    /// data directory (not from `[bulletin]`); `None` without a feed.
+    pub feed_folder: Option<PathBuf>,
 }
 
 /// The encodings of a bulletin's compressed outputs.
@@ -116,8 +121,9 @@ pub struct FeedSettings {
     pub category: String,
 }
 
-/// The outputs the feed reads: the enclosure, the delivery time and
-/// length, the title and the spoken text.
+/// The outputs the feed reads (the enclosure, the delivery time and
+/// length, the title and the spoken text), kept in the feed's folder
+/// whether or not they are delivered into the drop folder too.
 pub const FEED_NEEDS: [&str; 3] = ["mp3", "manifest", "script_json"];
 
 fn default_feed_items() -> usize {
@@ -453,7 +459,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
     check_pattern(&raw.file_pattern, problems);
     check_sidecars(&raw.sidecars, problems);
     if let Some(feed) = &raw.feed {
-        check_feed(feed, &raw.sidecars, problems);
+        check_feed(feed, problems);
     }
     check_template("greeting", &raw.greeting, problems);
     check_template("sign_off", &raw.sign_off, problems);
@@ -567,11 +573,12 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         listen: None,
         encodings: Encodings::default(),
         feed: raw.feed,
+        feed_folder: None,
     }
 }
 
-/// The feed's name goes into its address; the outputs it reads are delivered.
-fn check_feed(feed: &FeedSettings, sidecars: &[String], problems: &mut Vec<String>) {
+/// The feed's name goes into its address and its folder.
+fn check_feed(feed: &FeedSettings, problems: &mut Vec<String>) {
     if feed.name.is_empty()
         || !feed
             .name
@@ -592,18 +599,6 @@ fn check_feed(feed: &FeedSettings, sidecars: &[String], problems: &mut Vec<Strin
     }
     if !(1..=1000).contains(&feed.items) {
         problems.push(format!("feed.items {} is outside 1–1000", feed.items));
-    }
-    let missing: Vec<&str> = FEED_NEEDS
-        .iter()
-        .copied()
-        .filter(|k| !sidecars.iter().any(|s| s == k))
-        .collect();
-    if !missing.is_empty() {
-        problems.push(format!(
-            "feed: the podcast feed reads the outputs {}; add {} to sidecars",
-            FEED_NEEDS.join(", "),
-            missing.join(", ")
-        ));
     }
 }
 
@@ -757,14 +752,14 @@ target_minutes = 15
         ] {
             assert!(err.contains(want), "missing {want:?} in:\n{err}");
         }
-        let err = BulletinConfig::parse(
+        // The feed keeps its own copies: the drop folder need not get them.
+        let plain = BulletinConfig::parse(
             "t",
             &sample("[bulletin.feed]\nname = \"hy\""),
             Path::new("."),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("add mp3 to sidecars"), "{err}");
+        .unwrap();
+        assert_eq!(plain.feed.unwrap().name, "hy");
     }
 
     #[test]

@@ -187,13 +187,8 @@ fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
     let drop = dir.path().join("drop");
-    let mut names: Vec<String> = std::fs::read_dir(&drop)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::util::names_in(&drop),
         [
             "BANTIN_2021-07-29_sang.json",
             "BANTIN_2021-07-29_sang.manifest.json",

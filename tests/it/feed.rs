@@ -5,8 +5,8 @@
 //! compressed forms decode to the WAV's length and loudness. An article's
 //! render downloads as MP3 with its Vietnamese title in the ID3 tag. The
 //! feed validates with the `rss` crate's validator, its enclosure is
-//! reachable with the length it states, and it needs a read token until
-//! the station makes it public.
+//! reachable with the length it states, it needs a read token until the
+//! station makes it public, and it outlives the drop folder's files.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -288,6 +288,15 @@ fn bulletins_download_as_mp3_and_opus_and_the_feed_validates_with_reachable_encl
     .assert_error(404, "a slot the station has not");
     server.stop();
 
+    // The feed keeps its own copies: a playout system that takes the files
+    // out of the drop folder does not empty it.
+    let kept = dir.path().join("feed/hung-yen");
+    assert_eq!(
+        crate::util::names_in(&kept),
+        ["json", "manifest.json", "mp3"].map(|s| format!("BANTIN_2026-12-06_sang.{s}"))
+    );
+    std::fs::remove_dir_all(&drop).unwrap();
+
     // The station makes the feed public: no token for the feed or its audio.
     let server = start(dir.path(), &toml(&drop, true));
     let url = server.url.clone();
@@ -305,6 +314,7 @@ fn bulletins_download_as_mp3_and_opus_and_the_feed_validates_with_reachable_encl
     );
     let audio = get(enclosure.url(), None, &[]);
     assert_eq!(audio.body.len().to_string(), enclosure.length());
+    assert_eq!(audio.body, mp3.body);
     // The rest of the API still wants a token.
     get(&format!("{url}/api/bulletins/{date}/sang/audio"), None, &[])
         .assert_error(401, "the API without a token");

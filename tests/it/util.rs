@@ -325,3 +325,13 @@ pub fn upload_text(url: &str, token: &str, text: &str) -> i64 {
     );
     reply.json()["id"].as_i64().unwrap()
 }
+
+/// The names of the files in `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

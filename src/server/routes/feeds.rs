@@ -1,6 +1,8 @@
 //! The podcast feed of delivered bulletins (`[bulletin.feed]`):
 //! `GET /feeds/{station}/bulletins.xml` and the MP3 each episode encloses,
-//! `GET /feeds/{station}/audio/{date}/{slot}.mp3`. Open to anyone when the
+//! `GET /feeds/{station}/audio/{date}/{slot}.mp3`, both read from the
+//! feed's own folder (`DATA/feed/<name>`, which every delivery fills), not
+//! from the drop folder a playout system may empty. Open to anyone when the
 //! station sets `public = true`, otherwise to read tokens only. The XML is
 //! made by [`crate::feed`].
 
@@ -10,8 +12,9 @@ use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::bulletins::{bulletin_audio, send_bulletin_audio};
+use super::bulletins::{BulletinAudio, send_bulletin_audio};
 use crate::audio::format::AudioFormat;
+use crate::bulletin::FileNames;
 use crate::bulletin::config::FeedSettings;
 use crate::bulletin::schedule::RunKey;
 use crate::feed::{Channel, Episode};
@@ -49,6 +52,20 @@ fn no_feed(station: &str) -> ApiError {
         "no feed named {:?} ([bulletin.feed] name)",
         crate::server::error::excerpt(station)
     ))
+}
+
+/// The files of the bulletin `key` in the feed's folder.
+fn kept_files(state: &AppState, key: &RunKey) -> Result<FileNames, ApiError> {
+    let bulletins = state.bulletins()?;
+    let folder = bulletins
+        .config
+        .feed_folder
+        .clone()
+        .ok_or_else(|| ApiError::Internal("the feed has no folder".into()))?;
+    Ok(FileNames {
+        folder,
+        ..bulletins.files(key)
+    })
 }
 
 /// Where this server is reached: the station's `base_url`, else the scheme
@@ -109,7 +126,7 @@ pub async fn feed(
                     "{base}/feeds/{}/audio/{}/{}.mp3",
                     settings.name, key.date, key.slot
                 );
-                let files = bulletins.files(&key);
+                let files = kept_files(s, &key)?;
                 match crate::feed::episode(&files, &settings.name, url) {
                     Ok(Some(episode)) => episodes.push(episode),
                     Ok(None) => {}
@@ -166,14 +183,16 @@ pub async fn enclosure(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     feed_settings(&state, &station, reader)?;
-    let not_found = || {
-        ApiError::NotFound(format!(
-            "no bulletin {:?} of {:?} in the feed",
-            crate::server::error::excerpt(&file),
-            crate::server::error::excerpt(&date)
-        ))
-    };
-    let slot = file.strip_suffix(".mp3").ok_or_else(not_found)?.to_string();
+    let message = format!(
+        "no bulletin {:?} of {:?} in the feed",
+        crate::server::error::excerpt(&file),
+        crate::server::error::excerpt(&date)
+    );
+    let not_found = move || ApiError::NotFound(message.clone());
+    let slot = file
+        .strip_suffix(".mp3")
+        .ok_or_else(&not_found)?
+        .to_string();
     let date = date.parse().map_err(|_| not_found())?;
     state
         .bulletins()?
@@ -182,7 +201,17 @@ pub async fn enclosure(
         .map_err(|_| not_found())?;
     let key = RunKey { date, slot };
     let audio = state
-        .blocking(move |s| bulletin_audio(s, &key, AudioFormat::Mp3))
+        .blocking(move |s| {
+            let files = kept_files(s, &key)?;
+            let name = files.of(crate::bulletin::deliver::sidecar("mp3").expect("a known output"));
+            let path = files.folder.join(&name);
+            let bytes = std::fs::read(&path).map_err(|_| not_found())?;
+            Ok(BulletinAudio {
+                path,
+                etag: format!("\"{}\"", crate::store::sha256_hex(&bytes)),
+                name,
+            })
+        })
         .await?;
     send_bulletin_audio(audio, AudioFormat::Mp3, &method, &headers).await
 }
