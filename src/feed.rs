@@ -34,6 +34,10 @@ pub struct Channel {
     pub author: String,
     /// The iTunes category, e.g. `News`.
     pub category: String,
+    /// The artwork's address.
+    pub image: Option<String>,
+    /// The station's address for podcast directories (`itunes:owner`).
+    pub email: Option<String>,
 }
 
 /// One delivered bulletin as an episode.
@@ -191,6 +195,20 @@ pub fn render(channel: &Channel, episodes: &[Episode], time_zone: &TimeZone) -> 
     text(&mut xml, 4, "description", &channel.description);
     text(&mut xml, 4, "language", "vi");
     text(&mut xml, 4, "generator", "bantin");
+    if let Some(image) = &channel.image {
+        xml.push_str("    <image>\n");
+        text(&mut xml, 6, "url", image);
+        text(&mut xml, 6, "title", &channel.title);
+        text(&mut xml, 6, "link", &channel.link);
+        xml.push_str("    </image>\n");
+        let _ = writeln!(xml, "    <itunes:image href=\"{}\"/>", escape(image));
+    }
+    if let Some(email) = &channel.email {
+        xml.push_str("    <itunes:owner>\n");
+        text(&mut xml, 6, "itunes:name", &channel.author);
+        text(&mut xml, 6, "itunes:email", email);
+        xml.push_str("    </itunes:owner>\n");
+    }
     if let Some(newest) = episodes.first() {
         text(
             &mut xml,
@@ -279,6 +297,8 @@ mod tests {
             self_url: "https://radio.example.vn/feeds/hy/bulletins.xml".into(),
             author: "Đài".into(),
             category: "News".into(),
+            image: Some("https://radio.example.vn/logo.png?v=1&s=3000".into()),
+            email: Some("bantin@radio.example.vn".into()),
         };
         let episode = |n: u8, at: &str| Episode {
             guid: format!("g{n}"),
@@ -302,6 +322,16 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("x=2&amp;y=1"), "{xml}");
+        assert!(
+            xml.contains(
+                "<itunes:image href=\"https://radio.example.vn/logo.png?v=1&amp;s=3000\"/>"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<itunes:email>bantin@radio.example.vn</itunes:email>"),
+            "{xml}"
+        );
         assert!(xml.find("Bản tin 2").unwrap() < xml.find("Bản tin 1").unwrap());
     }
 }

@@ -113,6 +113,11 @@ pub struct FeedSettings {
     /// start of the enclosure addresses. Without it they start with the
     /// scheme and `Host` of the request for the feed.
     pub base_url: Option<String>,
+    /// The feed's artwork (`itunes:image` and the RSS `image`): the address
+    /// of a square JPEG or PNG, which podcast directories ask for.
+    pub image: Option<String>,
+    /// Where podcast directories reach the station (`itunes:owner`).
+    pub email: Option<String>,
     /// The newest delivered bulletins listed.
     #[serde(default = "default_feed_items")]
     pub items: usize,
@@ -590,12 +595,21 @@ fn check_feed(feed: &FeedSettings, problems: &mut Vec<String>) {
             feed.name
         ));
     }
-    if let Some(base) = &feed.base_url
-        && !(base.starts_with("http://") || base.starts_with("https://"))
+    for (what, url) in [("base_url", &feed.base_url), ("image", &feed.image)] {
+        if let Some(url) = url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "feed.{what} {url:?} must start with http:// or https://"
+            ));
+        }
+    }
+    if let Some(email) = &feed.email
+        && !email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !email.contains(char::is_whitespace)
+        })
     {
-        problems.push(format!(
-            "feed.base_url {base:?} must start with http:// or https://"
-        ));
+        problems.push(format!("feed.email {email:?} is not an e-mail address"));
     }
     if !(1..=1000).contains(&feed.items) {
         problems.push(format!("feed.items {} is outside 1–1000", feed.items));
@@ -740,7 +754,9 @@ target_minutes = 15
 
         let err = BulletinConfig::parse(
             "t",
-            &with_outputs("name = \"Hưng Yên\"\nbase_url = \"radio.example.vn\"\nitems = 0"),
+            &with_outputs(
+                "name = \"Hưng Yên\"\nbase_url = \"radio.example.vn\"\nitems = 0\nimage = \"logo.png\"\nemail = \"dai\"",
+            ),
             Path::new("."),
         )
         .unwrap_err()
@@ -749,6 +765,8 @@ target_minutes = 15
             "feed.name \"Hưng Yên\"",
             "feed.base_url \"radio.example.vn\" must start with http",
             "feed.items 0",
+            "feed.image \"logo.png\" must start with http",
+            "feed.email \"dai\" is not an e-mail address",
         ] {
             assert!(err.contains(want), "missing {want:?} in:\n{err}");
         }

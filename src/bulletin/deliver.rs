@@ -319,6 +319,8 @@ mod tests {
             description: None,
             link: None,
             base_url: None,
+            image: None,
+            email: None,
             items: 1,
             category: "News".into(),
         });

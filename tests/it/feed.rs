@@ -38,6 +38,8 @@ sign_off = "Bản tin {{slot}} đến đây là kết thúc."
 [bulletin.feed]
 name = "hung-yen"
 public = {public}
+image = "https://truyenthanh.example.vn/logo.png"
+email = "bantin@truyenthanh.example.vn"
 [bulletin.slots.sang]
 label = "sáng"
 schedule = "0 3 1 1 *"
@@ -246,6 +248,18 @@ fn bulletins_download_as_mp3_and_opus_and_the_feed_validates_with_reachable_encl
     let itunes = channel.itunes_ext().unwrap();
     assert_eq!(itunes.author(), Some(STATION));
     assert_eq!(itunes.categories()[0].text(), "News");
+    assert_eq!(
+        itunes.image(),
+        Some("https://truyenthanh.example.vn/logo.png")
+    );
+    assert_eq!(
+        itunes.owner().and_then(|o| o.email()),
+        Some("bantin@truyenthanh.example.vn")
+    );
+    assert_eq!(
+        channel.image().map(|i| i.url()),
+        Some("https://truyenthanh.example.vn/logo.png")
+    );
     assert_eq!(channel.items().len(), 1);
     let item = &channel.items()[0];
     assert!(item.title().unwrap().contains("Bản tin sáng"));

@@ -149,6 +149,8 @@ pub async fn feed(
                     .unwrap_or_else(|| format!("{base}/feeds/{}/bulletins.xml", settings.name)),
                 author: config.station.clone(),
                 category: settings.category.clone(),
+                image: settings.image.clone(),
+                email: settings.email.clone(),
             };
             Ok(crate::feed::render(&channel, &episodes, &config.time_zone))
         })
