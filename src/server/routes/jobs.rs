@@ -272,18 +272,16 @@ pub(super) fn encoders(state: &AppState) -> Encoders {
     }
 }
 
-/// The WAV at `wav` in `format` (see [`encoded_copy`]), encoded off the
-/// async threads; the ETag of the copy names the WAV and the recipe.
-pub(super) async fn encoded(
+/// The WAV at `wav` in the compressed `format` (see [`encoded_copy`]),
+/// encoded off the async threads; the ETag of the copy names the WAV and
+/// the recipe.
+async fn encoded(
     state: &AppState,
     wav: std::path::PathBuf,
     wav_sha256: String,
     format: AudioFormat,
     labels: Labels,
 ) -> Result<(std::path::PathBuf, String), ApiError> {
-    if format == AudioFormat::Wav {
-        return Ok((wav, format!("\"{wav_sha256}\"")));
-    }
     let encoders = encoders(state);
     let folder = encoded_folder(&state.config.data_dir);
     let path = tokio::task::spawn_blocking(move || {
