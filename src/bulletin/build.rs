@@ -240,7 +240,7 @@ pub fn build(
 }
 
 /// `29/07/2021`, the way the date is written on the script.
-/// A bulletin's title: "<station> — Bản tin <slot label> <date>", the date
+/// A bulletin's title: `<station> — Bản tin <slot label> <date>`, the date
 /// in Vietnamese words for people ("ngày 6 tháng 12 năm 2026").
 pub fn title(station: &str, slot_label: &str, date: Date) -> String {
     format!("{station} — Bản tin {slot_label} {}", vietnamese_date(date))

@@ -102,7 +102,7 @@ pub struct FeedSettings {
     /// needed (`Authorization: Bearer`).
     #[serde(default)]
     pub public: bool,
-    /// The feed's title; "Bản tin <station>" when absent.
+    /// The feed's title; `Bản tin <station>` when absent.
     pub title: Option<String>,
     /// The feed's description; a sentence naming the station when absent.
     pub description: Option<String>,
