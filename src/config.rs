@@ -41,6 +41,10 @@
 //! bit_rate_kbps = 64
 //! channels = "mono"           # or "stereo"
 //! sample_rate_hz = 44100
+//!
+//! [opus]                      # audio::opus::OpusSettings: the `opus` bulletin output, downloads
+//! bit_rate_kbps = 32
+//! channels = "mono"
 //! ```
 
 use std::net::SocketAddr;
@@ -71,6 +75,8 @@ pub struct Config {
     pub audio: AudioSettings,
     /// MP3 files for loudspeaker systems and the podcast feed (`[mp3]`).
     pub mp3: crate::audio::mp3::Mp3Settings,
+    /// Ogg Opus files for listeners online (`[opus]`).
+    pub opus: crate::audio::opus::OpusSettings,
     /// The listen check (`[listen]`): recognizer, margin, on by default or not.
     pub listen: ListenSettings,
     /// How webhooks are called and retried (`[webhooks]`).
@@ -191,6 +197,7 @@ impl Default for Config {
             cache: CacheSettings::default(),
             audio: AudioSettings::default(),
             mp3: crate::audio::mp3::Mp3Settings::default(),
+            opus: crate::audio::opus::OpusSettings::default(),
             listen: ListenSettings::default(),
             webhooks: crate::hooks::WebhookSettings::default(),
             voices: std::collections::BTreeMap::new(),
@@ -424,6 +431,7 @@ impl Config {
             ));
         }
         problems.extend(self.mp3.problems());
+        problems.extend(self.opus.problems());
         problems.extend(self.listen.problems());
         problems.extend(self.webhooks.problems());
         if let Err(e) = self.bulletin() {
@@ -444,6 +452,14 @@ impl Config {
     /// [`BulletinConfigError`] naming every invalid setting.
     pub fn bulletin(&self) -> Result<BulletinConfig, BulletinConfigError> {
         let mut config = self.bulletin_table()?;
+        config.encodings = crate::bulletin::config::Encodings {
+            mp3: self.mp3,
+            opus: self.opus,
+        };
+        config.feed_folder = config
+            .feed
+            .as_ref()
+            .map(|feed| self.data_dir.join("feed").join(&feed.name));
         if self.listen.enabled {
             config.listen = Some(crate::listen::BulletinListen {
                 settings: self.listen.clone(),

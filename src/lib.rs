@@ -27,6 +27,7 @@ pub mod cache;
 pub mod calibrate;
 pub mod config;
 pub mod diff;
+pub mod feed;
 pub mod hooks;
 pub mod ingest;
 pub mod limits;

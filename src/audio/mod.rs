@@ -3,10 +3,12 @@
 //! written as WAV. Knows nothing of text; the script says where cues go.
 
 pub mod cart;
+pub mod format;
 mod loudness;
 pub mod meter;
 mod mix;
 pub mod mp3;
+pub mod opus;
 mod resample;
 mod true_peak;
 pub mod wav;

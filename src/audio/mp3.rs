@@ -12,7 +12,7 @@
 
 use std::num::NonZeroU32;
 
-use mp3lame_encoder::{Bitrate, Builder, DualPcm, FlushNoGap, Mode, MonoPcm, Quality};
+use mp3lame_encoder::{Bitrate, Builder, DualPcm, FlushGap, Mode, MonoPcm, Quality};
 use serde::{Deserialize, Serialize};
 
 use super::Pcm;
@@ -212,8 +212,10 @@ pub fn encode(pcm: &Pcm, settings: &Mp3Settings, tags: &Tags<'_>) -> Result<Vec<
         .map_err(failed)?;
     }
     audio.reserve(7200);
+    // The plain flush pads the last frame with silence; the no-gap flush
+    // (meant for joining tracks) left the last ~40 ms of speech unencoded.
     encoder
-        .flush_to_vec::<FlushNoGap>(&mut audio)
+        .flush_to_vec::<FlushGap>(&mut audio)
         .map_err(failed)?;
     // The first frame was reserved for the Info frame, which LAME fills in
     // only once it has seen every frame.

@@ -220,12 +220,7 @@ pub fn build(
     };
     let manifest = Manifest::new(request, &laid, &item_lengths, &fit, made);
     let script = Script {
-        title: format!(
-            "{} — Bản tin {} {}",
-            config.station,
-            slot.label,
-            vietnamese_date(*date)
-        ),
+        title: title(&config.station, &slot.label, *date),
         published: Some(date.to_string()),
         voice: voice.name.clone(),
         measured: true,
@@ -245,6 +240,12 @@ pub fn build(
 }
 
 /// `29/07/2021`, the way the date is written on the script.
+/// A bulletin's title: `<station> — Bản tin <slot label> <date>`, the date
+/// in Vietnamese words for people ("ngày 6 tháng 12 năm 2026").
+pub fn title(station: &str, slot_label: &str, date: Date) -> String {
+    format!("{station} — Bản tin {slot_label} {}", vietnamese_date(date))
+}
+
 fn vietnamese_date(date: Date) -> String {
     format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
 }

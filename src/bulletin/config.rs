@@ -75,6 +75,70 @@ pub struct BulletinConfig {
     /// The listen check of each bulletin before delivery (from the
     /// station's `[listen]`, not from `[bulletin]`); `None` when it is off.
     pub listen: Option<crate::listen::BulletinListen>,
+    /// How the `mp3` and `opus` outputs are encoded (the station's `[mp3]`
+    /// and `[opus]`, not from `[bulletin]`).
+    pub encodings: Encodings,
+    /// The podcast feed of delivered bulletins (`[bulletin.feed]`); `None`
+    /// when the station publishes none.
+    pub feed: Option<FeedSettings>,
+    /// Where each delivery also keeps what the feed reads (MP3, manifest,
+    /// script), so a playout system that takes files out of the drop folder
+    /// does not empty the feed: `DATA/feed/<name>`, set from the station's
+    /// data directory (not from `[bulletin]`); `None` without a feed.
+    pub feed_folder: Option<PathBuf>,
+}
+
+/// The encodings of a bulletin's compressed outputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Encodings {
+    pub mp3: crate::audio::mp3::Mp3Settings,
+    pub opus: crate::audio::opus::OpusSettings,
+}
+
+/// The podcast feed (`[bulletin.feed]`): `GET /feeds/{station}/bulletins.xml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// The `{station}` of the feed's address: ASCII lowercase, digits, `-`.
+    pub name: String,
+    /// Anyone may read the feed and its audio; otherwise a read token is
+    /// needed (`Authorization: Bearer`).
+    #[serde(default)]
+    pub public: bool,
+    /// The feed's title; `Bản tin <station>` when absent.
+    pub title: Option<String>,
+    /// The feed's description; a sentence naming the station when absent.
+    pub description: Option<String>,
+    /// The station's web site (the feed's `<link>`); the feed's own address
+    /// when absent.
+    pub link: Option<String>,
+    /// Where listeners reach this server (`https://radio.example.vn`): the
+    /// start of the enclosure addresses. Without it they start with the
+    /// scheme and `Host` of the request for the feed.
+    pub base_url: Option<String>,
+    /// The feed's artwork (`itunes:image` and the RSS `image`): the address
+    /// of a square JPEG or PNG, which podcast directories ask for.
+    pub image: Option<String>,
+    /// Where podcast directories reach the station (`itunes:owner`).
+    pub email: Option<String>,
+    /// The newest delivered bulletins listed.
+    #[serde(default = "default_feed_items")]
+    pub items: usize,
+    /// The iTunes category.
+    #[serde(default = "default_feed_category")]
+    pub category: String,
+}
+
+/// The outputs the feed reads (the enclosure, the delivery time and
+/// length, the title and the spoken text), kept in the feed's folder
+/// whether or not they are delivered into the drop folder too.
+pub const FEED_NEEDS: [&str; 3] = ["mp3", "manifest", "script_json"];
+
+fn default_feed_items() -> usize {
+    30
+}
+fn default_feed_category() -> String {
+    "News".into()
 }
 
 /// How a failed run is retried.
@@ -145,6 +209,7 @@ struct RawConfig {
     sign_off: String,
     intro_jingle: Option<PathBuf>,
     outro_jingle: Option<PathBuf>,
+    feed: Option<FeedSettings>,
     #[serde(default = "default_tolerance")]
     tolerance_seconds: f64,
     slots: BTreeMap<String, RawSlot>,
@@ -403,6 +468,9 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
     });
     check_pattern(&raw.file_pattern, problems);
     check_sidecars(&raw.sidecars, problems);
+    if let Some(feed) = &raw.feed {
+        check_feed(feed, problems);
+    }
     check_template("greeting", &raw.greeting, problems);
     check_template("sign_off", &raw.sign_off, problems);
     if raw.retry_attempts == 0 {
@@ -514,6 +582,43 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<String>) -> Bulletin
         },
         slots,
         listen: None,
+        encodings: Encodings::default(),
+        feed: raw.feed,
+        feed_folder: None,
+    }
+}
+
+/// The feed's name goes into its address and its folder.
+fn check_feed(feed: &FeedSettings, problems: &mut Vec<String>) {
+    if feed.name.is_empty()
+        || !feed
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        problems.push(format!(
+            "feed.name {:?} must be ASCII lowercase letters, digits or '-' (it goes into the feed's address)",
+            feed.name
+        ));
+    }
+    for (what, url) in [("base_url", &feed.base_url), ("image", &feed.image)] {
+        if let Some(url) = url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "feed.{what} {url:?} must start with http:// or https://"
+            ));
+        }
+    }
+    if let Some(email) = &feed.email
+        && !email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !email.contains(char::is_whitespace)
+        })
+    {
+        problems.push(format!("feed.email {email:?} is not an e-mail address"));
+    }
+    if !(1..=1000).contains(&feed.items) {
+        problems.push(format!("feed.items {} is outside 1–1000", feed.items));
     }
 }
 
@@ -635,6 +740,50 @@ target_minutes = 15
         ] {
             assert!(err.contains(want), "missing {want:?} in:\n{err}");
         }
+    }
+
+    #[test]
+    fn the_feed_is_checked_with_the_outputs_it_reads() {
+        let with_outputs = |feed: &str| {
+            sample(&format!("[bulletin.feed]\n{feed}")).replace(
+                "drop_folder = \"drop\"",
+                "drop_folder = \"drop\"\nsidecars = [\"script_json\", \"manifest\", \"mp3\"]",
+            )
+        };
+        let config =
+            BulletinConfig::parse("t", &with_outputs("name = \"hung-yen\""), Path::new("."))
+                .unwrap();
+        let feed = config.feed.unwrap();
+        assert_eq!((feed.name.as_str(), feed.public), ("hung-yen", false));
+        assert_eq!((feed.items, feed.category.as_str()), (30, "News"));
+        assert_eq!(feed.base_url, None);
+
+        let err = BulletinConfig::parse(
+            "t",
+            &with_outputs(
+                "name = \"Hưng Yên\"\nbase_url = \"radio.example.vn\"\nitems = 0\nimage = \"logo.png\"\nemail = \"dai\"",
+            ),
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "feed.name \"Hưng Yên\"",
+            "feed.base_url \"radio.example.vn\" must start with http",
+            "feed.items 0",
+            "feed.image \"logo.png\" must start with http",
+            "feed.email \"dai\" is not an e-mail address",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in:\n{err}");
+        }
+        // The feed keeps its own copies: the drop folder need not get them.
+        let plain = BulletinConfig::parse(
+            "t",
+            &sample("[bulletin.feed]\nname = \"hy\""),
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(plain.feed.unwrap().name, "hy");
     }
 
     #[test]

@@ -10,12 +10,12 @@
 //! station names the sidecars it wants (`[bulletin] sidecars`).
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
 use super::build::{BuiltBulletin, BulletinError};
-use super::config::BulletinConfig;
+use super::config::{BulletinConfig, FEED_NEEDS};
 use super::manifest::{Files, ManifestCheck};
 use super::outputs;
 use crate::output::{Entry, publish};
@@ -60,6 +60,8 @@ pub const SIDECARS: &[&dyn Output] = &[
     &outputs::ScriptText,
     &outputs::ManifestFile,
     &outputs::Rdxml,
+    &outputs::Mp3,
+    &outputs::Opus,
 ];
 
 /// The sidecars a station gets when it names none.
@@ -143,6 +145,8 @@ pub struct Delivered {
 /// delivery are removed again. With the listen check on, the bulletin is
 /// heard back first and the outcome goes into its manifest; a flagged cue
 /// holds it back when the station says so (`[listen] hold_bulletin_on_flag`).
+/// With a podcast feed, what it reads (MP3, manifest, script) is then kept
+/// in the feed's folder; a failure there is logged and the delivery stands.
 ///
 /// # Errors
 /// [`BulletinError::Write`] naming the drop folder (unwritable, full),
@@ -180,6 +184,11 @@ pub fn deliver(
     for output in in_order() {
         output.check(&delivery)?;
     }
+    if config.feed_folder.is_some() {
+        for output in feed_outputs() {
+            output.check(&delivery)?;
+        }
+    }
     let delivery = &delivery;
     let entries = in_order()
         .map(|output| Entry::new(names.of(output), move |out| output.write(delivery, out)))
@@ -188,11 +197,83 @@ pub fn deliver(
         folder: names.folder.display().to_string(),
         source,
     })?;
+    if let Some(folder) = &config.feed_folder
+        && let Err(e) = keep_for_feed(folder, &names, delivery)
+    {
+        // Delivered all the same: playout has it, the feed will have the next.
+        tracing::warn!(
+            "the podcast feed misses the {} bulletin of {}: cannot keep it in {}: {e}",
+            manifest.slot,
+            manifest.date,
+            folder.display()
+        );
+    }
     Ok(Delivered {
         wav: names.folder.join(&names.wav),
         check: manifest.listen_check.as_ref().map(|c| c.summary.clone()),
         files,
     })
+}
+
+/// The outputs the podcast feed reads.
+fn feed_outputs() -> impl Iterator<Item = &'static dyn Output> {
+    FEED_NEEDS.iter().filter_map(|key| sidecar(key))
+}
+
+/// Puts what the feed reads into its folder, copied from the drop folder
+/// when delivered there too (the MP3 is encoded once) and still there,
+/// written afresh otherwise; then keeps only the newest bulletins the feed
+/// lists.
+///
+/// # Errors
+/// I/O errors writing into `folder` or removing old files from it.
+fn keep_for_feed(folder: &Path, names: &FileNames, delivery: &Delivery<'_>) -> io::Result<()> {
+    let entries = feed_outputs()
+        .map(|output| {
+            let delivered = names
+                .sidecars
+                .contains(&output.key())
+                .then(|| names.folder.join(names.of(output)));
+            Entry::new(names.of(output), move |out| {
+                if let Some(Ok(mut file)) = delivered.map(std::fs::File::open) {
+                    return io::copy(&mut file, out).map(|_| ());
+                }
+                output.write(delivery, out)
+            })
+        })
+        .collect();
+    publish(folder, entries)?;
+    match &delivery.config.feed {
+        Some(feed) => prune_feed_folder(folder, feed.items),
+        None => Ok(()),
+    }
+}
+
+/// Keeps the `keep` newest bulletins in the feed's folder (by when their
+/// manifest was written: the feed lists no more) and removes the others'
+/// files.
+///
+/// # Errors
+/// I/O errors listing the folder or removing a file.
+fn prune_feed_folder(folder: &Path, keep: usize) -> io::Result<()> {
+    let mut manifests = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(outputs::ManifestFile.suffix()) {
+            manifests.push((entry.metadata()?.modified()?, stem.to_string()));
+        }
+    }
+    manifests.sort_by(|a, b| b.cmp(a));
+    for (_, stem) in manifests.iter().skip(keep) {
+        for output in feed_outputs() {
+            match std::fs::remove_file(folder.join(format!("{stem}{}", output.suffix()))) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Why a bulletin is held: the flagged cues, where they are and what was
@@ -224,6 +305,62 @@ mod tests {
     use super::*;
     use crate::audio::wav;
     use crate::bulletin::build::tests::{build, config, item};
+
+    #[test]
+    fn the_feed_keeps_its_copies_of_the_newest_bulletins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config(dir.path(), false, 15.0);
+        let kept = dir.path().join("feed");
+        config.feed_folder = Some(kept.clone());
+        config.feed = Some(crate::bulletin::config::FeedSettings {
+            name: "hy".into(),
+            public: false,
+            title: None,
+            description: None,
+            link: None,
+            base_url: None,
+            image: None,
+            email: None,
+            items: 1,
+            category: "News".into(),
+        });
+        let mut built = build(&config, vec![item("a", "Tin một\n\nCâu thứ nhất.")]).unwrap();
+        deliver(&mut built, &config, &AudioSettings::default()).unwrap();
+        let listing = |folder: &Path| {
+            let mut names: Vec<String> = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let first = ["json", "manifest.json", "mp3"].map(|s| format!("BANTIN_2021-07-29_sang.{s}"));
+        assert_eq!(listing(&kept), first);
+        // The drop folder gets only what the station chose, without the MP3.
+        assert!(
+            !listing(&dir.path().join("drop"))
+                .iter()
+                .any(|n| n.ends_with(".mp3"))
+        );
+        let manifest = kept.join(&first[1]);
+        assert_eq!(
+            std::fs::read(&manifest).unwrap(),
+            std::fs::read(dir.path().join("drop").join(&first[1])).unwrap()
+        );
+        // An hour older, then another bulletin: the feed keeps one.
+        std::fs::File::options()
+            .write(true)
+            .open(&manifest)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+        config.file_pattern = "TIN_{date}_{slot}.wav".into();
+        deliver(&mut built, &config, &AudioSettings::default()).unwrap();
+        assert_eq!(
+            listing(&kept),
+            ["json", "manifest.json", "mp3"].map(|s| format!("TIN_2021-07-29_sang.{s}"))
+        );
+    }
 
     #[test]
     fn delivers_four_files_and_leaves_no_temporaries() {
@@ -330,6 +467,80 @@ mod tests {
                 ),
                 ("rdxml", "BANTIN_2021-07-29_sang.xml".to_string()),
             ]
+        );
+    }
+
+    /// The MP3 and Opus outputs decode to the WAV's length (within a
+    /// frame) and loudness (within 0.5 LU) and name the bulletin in UTF-8.
+    #[test]
+    fn mp3_and_opus_carry_the_programme_and_its_tags() {
+        use id3::TagLike;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config(dir.path(), false, 15.0);
+        config.sidecars = vec!["mp3".into(), "opus".into(), "manifest".into()];
+        config.encodings.mp3.sample_rate_hz = 48_000;
+        let mut built = build(
+            &config,
+            vec![item(
+                "a",
+                "Tin một\n\nCâu thứ nhất. Câu thứ hai dài hơn một chút.",
+            )],
+        )
+        .unwrap();
+        let delivered = deliver(&mut built, &config, &AudioSettings::default()).unwrap();
+        let names: Vec<String> = delivered
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["manifest.json", "mp3", "opus", "wav"].map(|s| format!("BANTIN_2021-07-29_sang.{s}"))
+        );
+        let wav = crate::audio::wav::decode(&std::fs::read(&delivered.wav).unwrap()).unwrap();
+        let wav_lufs = crate::audio::measure(&wav).integrated_lufs;
+        let frame_s = 1152.0 / 48_000.0;
+
+        let mp3 = std::fs::read(&delivered.files[1]).unwrap();
+        let tag = id3::Tag::read_from2(std::io::Cursor::new(&mp3)).unwrap();
+        assert_eq!(tag.title(), Some(built.script.title.as_str()));
+        assert!(tag.title().unwrap().contains("sáng"), "{:?}", tag.title());
+        assert_eq!(tag.artist(), Some(built.manifest.station.as_str()));
+        assert_eq!(tag.album(), Some("Bản tin sáng"));
+        assert_eq!(
+            tag.get("TDRC").and_then(|f| f.content().text()),
+            Some("2021-07-29")
+        );
+        let decoded = crate::tts::mp3::decode(&mp3).unwrap();
+        let seconds =
+            |pcm: &crate::audio::Pcm| pcm.samples.len() as f64 / f64::from(pcm.sample_rate_hz);
+        assert!(
+            (seconds(&decoded) - seconds(&wav)).abs() <= frame_s,
+            "{} vs {}",
+            seconds(&decoded),
+            seconds(&wav)
+        );
+        let lufs = crate::audio::measure(&decoded).integrated_lufs;
+        assert!(
+            (lufs - wav_lufs).abs() < 0.5,
+            "MP3 {lufs} vs WAV {wav_lufs}"
+        );
+
+        let opus =
+            crate::audio::opus::decode(&std::fs::read(&delivered.files[2]).unwrap()).unwrap();
+        assert_eq!(opus.comment("TITLE"), Some(built.script.title.as_str()));
+        assert_eq!(opus.comment("DATE"), Some("2021-07-29"));
+        assert_eq!(opus.comment("ALBUM"), Some("Bản tin sáng"));
+        assert!(
+            (seconds(&opus.pcm) - seconds(&wav)).abs() <= 0.02,
+            "{} vs {}",
+            seconds(&opus.pcm),
+            seconds(&wav)
+        );
+        let lufs = crate::audio::measure(&opus.pcm).integrated_lufs;
+        assert!(
+            (lufs - wav_lufs).abs() < 0.5,
+            "Opus {lufs} vs WAV {wav_lufs}"
         );
     }
 

@@ -251,6 +251,8 @@ impl AppState {
         routes::bulletins::audio,
         routes::bulletins::script,
         routes::bulletins::manifest,
+        routes::feeds::feed,
+        routes::feeds::enclosure,
         routes::jobs::render,
         routes::jobs::list_for_article,
         routes::jobs::show,
@@ -336,6 +338,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::articles::router())
         .merge(routes::bulletins::router())
+        .merge(routes::feeds::router())
         .merge(routes::jobs::router())
         .merge(routes::lexicon::router())
         .merge(routes::system::router())

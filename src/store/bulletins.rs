@@ -225,6 +225,36 @@ impl Store {
         })
     }
 
+    /// The bulletins built at least once, the latest build first, at most
+    /// `limit` (the podcast feed's episodes).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn built_bulletins(&self, limit: usize) -> Result<Vec<RunKey>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT date, slot FROM bulletin_runs WHERE status = 'built' \
+                 GROUP BY date, slot ORDER BY MAX(id) DESC LIMIT ?1",
+            )?;
+            let rows =
+                stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                    let date: String = row.get(0)?;
+                    let date: Date = date.parse().map_err(|e: jiff::Error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?;
+                    Ok(RunKey {
+                        date,
+                        slot: row.get(1)?,
+                    })
+                })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     /// The latest built or reused run of a (date, slot).
     ///
     /// # Errors

@@ -2,7 +2,8 @@
 //! `chromium-driver`), driven over WebDriver against the real `bantin serve`
 //! binary with a temporary data directory and the real espeak-ng: sign in,
 //! paste the example article, see and correct a reading, render and find the
-//! player (which says so once the article is edited after the render),
+//! player (which says so once the article is edited after the render) and
+//! save the render as MP3,
 //! approve for a bulletin and open it; markup in an article stays
 //! text; the page works at 360 px. Screenshots go to
 //! `target/screenshots/` for people to look at.
@@ -278,6 +279,10 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
     }
     screenshot(client, "review.png").await;
 
+    // "Tải MP3" saves the render as MP3: the link the page clicks is caught
+    // and what it points to read back (an ID3 tag, then MPEG audio).
+    download_is(client, "Tải MP3", ".mp3", "ID3").await?;
+
     // The article edited after the render: the player says its audio is
     // from the older revision.
     let page = client.current_url().await.map_err(|e| e.to_string())?;
@@ -446,6 +451,72 @@ async fn run_staff_flow(client: &Client, base: &str, token: &str) -> Result<(), 
         .map_err(|e| e.to_string())?;
     assert_eq!(fits, json!(true), "the article list is wider than 360 px");
     screenshot(client, "list-360.png").await;
+    Ok(())
+}
+
+/// Clicks the download button `label` with the page's link clicks and
+/// object URLs caught (the page's CSP lets no script fetch a `blob:`), and
+/// checks the file it saves: its name ends in `suffix` and its bytes start
+/// with `magic`.
+async fn download_is(
+    client: &Client,
+    label: &str,
+    suffix: &str,
+    magic: &str,
+) -> Result<(), String> {
+    client
+        .execute(
+            "window.savedClick = HTMLAnchorElement.prototype.click; window.saved = [];
+             window.savedObjectUrl = URL.createObjectURL; window.blobs = new Map();
+             URL.createObjectURL = (blob) => { const url = window.savedObjectUrl(blob); window.blobs.set(url, blob); return url; };
+             HTMLAnchorElement.prototype.click = function () { window.saved.push([this.href, this.download]); };",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .find(Locator::XPath(&format!("//button[text()='{label}']")))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client
+        .execute("return window.saved.length;", vec![])
+        .await
+        .map_err(|e| e.to_string())?
+        == json!(0)
+    {
+        if Instant::now() > deadline {
+            return Err(format!("{label} saved nothing"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let saved = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             HTMLAnchorElement.prototype.click = window.savedClick;
+             URL.createObjectURL = window.savedObjectUrl;
+             const [href, name] = window.saved[0];
+             const blob = window.blobs.get(href);
+             if (!blob) { done([name, 'no blob behind ' + href, 0]); return; }
+             blob.arrayBuffer().then((b) => {
+               const bytes = new Uint8Array(b);
+               done([name, String.fromCharCode(...bytes.slice(0, 4)), bytes.length]);
+             }, (e) => done([name, String(e), 0]));",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = saved[0].as_str().unwrap_or_default();
+    let head = saved[1].as_str().unwrap_or_default();
+    assert!(name.ends_with(suffix), "{label} saved {saved}");
+    assert!(head.starts_with(magic), "{label} saved {saved}");
+    assert!(
+        saved[2].as_u64().unwrap_or(0) > 10_000,
+        "{label} saved {saved}"
+    );
     Ok(())
 }
 

@@ -293,6 +293,7 @@ fn builds_a_bulletin_from_three_articles_with_espeak() {
         [
             "BANTIN_2021-07-29_sang.json",
             "BANTIN_2021-07-29_sang.manifest.json",
+            "BANTIN_2021-07-29_sang.mp3",
             "BANTIN_2021-07-29_sang.txt",
             "BANTIN_2021-07-29_sang.wav"
         ]

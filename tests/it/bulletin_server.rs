@@ -8,27 +8,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bantin::config::Config;
 use bantin::store::{Scope, Store};
 use serde_json::{Value, json};
 
-use crate::util::{TestServer, request, spawn_serve};
+use crate::util::{request, spawn_serve, start_configured as start};
 
 const ARTICLES: [&str; 3] = [
     "Lúa mùa tốt\n\nNăm nay, lúa mùa ở Hưng Yên phát triển tốt trên 30 nghìn ha.",
     "Nhân đạo\n\nHội Chữ thập đỏ trao 200 suất quà cho hộ nghèo ngày 28/7/2021.",
     "Giao thông\n\nCầu Hưng Hà thông xe, rút ngắn đường đi tới Thái Bình 15 km.",
 ];
-
-/// The service in this process with the station configuration `toml`.
-fn start(data: &Path, toml: &str) -> TestServer {
-    let mut config = Config::parse("test", toml).unwrap();
-    config.data_dir = data.to_path_buf();
-    config.config_dir = Some(data.to_path_buf());
-    config.limits.request_timeout = Duration::from_secs(300);
-    config.validate().unwrap();
-    TestServer::start(data, config, None)
-}
 
 /// A request with a JSON body, or a text body for a JSON string.
 fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Vec<u8>) {

@@ -175,8 +175,9 @@ fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
     let dir = tempfile::tempdir().unwrap();
     let config = station(dir.path());
     let text = std::fs::read_to_string(&config).unwrap().replace(
-        "sidecars = [\"script_json\", \"script_txt\", \"manifest\"]",
-        "sidecars = [\"manifest\", \"rdxml\"]",
+        "sidecars = [\"script_json\", \"script_txt\", \"manifest\", \"mp3\"]",
+        // The example's feed reads the MP3, the manifest and the script.
+        "sidecars = [\"script_json\", \"manifest\", \"rdxml\", \"mp3\"]",
     );
     std::fs::write(&config, text).unwrap();
     let out = bulletin_command(&config, &ARTICLES).output().unwrap();
@@ -186,15 +187,12 @@ fn a_bulletin_delivers_an_rdxml_sidecar_rdimport_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
     let drop = dir.path().join("drop");
-    let mut names: Vec<String> = std::fs::read_dir(&drop)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        crate::util::names_in(&drop),
         [
+            "BANTIN_2021-07-29_sang.json",
             "BANTIN_2021-07-29_sang.manifest.json",
+            "BANTIN_2021-07-29_sang.mp3",
             "BANTIN_2021-07-29_sang.wav",
             "BANTIN_2021-07-29_sang.xml"
         ]
@@ -323,7 +321,7 @@ fn an_unknown_sidecar_is_refused_naming_the_known_ones() {
     let dir = tempfile::tempdir().unwrap();
     let config = station(dir.path());
     let text = std::fs::read_to_string(&config).unwrap().replace(
-        "sidecars = [\"script_json\", \"script_txt\", \"manifest\"]",
+        "sidecars = [\"script_json\", \"script_txt\", \"manifest\", \"mp3\"]",
         "sidecars = [\"rdxml\", \"mairlist\"]",
     );
     std::fs::write(&config, text).unwrap();

@@ -8,6 +8,7 @@ mod bulletin_server;
 mod cli;
 mod cost;
 mod delivery;
+mod feed;
 mod golden;
 mod hooks;
 mod hostile;

@@ -295,3 +295,43 @@ pub fn request(
         body,
     }
 }
+
+/// The service in this process with the station configuration `toml`, its
+/// data (and relative paths) in `data`, patient with bulletins built while
+/// the client waits.
+pub fn start_configured(data: &Path, toml: &str) -> TestServer {
+    let mut config = Config::parse("test", toml).unwrap();
+    config.data_dir = data.to_path_buf();
+    config.config_dir = Some(data.to_path_buf());
+    config.limits.request_timeout = Duration::from_secs(300);
+    config.validate().unwrap();
+    TestServer::start(data, config, None)
+}
+
+/// Uploads `text` as a plain-text article; its id.
+pub fn upload_text(url: &str, token: &str, text: &str) -> i64 {
+    let reply = request(
+        "POST",
+        &format!("{url}/api/articles"),
+        Some(token),
+        &[("Content-Type", "text/plain; charset=utf-8")],
+        Some(text.as_bytes()),
+    );
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()["id"].as_i64().unwrap()
+}
+
+/// The names of the files in `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

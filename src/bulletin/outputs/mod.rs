@@ -1,13 +1,16 @@
 //! The files a bulletin is delivered as, one type each, implementing
 //! [`super::deliver::Output`]; [`super::deliver::SIDECARS`] lists them.
-//! Rivendell's RDXML sidecar is [`Rdxml`].
+//! Rivendell's RDXML sidecar is [`Rdxml`]; the compressed audio for
+//! loudspeaker systems and listeners online is [`Mp3`] and [`Opus`].
 
+mod compressed;
 mod manifest_file;
 mod rdxml;
 mod script_json;
 mod script_text;
 mod wav;
 
+pub use compressed::{Mp3, Opus};
 pub use manifest_file::ManifestFile;
 pub use rdxml::Rdxml;
 pub use script_json::ScriptJson;

@@ -1,7 +1,9 @@
 //! Bulletins: editors approve articles for a (date, slot) in order, see the
 //! bulletin with its estimated length and every run, build it now, and
-//! download what was delivered into the drop folder (WAV with Range and
-//! ETag, script, manifest).
+//! download what was delivered into the drop folder (the audio with Range
+//! and ETag — the WAV, or MP3 / Ogg Opus by `?format=` or `Accept`: the
+//! delivered file when the station delivers that form, else a copy encoded
+//! from the WAV —, script, manifest).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +15,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::jobs::{AudioQuery, download_format, encoders};
 use super::{Query, json_body};
+use crate::audio::format::{AudioFormat, Labels, encoded_copy, encoded_folder};
 use crate::bulletin::FileNames;
 use crate::bulletin::schedule::{Outcome, RunKey, RunRecord, Trigger};
 use crate::server::error::{ApiError, ErrorBody};
@@ -344,13 +348,127 @@ fn delivered_file(
     Ok(path)
 }
 
-/// The delivered Broadcast WAV (Range, HEAD, ETag).
+/// A delivered bulletin's audio in `format`, ready to send.
+pub(super) struct BulletinAudio {
+    pub path: std::path::PathBuf,
+    pub etag: String,
+    /// The ASCII file name a download is saved as.
+    pub name: String,
+}
+
+/// The audio of the delivered bulletin `key` in `format`: the delivered
+/// file of that form, else (MP3 or Opus the station does not deliver) a copy
+/// encoded from the WAV with the station's settings and the bulletin's
+/// title. 404 until the bulletin is built.
+pub(super) fn bulletin_audio(
+    state: &AppState,
+    key: &RunKey,
+    format: AudioFormat,
+) -> Result<BulletinAudio, ApiError> {
+    let bulletins = state.bulletins()?;
+    let files = bulletins.files(key);
+    let not_built = |name: &str| {
+        ApiError::NotFound(format!(
+            "the {} bulletin of {} has not been built (no {name} in the drop folder)",
+            key.slot, key.date
+        ))
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))
+    };
+    let wav = files.folder.join(&files.wav);
+    if !wav.is_file() {
+        return Err(not_built(&files.wav));
+    }
+    let name = format!("{}.{}", files.stem, format.name());
+    let delivered = if format == AudioFormat::Wav {
+        Some(wav.clone())
+    } else {
+        files
+            .sidecars
+            .iter()
+            .find(|k| **k == format.name())
+            .and_then(|k| crate::bulletin::deliver::sidecar(k))
+            .map(|output| files.folder.join(files.of(output)))
+    };
+    if let Some(delivered) = delivered {
+        if !delivered.is_file() {
+            return Err(not_built(&name));
+        }
+        let etag = format!("\"{}\"", crate::store::sha256_hex(&read(&delivered)?));
+        return Ok(BulletinAudio {
+            path: delivered,
+            etag,
+            name,
+        });
+    }
+    let wav_sha256 = crate::store::sha256_hex(&read(&wav)?);
+    let config = &bulletins.config;
+    let slot = config
+        .slot(&key.slot)
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let labels = Labels {
+        title: crate::bulletin::build::title(&config.station, &slot.label, key.date),
+        artist: config.station.clone(),
+        album: Some(format!("Bản tin {}", slot.label)),
+        date: Some(key.date.to_string()),
+    };
+    let path = encoded_copy(
+        &wav,
+        &wav_sha256,
+        format,
+        &encoders(state),
+        &labels,
+        &encoded_folder(&state.config.data_dir),
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(BulletinAudio {
+        path,
+        etag: format!("\"{stem}.{}\"", format.name()),
+        name,
+    })
+}
+
+/// Sends `audio` (Range, HEAD, ETag) as an attachment.
+pub(super) async fn send_bulletin_audio(
+    audio: BulletinAudio,
+    format: AudioFormat,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut common = HeaderMap::new();
+    for (name, value) in [
+        (header::ETAG, audio.etag.clone()),
+        (header::ACCEPT_RANGES, "bytes".into()),
+        (header::CACHE_CONTROL, "no-cache".into()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"",
+                crate::audio::format::ascii_file_name(&audio.name)
+            ),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            common.insert(name, v);
+        }
+    }
+    super::jobs::send_file(method, headers, &audio.path, &audio.etag, format, common).await
+}
+
+/// The delivered bulletin's audio: the Broadcast WAV, or MP3 / Ogg Opus
+/// (`?format=` or `Accept`; Range, HEAD, ETag).
 #[utoipa::path(get, path = "/api/bulletins/{date}/{slot}/audio", tag = "bulletins",
-    params(("date" = String, Path, description = "YYYY-MM-DD"), ("slot" = String, Path, description = "Slot name")),
+    params(("date" = String, Path, description = "YYYY-MM-DD"), ("slot" = String, Path, description = "Slot name"), AudioQuery),
     responses(
-        (status = 200, description = "WAV", content_type = "audio/wav"),
-        (status = 206, description = "Part of the WAV"),
+        (status = 200, description = "The audio: audio/wav, audio/mpeg or audio/ogg as asked", content_type = "audio/wav"),
+        (status = 206, description = "Part of the file"),
         (status = 304, description = "Unchanged (If-None-Match)"),
+        (status = 400, description = "A format there is none of", body = ErrorBody),
         (status = 404, description = "Not built yet", body = ErrorBody),
         (status = 416, body = ErrorBody),
     ),
@@ -359,36 +477,16 @@ pub async fn audio(
     State(state): State<AppState>,
     _: Reader,
     Path((date, slot)): Path<(String, String)>,
+    Query(query): Query<AudioQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (path, etag) = state
-        .blocking(move |s| {
-            let path = delivered_file(s, &date, &slot, |f| &f.wav)?;
-            let bytes = std::fs::read(&path)
-                .map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))?;
-            Ok((path, format!("\"{}\"", crate::store::sha256_hex(&bytes))))
-        })
+    let format = download_format(&query, &headers)?;
+    let key = key_of(&state, &date, &slot)?;
+    let audio = state
+        .blocking(move |s| bulletin_audio(s, &key, format))
         .await?;
-    let mut common = HeaderMap::new();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for (name, value) in [
-        (header::ETAG, etag.clone()),
-        (header::ACCEPT_RANGES, "bytes".into()),
-        (header::CACHE_CONTROL, "no-cache".into()),
-        (
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            common.insert(name, v);
-        }
-    }
-    super::jobs::send_file(&method, &headers, &path, &etag, common).await
+    send_bulletin_audio(audio, format, &method, &headers).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

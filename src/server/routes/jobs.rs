@@ -1,6 +1,8 @@
 //! Render jobs and their audio: start a render (202 with the job; done at
 //! once when identical input + voice is cached), follow its progress, cancel
-//! it, download the WAV with Range, HEAD and ETag.
+//! it, download the audio with Range, HEAD and ETag: the WAV as rendered,
+//! or MP3 / Ogg Opus (`?format=` or `Accept`) encoded with the station's
+//! `[mp3]` / `[opus]` settings and tagged with the article's title.
 
 use std::io::SeekFrom;
 
@@ -14,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use utoipa::ToSchema;
 
-use super::{id, json_body};
+use super::{Query, id, json_body};
+use crate::audio::format::{
+    AudioFormat, Encoders, Labels, ascii_file_name, encoded_copy, encoded_folder,
+};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::jobs::cache_key;
 use crate::server::{AppState, Editor, Reader};
@@ -248,14 +253,66 @@ pub async fn cancel(
     Ok((StatusCode::ACCEPTED, axum::Json(job)))
 }
 
-/// The newest rendered audio of an article (WAV; Range, HEAD, ETag).
+/// The form of a download (`?format=`; without it, `Accept` decides).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AudioQuery {
+    /// `wav`, `mp3` or `opus`; without it the `Accept` header decides, and
+    /// the WAV is sent when it names none of them.
+    pub format: Option<String>,
+}
+
+/// The form a download asks for; 400 for a `?format=` there is none of.
+pub(super) fn download_format(
+    query: &AudioQuery,
+    headers: &HeaderMap,
+) -> Result<AudioFormat, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    AudioFormat::negotiate(query.format.as_deref(), accept)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// The station's `[mp3]` and `[opus]` settings.
+pub(super) fn encoders(state: &AppState) -> Encoders {
+    Encoders {
+        mp3: state.config.mp3,
+        opus: state.config.opus,
+    }
+}
+
+/// The WAV at `wav` in the compressed `format` (see [`encoded_copy`]),
+/// encoded off the async threads; the ETag of the copy names the WAV and
+/// the recipe.
+async fn encoded(
+    state: &AppState,
+    wav: std::path::PathBuf,
+    wav_sha256: String,
+    format: AudioFormat,
+    labels: Labels,
+) -> Result<(std::path::PathBuf, String), ApiError> {
+    let encoders = encoders(state);
+    let folder = encoded_folder(&state.config.data_dir);
+    let path = tokio::task::spawn_blocking(move || {
+        encoded_copy(&wav, &wav_sha256, format, &encoders, &labels, &folder)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("task failed: {e}")))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((path, format!("\"{stem}.{}\"", format.name())))
+}
+
+/// The newest rendered audio of an article (WAV, MP3 or Opus; Range, HEAD, ETag).
 /// `X-Bantin-Revision` names the revision it was rendered from and
 /// `X-Bantin-Current-Revision` the article's newest: when they differ, the
 /// article was edited after this audio was made.
 #[utoipa::path(get, path = "/api/articles/{id}/audio", tag = "jobs",
-    params(("id" = i64, Path, description = "Article id")),
+    params(("id" = i64, Path, description = "Article id"), AudioQuery),
     responses(
-        (status = 200, description = "WAV", content_type = "audio/wav"),
+        (status = 200, description = "The audio: audio/wav, audio/mpeg or audio/ogg as asked", content_type = "audio/wav"),
+        (status = 400, description = "A format there is none of", body = ErrorBody),
         (status = 206, description = "Part of the WAV"),
         (status = 304, description = "Unchanged (If-None-Match)"),
         (status = 404, description = "No such article, or not rendered yet", body = ErrorBody),
@@ -266,9 +323,11 @@ pub async fn article_audio(
     State(state): State<AppState>,
     _: Reader,
     Path(raw): Path<String>,
+    Query(query): Query<AudioQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let format = download_format(&query, &headers)?;
     let id = id("article", &raw)?;
     let (job, entry, current) = state
         .blocking(move |s| {
@@ -280,14 +339,15 @@ pub async fn article_audio(
             Ok((job, entry, Some(article.latest_revision)))
         })
         .await?;
-    send_audio(&state, &method, &headers, &job, &entry, current).await
+    send_audio(&state, &method, &headers, &job, &entry, current, format).await
 }
 
-/// The audio of one job (WAV; Range, HEAD, ETag).
+/// The audio of one job (WAV, MP3 or Opus; Range, HEAD, ETag).
 #[utoipa::path(get, path = "/api/jobs/{id}/audio", tag = "jobs",
-    params(("id" = i64, Path, description = "Job id")),
+    params(("id" = i64, Path, description = "Job id"), AudioQuery),
     responses(
-        (status = 200, description = "WAV", content_type = "audio/wav"),
+        (status = 200, description = "The audio: audio/wav, audio/mpeg or audio/ogg as asked", content_type = "audio/wav"),
+        (status = 400, description = "A format there is none of", body = ErrorBody),
         (status = 206, description = "Part of the WAV"),
         (status = 304, description = "Unchanged (If-None-Match)"),
         (status = 404, body = ErrorBody),
@@ -298,9 +358,11 @@ pub async fn job_audio(
     State(state): State<AppState>,
     _: Reader,
     Path(raw): Path<String>,
+    Query(query): Query<AudioQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let format = download_format(&query, &headers)?;
     let id = id("job", &raw)?;
     let (job, entry, current) = state
         .blocking(move |s| {
@@ -321,7 +383,7 @@ pub async fn job_audio(
             Ok((job, entry, current))
         })
         .await?;
-    send_audio(&state, &method, &headers, &job, &entry, current).await
+    send_audio(&state, &method, &headers, &job, &entry, current, format).await
 }
 
 /// The script of a done job with the times measured in its audio (JSON).
@@ -419,15 +481,41 @@ async fn send_audio(
     job: &Job,
     entry: &AudioEntry,
     current_revision: Option<i64>,
+    format: AudioFormat,
 ) -> Result<Response, ApiError> {
-    let etag = format!("\"{}\"", entry.file_sha256);
-    let path = state
+    let wav = state
         .store
         .audio_path(&entry.file_sha256)
         .ok_or_else(|| ApiError::Internal("stored audio hash is not a digest".into()))?;
+    let (path, etag) = if format == AudioFormat::Wav {
+        (wav, format!("\"{}\"", entry.file_sha256))
+    } else {
+        let article_id = job.article_id;
+        let title = state
+            .blocking(move |s| Ok(s.store.article(article_id).ok().map(|a| a.title)))
+            .await?
+            .unwrap_or_else(|| format!("Tin {article_id}"));
+        let labels = Labels {
+            title,
+            artist: state.config.station.clone(),
+            album: None,
+            date: job
+                .finished_at
+                .as_ref()
+                .and_then(|t| t.get(..10))
+                .map(str::to_string),
+        };
+        encoded(state, wav, entry.file_sha256.clone(), format, labels).await?
+    };
     let file_name = format!(
-        "attachment; filename=\"article-{}-r{}-{}.wav\"",
-        job.article_id, job.revision, job.voice
+        "attachment; filename=\"{}\"",
+        ascii_file_name(&format!(
+            "article-{}-r{}-{}.{}",
+            job.article_id,
+            job.revision,
+            job.voice,
+            format.name()
+        ))
     );
     let mut common = HeaderMap::new();
     let mut put = |name: header::HeaderName, value: &str| {
@@ -453,18 +541,21 @@ async fn send_audio(
             &current.to_string(),
         );
     }
-    send_file(method, headers, &path, &etag, common).await
+    send_file(method, headers, &path, &etag, format, common).await
 }
 
-/// Sends a WAV file with `etag`: 304 for If-None-Match, a single byte range
-/// (206/416, If-Range), HEAD; `common` headers go on every answer.
+/// Sends an audio file in `format` with `etag`: 304 for If-None-Match, a
+/// single byte range (206/416, If-Range), HEAD; `common` headers go on every
+/// answer, and `Vary: Accept` since `Accept` may choose the form.
 pub(super) async fn send_file(
     method: &Method,
     headers: &HeaderMap,
     path: &std::path::Path,
     etag: &str,
+    format: AudioFormat,
     mut common: HeaderMap,
 ) -> Result<Response, ApiError> {
+    common.insert(header::VARY, HeaderValue::from_static("accept"));
     let matches = |value: &HeaderValue| {
         value
             .to_str()
@@ -490,7 +581,10 @@ pub(super) async fn send_file(
         None => (StatusCode::OK, 0, len.saturating_sub(1)),
     };
     let count = if len == 0 { 0 } else { end - start + 1 };
-    common.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    common.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     common.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     if status == StatusCode::PARTIAL_CONTENT
         && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}"))

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod articles;
 pub mod audit;
 pub mod bulletins;
+pub mod feeds;
 pub mod jobs;
 pub mod lexicon;
 pub mod people;

@@ -822,6 +822,8 @@ async function showPlayer(id, container) {
     ...stale,
     el("p", { class: "row" },
       downloadButton("Tải WAV", `/api/articles/${id}/audio`, `bai-${id}.wav`),
+      downloadButton("Tải MP3", `/api/articles/${id}/audio?format=mp3`, `bai-${id}.mp3`),
+      downloadButton("Tải Opus", `/api/articles/${id}/audio?format=opus`, `bai-${id}.opus`),
       downloadButton("Tải kịch bản (txt)", `/api/articles/${id}/script?format=txt`, `bai-${id}.txt`),
       downloadButton("Tải phụ đề (srt)", `/api/articles/${id}/script?format=srt`, `bai-${id}.srt`)),
     el("div", { id: "listen-check" }));
@@ -986,6 +988,8 @@ async function bulletinView(date, slot) {
       player.replaceChildren(el("audio", { controls: true, src: url, id: "bulletin-audio" }),
         el("p", { class: "row" },
           downloadButton("Tải WAV", `${path}/audio`, `ban-tin-${date}-${slot}.wav`),
+          downloadButton("Tải MP3", `${path}/audio?format=mp3`, `ban-tin-${date}-${slot}.mp3`),
+          downloadButton("Tải Opus", `${path}/audio?format=opus`, `ban-tin-${date}-${slot}.opus`),
           downloadButton("Tải kịch bản (txt)", `${path}/script?format=txt`, `ban-tin-${date}-${slot}.txt`)));
     } catch (e) {
       player.replaceChildren(el("p", { class: "muted" }, "Chưa có âm thanh."));
