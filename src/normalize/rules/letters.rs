@@ -345,6 +345,19 @@ pub(super) fn read_mixed(
                         Kind::Abbreviation,
                         lexicon_rule(entry),
                     ));
+                } else if piece.len() >= 2
+                    && piece.bytes().all(|b| matches!(b, b'x' | b'X'))
+                    && index > 0
+                    && runs[index - 1].2 == RunKind::Digit
+                {
+                    // N-MASKED: digits a paper hides (biển số 61D2-133xx)
+                    // are said by the letter's name, not as a word "xx".
+                    out.tokens.push(token(
+                        piece_span,
+                        spelled(n, piece),
+                        Kind::Spelled,
+                        "N-MASKED",
+                    ));
                 } else if piece.chars().all(char::is_uppercase)
                     && piece.chars().all(|c| c.is_ascii() || c == 'Đ')
                 {
