@@ -285,6 +285,12 @@ mod tests {
             ("TTXVN/Báo Nhân dân", "source-line"),
             ("Tải văn bản số 12/KH-UBND", "see-also"),
             (">>> Xem thêm video: Lũ quét ở vùng cao", "video-prompt"),
+            (
+                "Nguồn Báo Mới: https://example.vn/bai-viet-1.html",
+                "source-line",
+            ),
+            ("[Phát triển du lịch cộng đồng ở vùng cao]", "see-also"),
+            ("![](anh-hien-truong.jpg)", "image-file"),
         ] {
             assert_eq!(reason(line), Some(expected), "{line}");
         }
@@ -296,6 +302,7 @@ mod tests {
             "Ngày có hiệu lực: 15-03-2011",
             "ASEAN - Nhật Bản ký kết hiệp định mới.",
             "Thể thao",
+            "Nguồn vốn đầu tư: 500 tỷ đồng từ ngân sách tỉnh.",
         ] {
             assert_eq!(reason(line), None, "{line}");
         }

@@ -60,11 +60,18 @@ fn read_document(
         !p.is_empty() && p.chars().all(is_vietnamese_letter) && p.chars().any(char::is_uppercase)
     };
     let is_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    // A code with the number of a term (QH15: Quốc hội khóa XV).
+    let numbered = |p: &str| {
+        let letters = p.trim_end_matches(|c: char| c.is_ascii_digit());
+        letters.len() < p.len() && p.len() - letters.len() <= 2 && is_letters(letters)
+    };
     let parts: Vec<&str> = core.split(['-', '/']).collect();
     if parts.len() < 2
         || !is_digits(parts[0])
-        || !parts.iter().any(|p| is_letters(p))
-        || !parts.iter().all(|p| is_letters(p) || is_digits(p))
+        || !parts.iter().any(|p| is_letters(p) || numbered(p))
+        || !parts
+            .iter()
+            .all(|p| is_letters(p) || is_digits(p) || numbered(p))
     {
         return None;
     }
@@ -106,10 +113,22 @@ fn read_document(
                     let key = &core[at..at + part.len() + 1 + next.len()];
                     n.abbreviations.reading_any_case(key, &window)
                 });
+            let term = numbered(part).then(|| {
+                let letters = part.trim_end_matches(|c: char| c.is_ascii_digit());
+                (letters, &part[letters.len()..])
+            });
             if let Some(entry) = joined {
                 written += 1 + parts[index + 1].len();
                 index += 1;
                 entry.spoken.clone()
+            } else if let Some((letters, term)) = term {
+                match n.abbreviations.reading_any_case(letters, &window) {
+                    Some(entry) => format!("{} {}", entry.spoken, number::cardinal(term, style)),
+                    None => {
+                        unknown.push(start + at..start + at + part.len());
+                        String::new()
+                    }
+                }
             } else if let Some(entry) = n.abbreviations.reading_any_case(part, &window) {
                 entry.spoken.clone()
             } else {

@@ -421,8 +421,9 @@ fn read_shorthand(
     )
 }
 
-/// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm)
-/// says "phẩy"; a dot before exactly three digits stays a thousands mark.
+/// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm,
+/// 20.9 độ) says "phẩy"; a dot before exactly three digits stays a
+/// thousands mark.
 fn read_dotted_decimal(
     n: &Normalizer,
     start: usize,
@@ -436,7 +437,12 @@ fn read_dotted_decimal(
         return None;
     }
     let unit = &after[frac_len..];
-    let unit_next = unit.is_empty() && around.next_raw.is_some_and(|w| n.units.contains(w));
+    // Before a unit written in words too (20.9 độ Vĩ Bắc, 1.5 tấn).
+    let unit_next = unit.is_empty()
+        && (around.next_raw.is_some_and(|w| n.units.contains(w))
+            || around.after.first().is_some_and(|w| {
+                is_one_of(w, &n.triggers.degree) || is_one_of(w, &n.triggers.measure)
+            }));
     if !unit_next && (unit.is_empty() || !n.units.contains(unit)) {
         return None;
     }
