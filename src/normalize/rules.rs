@@ -274,9 +274,8 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 21] = [
+const CORE_RULES: [(&str, CoreRule); 20] = [
     ("roman", roman::read_word),
-    ("roman-heading", roman::read_heading),
     ("roman-before-dot", roman::read_before_dot),
     ("roman-glued-heading", roman::read_glued_heading),
     ("degree-scale", unit::read_degree_word),

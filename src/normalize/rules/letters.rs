@@ -196,7 +196,10 @@ pub(super) fn read_initial_after_name(
         Some(letters) => (letters, true),
         None => (core, false),
     };
-    if TWO_LETTER_INITIALS.contains(&letters)
+    // Most words fail on the length and the capital before the table.
+    if letters.len() == 2
+        && letters.starts_with(|c: char| c.is_ascii_uppercase())
+        && TWO_LETTER_INITIALS.contains(&letters)
         && (dot_in_core || word.trail.starts_with('.'))
         && after_name()
     {

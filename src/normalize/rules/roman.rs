@@ -11,16 +11,17 @@ use crate::normalize::triggers::{ends_with_any, is_one_of};
 use crate::normalize::words::{Word, is_caps_word, is_vietnamese_syllable, nfc};
 use crate::normalize::{Expansion, Kind, Normalizer};
 
-/// N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI.
+/// N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI, and the
+/// number of a heading (I. Lịch thi).
 pub(super) fn read_word(
     n: &Normalizer,
     word: &Word<'_>,
     around: &Around<'_>,
-    _: bool,
+    after_number: bool,
     out: &mut Expansion,
 ) -> bool {
     let Some((spoken, rule)) = read_roman(n, word.core_text, around) else {
-        return false;
+        return around.index == 0 && read_heading(n, word, around, after_number, out);
     };
     out.tokens
         .push(token(word.core.clone(), spoken, Kind::Roman, rule));
@@ -156,7 +157,7 @@ fn in_list(n: &Normalizer, core: &str, around: &Around<'_>) -> bool {
 /// II. Nội dung): a numeral in capitals with a dot, first in the span, before
 /// a capitalised Vietnamese word. A lone L, C, D or M there is more likely a
 /// letter or an initial.
-pub(super) fn read_heading(
+fn read_heading(
     n: &Normalizer,
     word: &Word<'_>,
     around: &Around<'_>,
