@@ -23,8 +23,9 @@
 //!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
 //!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
-//!   document number (35-NQ/TW, 1234/QĐ-UBND; a code missing from the
-//!   lexicon is left unsaid with a warning); `N-MONEY` money with cents, or
+//!   document number (35-NQ/TW, 1234/QĐ-UBND; in a document's number a code
+//!   missing from the lexicon is left unsaid with a warning, elsewhere
+//!   spelled); `N-MONEY` money with cents, or
 //!   a currency sign before the amount ($5 triệu → năm triệu đô la).
 //! - `N-PHONE-SERVICE` a service number (112, 113, 114, 115) after a word
 //!   about calling or emergencies, digit by digit; `N-PLUS` a plus sign
@@ -43,8 +44,9 @@
 //!   `N-ALLDAY` round the clock (24/24, 24/7 outside a date) read with "trên";
 //!   `N-TIME` clock times, and minutes written after "giờ" (8 giờ 00).
 //! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII), each
-//!   numeral of a list after one trigger (khóa XI, XII, XIII), and the number
-//!   of a heading at the start of a line (I. Lịch thi).
+//!   numeral of a list after one trigger (khóa XI, XII, XIII), the number
+//!   of a heading at the start of a line (I. Lịch thi) and the grade of a
+//!   product code (RON95-III).
 //! - `N-MASKED` digits hidden in a plate or phone number (133xx): the
 //!   letter's name for each hidden digit.
 //! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h).

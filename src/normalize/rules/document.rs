@@ -1,16 +1,18 @@
 //! Document numbers (N-DOC): 35-NQ/TW, 1234/QĐ-UBND, 15/2021/NĐ-CP,
 //! 2345/UBND-VX: the number, a year part with "năm", the type code left out
 //! when the words before already name the type, issuer codes from the
-//! lexicon (two codes joined by a hyphen may be one entry: DS-ST), a code
-//! missing from it left unsaid with a warning.
+//! lexicon (two codes joined by a hyphen may be one entry: DS-ST; a code
+//! with a term number: QH15), a code missing from it left unsaid with a
+//! warning in a document's number and spelled elsewhere (mã 12-CD).
 
 use std::ops::Range;
 
+use super::letters::spelled;
 use super::numeric::read_number;
 use super::{silent, token};
 use crate::normalize::context::Around;
 use crate::normalize::number;
-use crate::normalize::triggers::is_one_of;
+use crate::normalize::triggers::{ends_with_any, is_one_of};
 use crate::normalize::{Expansion, Kind, Normalizer, Token, Warning};
 use crate::text::is_vietnamese_letter;
 
@@ -85,6 +87,20 @@ fn read_document(
         );
         around.before[..around.before.len() - skip].join(" ")
     };
+    // An unknown code is left unsaid only in what is surely a document's
+    // number (a slash in it, or a document word before it: 1277/BGDĐT-QLCL,
+    // Công văn 12-CV); elsewhere (mã 12-CD) it is spelled.
+    let document = core.contains('/') || {
+        let skip = usize::from(
+            around
+                .before_last()
+                .is_some_and(|w| is_one_of(w, &n.triggers.number_word)),
+        );
+        ends_with_any(
+            &around.before[..around.before.len() - skip],
+            &n.triggers.document,
+        )
+    };
     let mut tokens = Vec::new();
     let mut unknown = Vec::new();
     let mut at = 0;
@@ -124,18 +140,21 @@ fn read_document(
             } else if let Some((letters, term)) = term {
                 match n.abbreviations.reading_any_case(letters, &window) {
                     Some(entry) => format!("{} {}", entry.spoken, number::cardinal(term, style)),
-                    None => {
+                    None if document => {
                         unknown.push(start + at..start + at + part.len());
                         String::new()
                     }
+                    None => format!("{} {}", spelled(n, letters), number::cardinal(term, style)),
                 }
             } else if let Some(entry) = n.abbreviations.reading_any_case(part, &window) {
                 entry.spoken.clone()
-            } else {
+            } else if document {
                 // N-DOC: an issuer or department code nobody here knows is
                 // left unsaid, as announcers do, rather than spelled.
                 unknown.push(start + at..start + at + part.len());
                 String::new()
+            } else {
+                spelled(n, part)
             }
         };
         let spoken = if is_digits(part) || spoken.is_empty() {

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{lexicon_rule, numeric, pause, silent, token};
+use super::{lexicon_rule, numeric, pause, roman, silent, token};
 use crate::normalize::context::Around;
 use crate::normalize::triggers::{ends_with_any, is_one_of};
 use crate::normalize::words::{Word, is_caps_word, is_opening, is_trailing, is_vowel, nfc};
@@ -388,6 +388,21 @@ pub(super) fn read_mixed(
                         entry.spoken.clone(),
                         Kind::Abbreviation,
                         lexicon_rule(entry),
+                    ));
+                } else if piece.len() >= 2
+                    && index >= 2
+                    && &core[runs[index - 1].0..runs[index - 1].1] == "-"
+                    && runs[index - 2].2 == RunKind::Digit
+                    && roman::is_roman(piece)
+                {
+                    // N-ROMAN: the grade numeral of a product code (xăng
+                    // RON95-III, Euro 5-IV) after a number and a hyphen.
+                    let value = roman::roman_value(piece).unwrap_or_default();
+                    out.tokens.push(token(
+                        piece_span,
+                        crate::normalize::number::cardinal(&value.to_string(), &n.style),
+                        Kind::Roman,
+                        "N-ROMAN",
                     ));
                 } else if piece.len() >= 2
                     && piece.bytes().all(|b| matches!(b, b'x' | b'X'))
