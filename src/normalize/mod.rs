@@ -21,6 +21,7 @@
 //!   `N-LONG` a number of more than [`number::MAX_CARDINAL_DIGITS`] digits,
 //!   no quantity but a code or noise: read digit by digit, with a warning;
 //!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
+//!   `N-RANGE` also two consecutive years written a/b (2024/25, 2023/2024);
 //!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
 //!   document number (35-NQ/TW, 1234/QĐ-UBND; in a document's number a code
@@ -49,7 +50,8 @@
 //!   product code (RON95-III).
 //! - `N-MASKED` digits hidden in a plate or phone number (133xx): the
 //!   letter's name for each hidden digit.
-//! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h).
+//! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h),
+//!   or the kilometre before a road's chainage (Km 15+300).
 //! - `A-LEX` an abbreviation's default reading; `A-LEX-CTX` a reading chosen by
 //!   context; `A-STATION` a station lexicon entry.
 //! - `A-SPELL` an unknown all-caps word spelled with letter names;

@@ -39,6 +39,17 @@ pub(super) fn read_fraction(
         return None;
     }
     let number_len = text.len() - unit.len();
+    // N-RANGE: a season or school year (2024/25, 2023/2024) is two years.
+    if let Some(spoken) =
+        consecutive_years(a, b, style).filter(|_| unit.is_empty() && sign.is_empty())
+    {
+        return Some(vec![token(
+            start..start + number_len,
+            spoken,
+            Kind::Number,
+            "N-RANGE",
+        )]);
+    }
     let before = around.before;
     let after_number_word = around
         .before_last()
@@ -96,6 +107,25 @@ pub(super) fn read_fraction(
         )
     };
     number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
+}
+
+/// Two years that follow each other, the second written whole or by its
+/// last two digits (2024/2025, 2024/25): "… đến …", the second said whole.
+fn consecutive_years(a: &str, b: &str, style: &number::NumberStyle) -> Option<String> {
+    let first: u32 = a.parse().ok().filter(|_| a.len() == 4)?;
+    let second: u32 = b.parse().ok()?;
+    let second = match b.len() {
+        4 => second,
+        2 => first - first % 100 + second,
+        _ => return None,
+    };
+    ((1900..=2100).contains(&first) && second == first + 1).then(|| {
+        format!(
+            "{} đến {}",
+            number::cardinal(a, style),
+            number::cardinal(&second.to_string(), style)
+        )
+    })
 }
 
 /// Whether `b` is a denominator spoken as a fraction (một phần ba, ba phần
