@@ -84,7 +84,7 @@ def build(page_rows, furniture):
     head, prefix, middle, end = [], [], [], {k: [] for k in END}
     for item in furniture:
         line, kind = item["line"], item["kind"]
-        if line.rstrip() != line and line.rstrip().endswith(("-", "–")):
+        if kind == "dateline" or (line.rstrip() != line and line.rstrip().endswith(("-", "–"))):
             prefix.append(line)
         elif kind in HEAD:
             head.append(line)

@@ -279,6 +279,18 @@ mod tests {
             ("Số lượt xem: 383", "view-counter"),
             ("432 0", "view-counter"),
             ("Skip to main content", "site-chrome"),
+            ("09:41 | 02/05/2019", "date-line"),
+            ("21-03-2024 07:15 | Thời sự", "date-line"),
+            ("Chủ nhật, ngày 3 tháng 2, 2020, 9:05:10 Sáng", "date-line"),
+            ("TTXVN/Báo Nhân dân", "source-line"),
+            ("Tải văn bản số 12/KH-UBND", "see-also"),
+            (">>> Xem thêm video: Lũ quét ở vùng cao", "video-prompt"),
+            (
+                "Nguồn Báo Mới: https://example.vn/bai-viet-1.html",
+                "source-line",
+            ),
+            ("[Phát triển du lịch cộng đồng ở vùng cao]", "see-also"),
+            ("![](anh-hien-truong.jpg)", "image-file"),
         ] {
             assert_eq!(reason(line), Some(expected), "{line}");
         }
@@ -290,14 +302,18 @@ mod tests {
             "Ngày có hiệu lực: 15-03-2011",
             "ASEAN - Nhật Bản ký kết hiệp định mới.",
             "Thể thao",
+            "Nguồn vốn đầu tư: 500 tỷ đồng từ ngân sách tỉnh.",
         ] {
             assert_eq!(reason(line), None, "{line}");
         }
         // A section label only above the lead.
-        assert_eq!(
-            rules.classify_head("Thể thao").map(|r| r.reason.as_str()),
-            Some("section-label")
-        );
+        for label in ["Thể thao", "Google News"] {
+            assert_eq!(
+                rules.classify_head(label).map(|r| r.reason.as_str()),
+                Some("section-label"),
+                "{label}"
+            );
+        }
     }
 
     #[test]
@@ -326,6 +342,14 @@ mod tests {
         assert_eq!(
             cut("Trực tiếp - Sáng nay."),
             Some(("section-label", "Trực tiếp - "))
+        );
+        assert_eq!(
+            cut("(QĐND) Sáng nay có mưa."),
+            Some(("dateline", "(QĐND) "))
+        );
+        assert_eq!(
+            cut("SKĐS - Sáng nay có mưa."),
+            Some(("dateline", "SKĐS - "))
         );
         assert_eq!(cut("ASEAN - Nhật Bản ký kết hiệp định."), None);
         assert_eq!(cut("TPO - "), None);

@@ -21,16 +21,20 @@
 //!   `N-LONG` a number of more than [`number::MAX_CARDINAL_DIGITS`] digits,
 //!   no quantity but a code or noise: read digit by digit, with a warning;
 //!   `N-PCT` percentage; `N-ORD` ordinal; `N-FRAC` fraction; `N-RANGE` a range;
+//!   `N-RANGE` also two consecutive years written a/b (2024/25, 2023/2024);
 //!   `N-SCORE` a score (thắng 2-1); `N-SHORT` the k/tr/t shorthand (500k,
 //!   1tr2); `N-PHONE` a phone number, digit by digit in groups; `N-DOC` a
-//!   document number (35-NQ/TW, 1234/QĐ-UBND); `N-MONEY` money with cents, or
+//!   document number (35-NQ/TW, 1234/QĐ-UBND; in a document's number a code
+//!   missing from the lexicon is left unsaid with a warning, elsewhere
+//!   spelled); `N-MONEY` money with cents, or
 //!   a currency sign before the amount ($5 triệu → năm triệu đô la).
 //! - `N-PHONE-SERVICE` a service number (112, 113, 114, 115) after a word
 //!   about calling or emergencies, digit by digit; `N-PLUS` a plus sign
 //!   before a change (+0,73% → cộng …); `N-TIMES` a count times an amount
 //!   (4x400m); `N-PER` the slash of a rate of counted things (17 tiêu
 //!   chí/xã → mỗi xã). `N-FRAC` also reads a count out of a total with "trên"
-//!   (12/15 xã); `N-DOC` also a document's number and year (Nghị định
+//!   (12/15 xã) and a part of a measured total (20/288 mét vuông);
+//!   `N-DOC` also a document's number and year (Nghị định
 //!   200/2025). Leading zeros of counts, days and hours are not said (07 hộ).
 //! - `N-DATE-DMY`, `N-DATE-DM`, `N-DATE-MY` dates (d/m, d-m, d.m, decided by
 //!   the words around: `rules/date.rs`); `N-DATE-RANGE` two dates joined by
@@ -39,9 +43,15 @@
 //!   warnings `N-DATE-GUESS` and `N-FRAC-GUESS` mark a date or fraction
 //!   chosen on weak evidence;
 //!   `N-ALLDAY` round the clock (24/24, 24/7 outside a date) read with "trên";
-//!   `N-TIME` clock times.
-//! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII).
-//! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h).
+//!   `N-TIME` clock times, and minutes written after "giờ" (8 giờ 00).
+//! - `N-ROMAN` a Roman numeral after a trigger word (khóa XIII), each
+//!   numeral of a list after one trigger (khóa XI, XII, XIII), the number
+//!   of a heading at the start of a line (I. Lịch thi) and the grade of a
+//!   product code (RON95-III).
+//! - `N-MASKED` digits hidden in a plate or phone number (133xx): the
+//!   letter's name for each hidden digit.
+//! - `N-UNIT` a unit or currency after a number, or a composite unit (km/h),
+//!   or the kilometre before a road's chainage (Km 15+300).
 //! - `A-LEX` an abbreviation's default reading; `A-LEX-CTX` a reading chosen by
 //!   context; `A-STATION` a station lexicon entry.
 //! - `A-SPELL` an unknown all-caps word spelled with letter names;

@@ -274,12 +274,13 @@ type CoreRule = fn(&Normalizer, &Word<'_>, &Around<'_>, bool, &mut Expansion) ->
 /// reads it wins. This list is the only place the order is written; the
 /// numbers have their own list (`numeric::NUMERIC_RULES`), offered at
 /// `numeric` here.
-const CORE_RULES: [(&str, CoreRule); 20] = [
+const CORE_RULES: [(&str, CoreRule); 21] = [
     ("roman", roman::read_word),
     ("roman-before-dot", roman::read_before_dot),
     ("roman-glued-heading", roman::read_glued_heading),
     ("degree-scale", unit::read_degree_word),
     ("unit-after-number", unit::read_after_number),
+    ("chainage", unit::read_chainage),
     ("headline-caps", letters::read_headline),
     ("initials", letters::read_initials),
     ("initial-with-dot", letters::read_dotted_initial),

@@ -41,6 +41,8 @@ pub(super) struct Triggers {
     pub(super) letter_label: Vec<Vec<String>>,
     pub(super) photo_aside: Vec<Vec<String>>,
     pub(super) credit_aside: Vec<Vec<String>>,
+    pub(super) road: Vec<Vec<String>>,
+    pub(super) measure: Vec<Vec<String>>,
 }
 
 impl Triggers {
@@ -77,6 +79,8 @@ impl Triggers {
             "letter-label" => &mut self.letter_label,
             "photo-aside" => &mut self.photo_aside,
             "credit-aside" => &mut self.credit_aside,
+            "road" => &mut self.road,
+            "measure" => &mut self.measure,
             _ => return None,
         })
     }

@@ -122,8 +122,12 @@ pub(super) fn split_punctuation<'a>(
 ) -> Word<'a> {
     let mut core_start = 0;
     for (i, c) in piece.char_indices() {
-        // A minus sign glued to a number is part of it (-3,5).
-        let sign = c == '-' && piece[i + 1..].starts_with(|d: char| d.is_ascii_digit()) && i == 0;
+        // A minus sign glued to a number is part of it (-3,5), also inside
+        // an opening bracket or quote ((-4,02%), "-12"); after another dash
+        // it stays a mark.
+        let sign = c == '-'
+            && piece[i + 1..].starts_with(|d: char| d.is_ascii_digit())
+            && !piece[..i].ends_with(['-', '–', '—']);
         if !is_opening(c) || sign {
             break;
         }

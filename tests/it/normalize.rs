@@ -136,6 +136,8 @@ fn golden_rows_cover_every_rule_class() {
         "S-SYM",
         "S-URL",
         "S-EMAIL",
+        "N-MASKED",
+        "N-PHONE-SERVICE",
     ] {
         assert!(
             rows.iter().any(|r| r.rule == rule),

@@ -131,7 +131,7 @@ fn day_word(around: &Around<'_>, n: &Normalizer) -> &'static str {
     // The second date of a range written with a lone dash (27/2 - 4/3)
     // follows "đến" and takes no "ngày" of its own.
     let after_dash = around.recent_date && around.before_last().is_some_and(is_dash);
-    if day_said_before(around, n) || first_day_said || after_dash {
+    if day_said_before(around, n) || first_day_said || after_dash || after_day_list(around, n) {
         ""
     } else {
         "ngày "
@@ -369,6 +369,30 @@ fn joins_days(word: &str, n: &Normalizer) -> bool {
 /// Whether the word before is a lone dash (or a dash left as an empty core).
 fn is_dash(word: &str) -> bool {
     matches!(word, "" | "-" | "–")
+}
+
+/// How many listed days are walked back to find their "ngày".
+const MAX_LISTED_DAYS: usize = 10;
+
+/// Whether the date ends a list of days that "ngày" already introduced
+/// (các ngày 26, 27, 28, 29/6/2024): the day is not said with "ngày" again.
+fn after_day_list(around: &Around<'_>, n: &Normalizer) -> bool {
+    let is_day = |w: &&&str| {
+        w.len() <= 2
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && w.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
+    };
+    let before = around.before;
+    let days = before
+        .iter()
+        .rev()
+        .take(MAX_LISTED_DAYS)
+        .take_while(is_day)
+        .count();
+    days > 0
+        && before[..before.len() - days]
+            .last()
+            .is_some_and(|w| is_one_of(w, &n.triggers.day_said))
 }
 
 /// Whether the word just before already says "day" (ngày, mùng, hôm).

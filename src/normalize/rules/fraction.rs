@@ -7,14 +7,15 @@ use super::numeric::{number_then_unit, numeric_prefix_len, read_number};
 use super::{date, token};
 use crate::normalize::context::Around;
 use crate::normalize::number;
-use crate::normalize::triggers::{ends_with_any, is_one_of};
+use crate::normalize::triggers::{ends_with_any, is_one_of, starts_with_any};
 use crate::normalize::{Kind, Normalizer, Token};
 
 /// N-FRAC: 1/2, 3/4 (phần tư), -3/4, 1/2kg; after a whole number it is a
 /// mixed number joined by "và" (5 1/2 → năm và một phần hai). A count out
-/// of a total says "trên": a rank after "thứ" (thứ 12/63), or a count
+/// of a total says "trên": a rank after "thứ" (thứ 12/63), a count
 /// before a counted noun (12/15 xã, 19/19 tiêu chí, 97,5/100 điểm,
-/// 5.775/8.227 xã). N-DOC: a number and a year after a document word
+/// 5.775/8.227 xã), or a part of a measured total, whose denominator is no
+/// fraction's (20/288 mét vuông; 1/2 ha stays một phần hai). N-DOC: a number and a year after a document word
 /// (Nghị định 200/2025) is the document's number and year.
 pub(super) fn read_fraction(
     n: &Normalizer,
@@ -38,6 +39,17 @@ pub(super) fn read_fraction(
         return None;
     }
     let number_len = text.len() - unit.len();
+    // N-RANGE: a season or school year (2024/25, 2023/2024) is two years.
+    if let Some(spoken) =
+        consecutive_years(a, b, style).filter(|_| unit.is_empty() && sign.is_empty())
+    {
+        return Some(vec![token(
+            start..start + number_len,
+            spoken,
+            Kind::Number,
+            "N-RANGE",
+        )]);
+    }
     let before = around.before;
     let after_number_word = around
         .before_last()
@@ -59,10 +71,19 @@ pub(super) fn read_fraction(
         )]);
     }
     let value = |s: &str| s.replace('.', "").replace(',', ".").parse::<f64>().ok();
-    let out_of_total = unit.is_empty()
-        && sign.is_empty()
-        && (ends_with_any(before, &n.triggers.ordinal)
-            || date::counted_after(around, n) && value(a)? <= value(b)?);
+    // A part of a measured total (20/288 mét vuông, 35/120 ha): a
+    // denominator no one says as a fraction, before a unit.
+    let measured = !common_denominator(b)
+        && (!unit.is_empty()
+            || around.next_raw.is_some_and(|w| n.units.contains(w))
+            || around
+                .after
+                .first()
+                .is_some_and(|w| is_one_of(w, &n.triggers.measure)));
+    let counted = unit.is_empty() && starts_with_any(around.after, &n.triggers.counted);
+    let out_of_total = sign.is_empty()
+        && (unit.is_empty() && ends_with_any(before, &n.triggers.ordinal)
+            || (counted || measured) && value(a)? <= value(b)?);
     let spoken = if out_of_total {
         format!(
             "{} trên {}",
@@ -86,6 +107,32 @@ pub(super) fn read_fraction(
         )
     };
     number_then_unit(n, start, text, number_len, spoken, "N-FRAC", around)
+}
+
+/// Two years that follow each other, the second written whole or by its
+/// last two digits (2024/2025, 2024/25): "… đến …", the second said whole.
+fn consecutive_years(a: &str, b: &str, style: &number::NumberStyle) -> Option<String> {
+    let first: u32 = a.parse().ok().filter(|_| a.len() == 4)?;
+    let second: u32 = b.parse().ok()?;
+    let second = match b.len() {
+        4 => second,
+        2 => first - first % 100 + second,
+        _ => return None,
+    };
+    ((1900..=2100).contains(&first) && second == first + 1).then(|| {
+        format!(
+            "{} đến {}",
+            number::cardinal(a, style),
+            number::cardinal(&second.to_string(), style)
+        )
+    })
+}
+
+/// Whether `b` is a denominator spoken as a fraction (một phần ba, ba phần
+/// tư, năm phần trăm): up to ten, or a hundred or a thousand.
+fn common_denominator(b: &str) -> bool {
+    b.parse::<u32>()
+        .is_ok_and(|b| b <= 10 || b == 100 || b == 1000)
 }
 
 /// N-FRAC-GUESS: whether a plain a/b read as a fraction could have been a

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{lexicon_rule, numeric, pause, silent, token};
+use super::{lexicon_rule, numeric, pause, roman, silent, token};
 use crate::normalize::context::Around;
 use crate::normalize::triggers::{ends_with_any, is_one_of};
 use crate::normalize::words::{Word, is_caps_word, is_opening, is_trailing, is_vowel, nfc};
@@ -167,8 +167,15 @@ pub(super) fn read_lone_letter(
     true
 }
 
+/// The initial consonants written with two letters that a name's initial
+/// may keep (Võ Hoàng Minh Tr., chị Nguyễn Thị Th.).
+const TWO_LETTER_INITIALS: [&str; 10] =
+    ["Ch", "Gh", "Gi", "Kh", "Ng", "Nh", "Ph", "Qu", "Th", "Tr"];
+
 /// A-INITIAL: a lone capital with a dot after a name (Nguyễn Văn V.), a
-/// title (anh N. T. H) or before another lone capital (N. T. H).
+/// title (anh N. T. H) or before another lone capital (N. T. H); also a
+/// two-letter initial (Minh Tr., anh Th.) after a name or a title, which is
+/// no abbreviation (Tr. is "trang" only after a word about pages).
 pub(super) fn read_initial_after_name(
     n: &Normalizer,
     word: &Word<'_>,
@@ -177,6 +184,43 @@ pub(super) fn read_initial_after_name(
     out: &mut Expansion,
 ) -> bool {
     let core = word.core_text;
+    // A capital that only starts the sentence (Theo Tr. 15) is no name.
+    let after_name = || {
+        around.index >= 2
+            && around
+                .prev_raw
+                .is_some_and(|raw| raw.starts_with(char::is_uppercase))
+            || ends_with_any(around.before, &n.triggers.person_title)
+    };
+    let (letters, dot_in_core) = match core.strip_suffix('.') {
+        Some(letters) => (letters, true),
+        None => (core, false),
+    };
+    // Most words fail on the length and the capital before the table.
+    if letters.len() == 2
+        && letters.starts_with(|c: char| c.is_ascii_uppercase())
+        && TWO_LETTER_INITIALS.contains(&letters)
+        && (dot_in_core || word.trail.starts_with('.'))
+        && after_name()
+    {
+        let letters_end = word.core.start + letters.len();
+        out.tokens.push(token(
+            word.core.start..letters_end,
+            spelled(n, letters),
+            Kind::Spelled,
+            "A-INITIAL",
+        ));
+        if dot_in_core {
+            // The dot of an initial inside a sentence is no full stop.
+            let dot = letters_end..word.core.end;
+            out.tokens.push(if around.after.is_empty() {
+                pause(dot, '.')
+            } else {
+                silent(dot)
+            });
+        }
+        return true;
+    }
     let initial = core.len() == 1
         && core.chars().all(|c| c.is_ascii_uppercase())
         && word.trail.starts_with('.')
@@ -344,6 +388,34 @@ pub(super) fn read_mixed(
                         entry.spoken.clone(),
                         Kind::Abbreviation,
                         lexicon_rule(entry),
+                    ));
+                } else if piece.len() >= 2
+                    && index >= 2
+                    && &core[runs[index - 1].0..runs[index - 1].1] == "-"
+                    && runs[index - 2].2 == RunKind::Digit
+                    && roman::is_roman(piece)
+                {
+                    // N-ROMAN: the grade numeral of a product code (xăng
+                    // RON95-III, Euro 5-IV) after a number and a hyphen.
+                    let value = roman::roman_value(piece).unwrap_or_default();
+                    out.tokens.push(token(
+                        piece_span,
+                        crate::normalize::number::cardinal(&value.to_string(), &n.style),
+                        Kind::Roman,
+                        "N-ROMAN",
+                    ));
+                } else if piece.len() >= 2
+                    && piece.bytes().all(|b| matches!(b, b'x' | b'X'))
+                    && index > 0
+                    && runs[index - 1].2 == RunKind::Digit
+                {
+                    // N-MASKED: digits a paper hides (biển số 61D2-133xx)
+                    // are said by the letter's name, not as a word "xx".
+                    out.tokens.push(token(
+                        piece_span,
+                        spelled(n, piece),
+                        Kind::Spelled,
+                        "N-MASKED",
                     ));
                 } else if piece.chars().all(char::is_uppercase)
                     && piece.chars().all(|c| c.is_ascii() || c == 'Đ')

@@ -23,9 +23,10 @@ type NumericRule = fn(&Normalizer, Range<usize>, &str, &Around<'_>, &mut Expansi
 
 /// The order in which the number rules are offered a core that starts
 /// with a digit or a sign; the first that reads it wins.
-const NUMERIC_RULES: [(&str, NumericRule); 13] = [
+const NUMERIC_RULES: [(&str, NumericRule); 14] = [
     ("plus-sign", read_plus_sign),
     ("seconds", time::read_seconds),
+    ("minutes-after-hour", time::read_minutes_after_hour),
     ("phone", phone::read_word),
     ("clock-time", time::read_clock_word),
     ("date", date::read),
@@ -382,7 +383,8 @@ fn read_shorthand(
     around: &Around<'_>,
 ) -> Option<Vec<Token>> {
     let int_len = text.bytes().take_while(u8::is_ascii_digit).count();
-    if int_len == 0 || int_len > 4 {
+    // After a road word the letter is the road's (quốc lộ 1K), not an amount.
+    if int_len == 0 || int_len > 4 || ends_with_any(around.before, &n.triggers.road) {
         return None;
     }
     let after = &text[int_len..];
@@ -419,8 +421,9 @@ fn read_shorthand(
     )
 }
 
-/// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm)
-/// says "phẩy"; a dot before exactly three digits stays a thousands mark.
+/// N-UNIT: a decimal written with a dot before a unit (97.6mm, 85.5 mm,
+/// 20.9 độ) says "phẩy"; a dot before exactly three digits stays a
+/// thousands mark.
 fn read_dotted_decimal(
     n: &Normalizer,
     start: usize,
@@ -434,7 +437,12 @@ fn read_dotted_decimal(
         return None;
     }
     let unit = &after[frac_len..];
-    let unit_next = unit.is_empty() && around.next_raw.is_some_and(|w| n.units.contains(w));
+    // Before a unit written in words too (20.9 độ Vĩ Bắc, 1.5 tấn).
+    let unit_next = unit.is_empty()
+        && (around.next_raw.is_some_and(|w| n.units.contains(w))
+            || around.after.first().is_some_and(|w| {
+                is_one_of(w, &n.triggers.degree) || is_one_of(w, &n.triggers.measure)
+            }));
     if !unit_next && (unit.is_empty() || !n.units.contains(unit)) {
         return None;
     }

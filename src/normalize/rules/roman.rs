@@ -1,24 +1,27 @@
 //! Roman numerals (N-ROMAN): after a trigger word of `triggers.tsv`
 //! (khóa XIII, Đại hội XIII, thế kỷ xix, quý II/2021), in ranges (thế kỷ
-//! XVIII – XIX, XVIII-XIX), as years (năm MMXXI) and ordinals (thứ II).
+//! XVIII – XIX, XVIII-XIX), in lists after one trigger (khóa XI, XII,
+//! XIII), as years (năm MMXXI), ordinals (thứ II) and heading numbers at the
+//! start of a line (I. Lịch thi).
 
 use super::{pause, token};
 use crate::normalize::context::Around;
 use crate::normalize::number;
 use crate::normalize::triggers::{ends_with_any, is_one_of};
-use crate::normalize::words::{Word, is_caps_word, nfc};
+use crate::normalize::words::{Word, is_caps_word, is_vietnamese_syllable, nfc};
 use crate::normalize::{Expansion, Kind, Normalizer};
 
-/// N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI.
+/// N-ROMAN first: khóa XIII, thế kỷ xix, quý II/2021, năm MMXXI, and the
+/// number of a heading (I. Lịch thi).
 pub(super) fn read_word(
     n: &Normalizer,
     word: &Word<'_>,
     around: &Around<'_>,
-    _: bool,
+    after_number: bool,
     out: &mut Expansion,
 ) -> bool {
     let Some((spoken, rule)) = read_roman(n, word.core_text, around) else {
-        return false;
+        return around.index == 0 && read_heading(n, word, around, after_number, out);
     };
     out.tokens
         .push(token(word.core.clone(), spoken, Kind::Roman, rule));
@@ -110,7 +113,10 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
         }
         _ => false,
     };
-    if !second_of_range && !ends_with_any(around.before, &n.triggers.roman) {
+    if !second_of_range
+        && !in_list(n, core, around)
+        && !ends_with_any(around.before, &n.triggers.roman)
+    {
         return None;
     }
     let ordinal = around
@@ -123,6 +129,56 @@ fn read_roman(n: &Normalizer, core: &str, around: &Around<'_>) -> Option<(String
         number::cardinal(&digits, style)
     };
     Some((spoken, "N-ROMAN"))
+}
+
+/// How many numerals of a list (khóa XI, XII, XIII, XIV) are walked back to
+/// find the trigger word of the first.
+const MAX_LIST_NUMERALS: usize = 8;
+
+/// N-ROMAN: a numeral in capitals in a list after one trigger word (khóa
+/// XI, XII, XIII, XIV; đại biểu Quốc hội hai khóa XIV, XV): the word before
+/// is a numeral in capitals, and the numerals before it lead back to the
+/// trigger.
+fn in_list(n: &Normalizer, core: &str, around: &Around<'_>) -> bool {
+    if !is_roman(core) || !around.prev_raw.is_some_and(is_roman) {
+        return false;
+    }
+    let before = around.before;
+    let numerals = before
+        .iter()
+        .rev()
+        .take(MAX_LIST_NUMERALS)
+        .take_while(|w| roman_numeral(w).is_some())
+        .count();
+    ends_with_any(&before[..before.len() - numerals], &n.triggers.roman)
+}
+
+/// N-ROMAN: the number of a heading at the start of a line (I. Lịch thi,
+/// II. Nội dung): a numeral in capitals with a dot, first in the span, before
+/// a capitalised Vietnamese word. A lone L, C, D or M there is more likely a
+/// letter or an initial.
+fn read_heading(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    let core = word.core_text;
+    let heading = around.index == 0
+        && word.trail.starts_with('.')
+        && is_roman(core)
+        && (core.len() > 1 || matches!(core, "I" | "V" | "X"))
+        && around.next_raw.is_some_and(|next| {
+            next.starts_with(char::is_uppercase) && is_vietnamese_syllable(&next.to_lowercase())
+        });
+    let Some(value) = roman_numeral(core).filter(|_| heading) else {
+        return false;
+    };
+    let spoken = number::cardinal(&value.to_string(), &n.style);
+    out.tokens
+        .push(token(word.core.clone(), spoken, Kind::Roman, "N-ROMAN"));
+    true
 }
 
 /// N-ROMAN: a heading typed without its space (CHƯƠNGI, MỤCII, PHẦNIV):

@@ -30,16 +30,58 @@ pub(super) fn read_seconds(
     true
 }
 
-/// N-TIME: 14h, 14h30, 14:30, 23:59:59, 3p20s as one word.
+/// N-TIME: 14h, 14h30, 14:30, 23:59:59, 3p20s as one word. When the text
+/// says "phút" itself after the time (3h30 phút), the time does not say it
+/// twice.
 pub(super) fn read_clock_word(
     n: &Normalizer,
     span: Range<usize>,
     core: &str,
-    _: &Around<'_>,
+    around: &Around<'_>,
     out: &mut Expansion,
 ) -> bool {
-    let Some(spoken) = read_time(core, &n.style) else {
+    let Some(mut spoken) = read_time(core, &n.style) else {
         return false;
+    };
+    if around.after.first() == Some(&"phút") && spoken.ends_with(" phút") {
+        spoken.truncate(spoken.len() - " phút".len());
+    }
+    out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
+    true
+}
+
+/// N-TIME: the minutes written as a number of two digits after "giờ" and an
+/// hour (8 giờ 00, 7 giờ 05): no minutes say nothing, others say their
+/// number without the leading zero, with "phút" unless the text says it.
+pub(super) fn read_minutes_after_hour(
+    n: &Normalizer,
+    span: Range<usize>,
+    core: &str,
+    around: &Around<'_>,
+    out: &mut Expansion,
+) -> bool {
+    let after_hour = match around.before {
+        [.., hour, giờ] => {
+            *giờ == "giờ"
+                && hour.len() <= 2
+                && hour.bytes().all(|b| b.is_ascii_digit())
+                && hour.parse::<u32>().is_ok_and(|h| h <= 24)
+        }
+        _ => false,
+    };
+    if !after_hour || core.len() != 2 || !core.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let minutes: u32 = core.parse().unwrap_or(60);
+    if minutes > 59 {
+        return false;
+    }
+    let spoken = if minutes == 0 {
+        String::new()
+    } else if around.after.first() == Some(&"phút") {
+        number::cardinal(&minutes.to_string(), &n.style)
+    } else {
+        format!("{} phút", number::cardinal(&minutes.to_string(), &n.style))
     };
     out.tokens.push(token(span, spoken, Kind::Time, "N-TIME"));
     true

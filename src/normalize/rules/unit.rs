@@ -46,6 +46,34 @@ pub(super) fn read_after_number(
     emit(out, read_unit(n, word.core.start, word.core_text, around))
 }
 
+/// N-UNIT: the kilometre of a road's chainage, written before it (Km
+/// 15+300 → ki lô mét mười lăm cộng ba trăm).
+pub(super) fn read_chainage(
+    n: &Normalizer,
+    word: &Word<'_>,
+    around: &Around<'_>,
+    _: bool,
+    out: &mut Expansion,
+) -> bool {
+    if !matches!(word.core_text, "Km" | "km" | "KM") {
+        return false;
+    }
+    let chainage = around.next_raw.is_some_and(|next| {
+        next.split_once('+').is_some_and(|(km, m)| {
+            !km.is_empty()
+                && !m.is_empty()
+                && km.bytes().all(|b| b.is_ascii_digit())
+                && m.bytes().all(|b| b.is_ascii_digit())
+        })
+    });
+    if chainage && let Some(spoken) = n.units.get("km") {
+        out.tokens
+            .push(token(word.core.clone(), spoken, Kind::Unit, "N-UNIT"));
+        return true;
+    }
+    false
+}
+
 /// N-UNIT: a composite unit without a number (năng suất tính bằng tạ/ha)
 /// when every part after the slash is a known unit.
 pub(super) fn read_alone(
