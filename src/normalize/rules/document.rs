@@ -79,14 +79,20 @@ fn read_document(
     }
     let style = &n.style;
     let window = around.window();
-    let named_before = {
+    let named = {
         let skip = usize::from(
             around
                 .before_last()
                 .is_some_and(|w| is_one_of(w, &n.triggers.number_word)),
         );
-        around.before[..around.before.len() - skip].join(" ")
+        &around.before[..around.before.len() - skip]
     };
+    let named_before = named.join(" ");
+    // The type may be named by its own abbreviation (QĐ số 512/QĐ-UBND).
+    let named_abbreviated = named
+        .last()
+        .and_then(|w| n.abbreviations.reading_any_case(w, ""))
+        .map(|e| e.spoken.to_lowercase());
     // An unknown code is left unsaid only in what is surely a document's
     // number (a slash in it, or a document word before it: 1277/BGDĐT-QLCL,
     // Công văn 12-CV); elsewhere (mã 12-CD) it is spelled.
@@ -160,7 +166,9 @@ fn read_document(
         let spoken = if is_digits(part) || spoken.is_empty() {
             spoken
         } else {
-            let restates_type = !seen_type && named_before.ends_with(&spoken.to_lowercase());
+            let lower = spoken.to_lowercase();
+            let restates_type = !seen_type
+                && (named_before.ends_with(&lower) || named_abbreviated.as_deref() == Some(&lower));
             seen_type = true;
             if restates_type { String::new() } else { spoken }
         };
