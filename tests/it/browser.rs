@@ -43,6 +43,8 @@ fn start_chromedriver() -> (Running, String) {
     let port = free_port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        // Chromium on Linux takes its language from the environment.
+        .env("LANGUAGE", "vi")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -66,15 +68,27 @@ async fn browser(driver: &str, profile: &Path) -> Client {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                // The staff's browser speaks Vietnamese: date fields read dd/mm/yyyy.
+                "--lang=vi",
                 format!("--user-data-dir={}", profile.display()),
             ],
+            "prefs": { "intl.accept_languages": "vi-VN,vi" },
         }),
     );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(driver)
         .await
-        .expect("a Chromium session")
+        .expect("a Chromium session");
+    let language = client
+        .execute("return navigator.language;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        language.as_str().is_some_and(|l| l.starts_with("vi")),
+        "Chromium speaks {language}, not Vietnamese: date fields would read mm/dd/yyyy (install chromium-l10n)"
+    );
+    client
 }
 
 /// Waits until `css` matches an element whose text contains `text`.
