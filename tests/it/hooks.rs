@@ -19,7 +19,7 @@ use bantin::tts::{Fake, SynthError, Synthesizer};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
-use crate::util::{TestServer, bantin, request, run_ok};
+use crate::util::{TestServer, bantin, request, run_ok, upload_text as upload};
 
 /// One call the receiver got.
 #[derive(Debug, Clone)]
@@ -189,23 +189,6 @@ fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Valu
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&reply.body)))
     };
     (reply.status, value)
-}
-
-fn upload(url: &str, token: &str, text: &str) -> i64 {
-    let reply = request(
-        "POST",
-        &format!("{url}/api/articles"),
-        Some(token),
-        &[("Content-Type", "text/plain; charset=utf-8")],
-        Some(text.as_bytes()),
-    );
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()["id"].as_i64().unwrap()
 }
 
 /// Registers `hook_url` for `events`; returns (id, secret).

@@ -12,7 +12,7 @@ use bantin::config::Config;
 use bantin::store::{Scope, Store};
 use serde_json::json;
 
-use crate::util::{Reply, TestServer, request};
+use crate::util::{Reply, TestServer, request, upload_text as upload};
 
 fn config(data: &Path) -> Config {
     Config {
@@ -27,23 +27,6 @@ fn editor_token(data: &Path) -> String {
         .add_token("editor", Scope::Editor)
         .unwrap()
         .1
-}
-
-fn upload(url: &str, token: &str, text: &str) -> i64 {
-    let reply = request(
-        "POST",
-        &format!("{url}/api/articles"),
-        Some(token),
-        &[("Content-Type", "text/plain; charset=utf-8")],
-        Some(text.as_bytes()),
-    );
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()["id"].as_i64().unwrap()
 }
 
 fn get(url: &str, token: &str, headers: &[(&str, &str)]) -> Reply {
