@@ -77,6 +77,7 @@ mod words;
 
 use std::ops::Range;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 pub use lexicon::{
@@ -100,7 +101,7 @@ pub struct Token {
     pub span: Range<usize>,
     /// What is said; for a pause, the punctuation that stands for it
     /// (`,` `.` `?` `!` `;` `:`), or empty for a pause that adds nothing.
-    pub spoken: String,
+    pub spoken: CompactString,
     pub kind: Kind,
     pub rule: &'static str,
 }

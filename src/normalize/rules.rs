@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use compact_str::CompactString;
+
 mod aside;
 mod date;
 mod document;
@@ -239,7 +241,7 @@ fn excerpt(text: &str) -> String {
 fn pause(span: Range<usize>, c: char) -> Token {
     Token {
         span,
-        spoken: pause_mark(c).to_string(),
+        spoken: CompactString::from(pause_mark(c)),
         kind: Kind::Pause,
         rule: "P-PAUSE",
     }
@@ -257,7 +259,12 @@ fn silent(span: Range<usize>) -> Token {
     token(span, "", Kind::Pause, "P-PAUSE")
 }
 
-fn token(span: Range<usize>, spoken: impl Into<String>, kind: Kind, rule: &'static str) -> Token {
+fn token(
+    span: Range<usize>,
+    spoken: impl Into<CompactString>,
+    kind: Kind,
+    rule: &'static str,
+) -> Token {
     Token {
         span,
         spoken: spoken.into(),

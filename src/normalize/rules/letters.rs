@@ -454,7 +454,7 @@ pub(super) fn read_mixed(
                     // Joiners inside codes (35-NQ/TW): a short pause, not a word.
                     out.tokens.push(Token {
                         span: piece_span,
-                        spoken: String::new(),
+                        spoken: compact_str::CompactString::default(),
                         kind: Kind::Pause,
                         rule: "P-PAUSE",
                     });

@@ -357,7 +357,7 @@ fn build_review(prepared: &Prepared) -> Review {
                 .iter()
                 .map(|t| ReviewToken {
                     original: slice(&t.span),
-                    spoken: t.spoken.clone(),
+                    spoken: t.spoken.to_string(),
                     kind: kind_name(t.kind),
                     rule: t.rule.to_string(),
                     expansion: t.is_expansion(),
