@@ -396,8 +396,9 @@ pub(crate) fn looks_like_byline(text: &str) -> bool {
 }
 
 /// A reporter's name alone as the last line: `Trần Kiên`, `Kim Chung (TH)`,
-/// `HanoiTV`, `PV`: one to five capitalised words (no digits, no closing
-/// mark), with an optional short bracketed note such as `(TH)` or `(tổng hợp)`.
+/// `HanoiTV`, `PV`, `V.Duẩn`, `T.T`: one to five capitalised words (no
+/// digits, no closing mark; a word may be initials joined by dots to a
+/// name), with an optional short bracketed note such as `(TH)` or `(tổng hợp)`.
 fn signed_name(text: &str) -> bool {
     let name = match text.trim_end().strip_suffix(')') {
         Some(open) => match open.rsplit_once('(') {
@@ -411,9 +412,11 @@ fn signed_name(text: &str) -> bool {
     let words: Vec<&str> = name.split_whitespace().collect();
     (1..=5).contains(&words.len())
         && words.iter().all(|w| {
-            w.chars().next().is_some_and(char::is_uppercase)
-                && w.chars().all(char::is_alphabetic)
-                && w.chars().count() <= 12
+            w.split('.').all(|part| {
+                part.chars().next().is_some_and(char::is_uppercase)
+                    && part.chars().all(char::is_alphabetic)
+                    && part.chars().count() <= 12
+            })
         })
 }
 
@@ -505,12 +508,26 @@ mod tests {
 
     #[test]
     fn a_name_alone_at_the_end_is_the_byline() {
-        for name in ["Trần Kiên", "Kim Chung (TH)", "HanoiTV", "ĐẶNG CƯỜNG"] {
+        for name in [
+            "Trần Kiên",
+            "Kim Chung (TH)",
+            "HanoiTV",
+            "ĐẶNG CƯỜNG",
+            "V.Duẩn",
+            "N.T.Hà",
+            "T.T",
+        ] {
             let article = read_lines(&["Tin", LEAD, name]);
             assert_eq!(article.byline.as_deref(), Some(name));
         }
         // A closing sentence or a heading with lowercase words is not.
-        for last in ["Hội nghị kết thúc.", "Những việc cần làm ngay", "Năm 2024"] {
+        for last in [
+            "Hội nghị kết thúc.",
+            "Những việc cần làm ngay",
+            "Năm 2024",
+            "TP.HCM ngày mai",
+            "T.T.",
+        ] {
             let article = read_lines(&["Tin", LEAD, last]);
             assert_eq!(article.byline, None, "{last}");
         }

@@ -247,6 +247,9 @@ mod tests {
         assert_eq!(reason("Toàn cảnh Hội nghị"), Some("photo-caption"));
         assert_eq!(reason("Ảnh: Minh Anh"), Some("photo-credit"));
         assert_eq!(reason("Xem thêm: Hội nghị tổng kết năm"), Some("see-also"));
+        assert_eq!(reason("ĐỌC NHIỀU"), Some("site-chrome"));
+        assert_eq!(reason("Bình chọn"), Some("comments"));
+        assert_eq!(reason("Đọc nhiều sách giúp trẻ tự tin hơn."), None);
         assert_eq!(
             reason("Toàn cảnh kinh tế năm nay tăng trưởng tốt. Đó là nhận định chung."),
             None

@@ -48,7 +48,12 @@ pub(super) fn evidence(around: &Around<'_>, n: &Normalizer) -> Evidence {
         && around
             .before_last()
             .is_some_and(|w| is_dash(w) || is_one_of(w, &n.triggers.day_pair));
+    // A day after a clock time, unless a unit or counted noun follows it
+    // (8 giờ 10-15 phút) other than a word that follows dates (năm nay).
+    let day_of_time = after_clock_time(before)
+        && (!counted_after(around, n) || starts_with_any(around.after, &n.triggers.date_after));
     if ends_with_any(before, &n.triggers.date)
+        || day_of_time
         || around.bracketed
         || around.first_day.is_some()
         || joined_to_date
@@ -65,6 +70,28 @@ pub(super) fn evidence(around: &Around<'_>, n: &Normalizer) -> Evidence {
         return Evidence::Weak;
     }
     Evidence::None
+}
+
+/// Whether the words before end with a clock time (14 giờ, 8 giờ 30,
+/// 7 giờ 15 phút, 19h, 16h30): a day and month right after a time is the
+/// day of that time, its "ngày" left unwritten (đến 14 giờ 18-5).
+fn after_clock_time(before: &[&str]) -> bool {
+    let hour = |w: &str| {
+        (1..=2).contains(&w.len())
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && w.parse::<u32>().is_ok_and(|h| h <= 24)
+    };
+    let minute = |w: &str| w.len() == 2 && w.parse::<u32>().is_ok_and(|m| m <= 59);
+    let written_as_one = |w: &str| {
+        w.split_once('h')
+            .is_some_and(|(h, m)| hour(h) && (m.is_empty() || minute(m)))
+    };
+    match before {
+        [.., h, "giờ"] => hour(h),
+        [.., h, "giờ", m] | [.., h, "giờ", m, "phút"] => hour(h) && minute(m),
+        [.., one] => written_as_one(one),
+        [] => false,
+    }
 }
 
 /// Whether the word after the number is a unit or a counted noun (12/15

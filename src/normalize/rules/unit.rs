@@ -214,11 +214,16 @@ pub(super) fn read_unit(
     )];
     // Each further part is "per" something: 75 triệu đồng/người/năm.
     let mut at = start + x.len();
-    for y in rest.split('/') {
+    let parts = rest.split('/').count();
+    for (i, y) in rest.split('/').enumerate() {
         let denominator = if let Some(unit) = n.units.get(y) {
             unit.to_string()
         } else if is_word(y) {
             y.to_string()
+        } else if i + 1 == parts
+            && let Some(count) = span_count(n, y, around)
+        {
+            count
         } else {
             return None;
         };
@@ -242,6 +247,26 @@ pub(super) fn read_unit(
         at += 1 + y.len();
     }
     Some(tokens)
+}
+
+/// The count of a time span written after the slash of a measure, its
+/// time unit the next word or written on (70 mm/3 giờ, 50 mm/24h → trên
+/// ba giờ, trên hai mươi tư giờ): a measure over a span, never a date or
+/// a fraction, since a unit stands before the slash.
+fn span_count(n: &Normalizer, y: &str, around: &Around<'_>) -> Option<String> {
+    let digits = y.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let (count, unit) = y.split_at(digits);
+    let is_time_unit = |w: &str| n.triggers.time_units.iter().any(|t| t.join(" ") == w);
+    let spoken_count = number::cardinal(count, &n.style);
+    if unit.is_empty() {
+        let next_is_time = around.after.first().is_some_and(|w| is_time_unit(w));
+        return next_is_time.then_some(spoken_count);
+    }
+    let unit = n.units.get(unit).filter(|u| is_time_unit(u))?;
+    Some(format!("{spoken_count} {unit}"))
 }
 
 /// Whether a unit's spoken form names a currency (đồng, đô la Mỹ, bảng Anh).
