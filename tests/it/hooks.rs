@@ -191,6 +191,18 @@ fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Valu
     (reply.status, value)
 }
 
+/// Queues a render of `article`; the job's id.
+fn start_render(url: &str, token: &str, article: i64) -> i64 {
+    let (status, body) = call(
+        "POST",
+        &format!("{url}/api/articles/{article}/render"),
+        token,
+        Some(json!({})),
+    );
+    assert_eq!(status, 202, "{body}");
+    body["job"]["id"].as_i64().unwrap()
+}
+
 /// Registers `hook_url` for `events`; returns (id, secret).
 fn register(url: &str, token: &str, hook_url: &str, events: &[&str]) -> (i64, String) {
     let (status, body) = call(
@@ -241,14 +253,7 @@ fn a_render_is_told_signed_and_retried_until_the_receiver_takes_it() {
     let (id, secret) = register(url, &admin, &hook, &["render.done", "render.failed"]);
 
     let article = upload(url, &admin, "Tin ngắn\n\nHôm nay trời nắng đẹp.");
-    let (status, job) = call(
-        "POST",
-        &format!("{url}/api/articles/{article}/render"),
-        &admin,
-        Some(json!({})),
-    );
-    assert_eq!(status, 202, "{job}");
-    let job = job["job"]["id"].as_i64().unwrap();
+    let job = start_render(url, &admin, article);
 
     // 500, 500, then taken: three calls of one delivery, each signed.
     let calls = receiver.wait_for("three calls", |c| c.len() >= 3);
@@ -319,13 +324,7 @@ fn a_receiver_down_across_a_restart_still_gets_every_event_once() {
     let mut articles = Vec::new();
     for n in 0..2 {
         let article = upload(&url, &admin, &format!("Tin {n}\n\nCâu số {n}."));
-        let (status, body) = call(
-            "POST",
-            &format!("{url}/api/articles/{article}/render"),
-            &admin,
-            Some(json!({})),
-        );
-        assert_eq!(status, 202, "{body}");
+        start_render(&url, &admin, article);
         articles.push(article);
     }
     // Nobody listens: both deliveries are tried and kept.
@@ -573,14 +572,7 @@ fn a_render_the_listen_check_flags_is_told_with_its_review() {
     let hook = format!("http://{}/hook", receiver.addr);
     let (_, secret) = register(url, &admin, &hook, &["check.flagged"]);
     let article = upload(url, &admin, "Tin ngắn\n\nHội nghị khai mạc lúc tám giờ.");
-    let (status, body) = call(
-        "POST",
-        &format!("{url}/api/articles/{article}/render"),
-        &admin,
-        Some(json!({})),
-    );
-    assert_eq!(status, 202, "{body}");
-    let job = body["job"]["id"].as_i64().unwrap();
+    let job = start_render(url, &admin, article);
 
     let calls = receiver.wait_for("the flag", |c| !c.is_empty());
     calls[0].assert_signed_with(&secret);
