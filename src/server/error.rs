@@ -278,6 +278,7 @@ impl From<StoreError> for ApiError {
                 retry_after: RETRY_DATABASE_BUSY_SECONDS,
             },
             StoreError::DiskFull { .. } => ApiError::InsufficientStorage(error.to_string()),
+            StoreError::Unavailable(_) => ApiError::Unavailable(error.to_string()),
             StoreError::Open { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::Migration { .. }

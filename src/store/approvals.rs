@@ -81,7 +81,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown or deleted article; SQL errors.
     pub fn approve_article(&self, id: i64, actor: &Actor) -> Result<ApprovalState, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let latest = latest_revision(tx, id)?;
             if let Some(last) = last_approval(tx, id)?
                 && last.revision == latest
@@ -121,7 +121,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn approval_state(&self, id: i64) -> Result<ApprovalState, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let latest = latest_revision(c, id)?;
             Ok(state_of(latest, last_approval(c, id)?))
         })
@@ -135,7 +135,7 @@ impl Store {
     /// for an unknown article; SQL errors.
     pub fn require_approved(&self, ids: &[i64]) -> Result<(), StoreError> {
         let mut problems = Vec::new();
-        self.read(|c| {
+        self.read_sqlite(|c| {
             for &id in ids {
                 let latest = latest_revision(c, id)?;
                 let state = state_of(latest, last_approval(c, id)?);
@@ -202,7 +202,9 @@ mod tests {
         store.approve_article(id, &approver).unwrap();
         store.require_approved(&[id]).unwrap();
         let approvals: i64 = store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM article_approvals", [], |r| r.get(0))?))
+            .read_sqlite(|c| {
+                Ok(c.query_row("SELECT count(*) FROM article_approvals", [], |r| r.get(0))?)
+            })
             .unwrap();
         assert_eq!(
             approvals, 2,

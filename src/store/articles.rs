@@ -162,7 +162,7 @@ impl Store {
         new: &NewRevision,
         actor: &Actor,
     ) -> Result<(i64, i64), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let at = now();
             tx.execute(
                 "INSERT INTO articles (title, latest_revision, created_at, updated_at) \
@@ -204,7 +204,7 @@ impl Store {
         new: &NewRevision,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let latest: i64 = tx
                 .query_row(
                     "SELECT latest_revision FROM articles WHERE id = ?1 AND deleted_at IS NULL",
@@ -239,7 +239,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn articles(&self, limit: i64, offset: i64) -> Result<Vec<ArticleSummary>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS} FROM articles \
                  WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2"
@@ -254,7 +254,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn article_count(&self) -> Result<i64, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(c.query_row(
                 "SELECT count(*) FROM articles WHERE deleted_at IS NULL",
                 [],
@@ -266,7 +266,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn article(&self, id: i64) -> Result<ArticleSummary, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             c.prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS} FROM articles WHERE id = ?1 AND deleted_at IS NULL"
             ))?
@@ -282,7 +282,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown or already deleted article; SQL errors.
     pub fn delete_article(&self, id: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let changed = tx.execute(
                 "UPDATE articles SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
                 params![now(), id],
@@ -299,7 +299,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn revisions(&self, id: i64) -> Result<Vec<Revision>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {REVISION_COLUMNS} FROM article_revisions WHERE article_id = ?1 ORDER BY revision"
             ))?;
@@ -319,7 +319,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown article or revision; SQL errors.
     pub fn revision_number(&self, id: i64, revision: Option<i64>) -> Result<i64, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             c.prepare_cached(
                 "SELECT revision FROM article_revisions \
                  WHERE article_id = ?1 AND revision = coalesce(?2, \
@@ -340,7 +340,7 @@ impl Store {
         id: i64,
         revision: Option<i64>,
     ) -> Result<RevisionBody, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {REVISION_COLUMNS}, body FROM article_revisions \
                  WHERE article_id = ?1 AND revision = coalesce(?2, \

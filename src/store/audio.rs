@@ -57,7 +57,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn cached_audio(&self, cache_key: &str) -> Result<Option<AudioEntry>, StoreError> {
-        let entry = self.read(|c| {
+        let entry = self.read_sqlite(|c| {
             Ok(c.prepare_cached(&format!(
                 "SELECT {AUDIO_COLUMNS} FROM audio WHERE cache_key = ?1"
             ))?
@@ -80,7 +80,7 @@ impl Store {
             crate::output::write_atomic(&path, new.wav)
                 .map_err(|source| StoreError::io(&path, source))?;
         }
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "INSERT INTO audio (cache_key, file_sha256, bytes, duration_ms, loudness_lufs, \
                  true_peak_dbtp, script_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \

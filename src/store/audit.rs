@@ -210,7 +210,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn record_audit(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-        self.write(|tx| record_in(tx, event))
+        self.write_sqlite(|tx| record_in(tx, event))
     }
 
     /// Events matching `filter`, newest first.
@@ -220,7 +220,7 @@ impl Store {
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
         let from = filter.from.map(instant_text);
         let until = filter.until.map(instant_text);
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, at, person, token, action, article_id, revision, detail \
                  FROM audit_events \
@@ -241,7 +241,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn audit_persons(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt =
                 c.prepare_cached("SELECT DISTINCT person FROM audit_events ORDER BY person")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
@@ -312,7 +312,7 @@ mod tests {
             "UPDATE audit_events SET person = 'x'",
             "DELETE FROM audit_events",
         ] {
-            let refused = store.write(|tx| Ok(tx.execute(sql, [])?));
+            let refused = store.write_sqlite(|tx| Ok(tx.execute(sql, [])?));
             assert!(
                 refused.unwrap_err().to_string().contains("append-only"),
                 "{sql} went through"

@@ -100,7 +100,7 @@ impl Store {
             }
         }
         let date = date.to_string();
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             for id in article_ids {
                 let exists: Option<i64> = tx
                     .query_row(
@@ -156,7 +156,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn approved_items(&self, date: Date, slot: &str) -> Result<Vec<ApprovedItem>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT b.position, b.article_id, b.approved_by, b.approved_at, a.title, \
                  a.latest_revision, a.deleted_at FROM bulletin_items b \
@@ -183,7 +183,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn bulletin_runs(&self, key: &RunKey) -> Result<Vec<RunRecord>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RUN_COLUMNS} FROM bulletin_runs WHERE date = ?1 AND slot = ?2 \
                  ORDER BY id DESC"
@@ -203,7 +203,7 @@ impl Store {
             Outcome::Reused => ("reused", None),
             Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
         };
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 &format!(
                     "INSERT INTO bulletin_runs ({RUN_COLUMNS}) \
@@ -231,7 +231,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn built_bulletins(&self, limit: usize) -> Result<Vec<RunKey>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT date, slot FROM bulletin_runs WHERE status = 'built' \
                  GROUP BY date, slot ORDER BY MAX(id) DESC LIMIT ?1",
@@ -260,7 +260,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn last_bulletin_success(&self, key: &RunKey) -> Result<Option<RunRecord>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(c.prepare_cached(&format!(
                 "SELECT {RUN_COLUMNS} FROM bulletin_runs WHERE date = ?1 AND slot = ?2 \
                  AND status IN ('built', 'reused') ORDER BY id DESC LIMIT 1"

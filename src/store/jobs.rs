@@ -155,7 +155,7 @@ impl Store {
         cached: Option<&str>,
         check: bool,
     ) -> Result<Job, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let exists: bool = tx.query_row(
                 "SELECT count(*) > 0 FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
                 params![article_id, revision],
@@ -199,7 +199,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn job(&self, id: i64) -> Result<Job, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             c.prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM render_jobs WHERE id = ?1"
             ))?
@@ -214,7 +214,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn jobs_of_article(&self, article_id: i64) -> Result<Vec<Job>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM render_jobs WHERE article_id = ?1 ORDER BY id DESC"
             ))?;
@@ -229,7 +229,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn latest_done_job(&self, article_id: i64) -> Result<Option<Job>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(c.prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM render_jobs WHERE article_id = ?1 AND state = 'done' \
                  ORDER BY revision DESC, id DESC LIMIT 1"
@@ -244,7 +244,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn claim_job(&self) -> Result<Option<Job>, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             Ok(tx
                 .prepare_cached(&format!(
                     "UPDATE render_jobs SET state = 'running', started_at = ?1, \
@@ -263,7 +263,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn set_job_progress(&self, id: i64, done: i64, total: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.prepare_cached(
                 "UPDATE render_jobs SET cue_done = ?1, cue_total = ?2 WHERE id = ?3",
             )?
@@ -303,7 +303,7 @@ impl Store {
         error: Option<&str>,
         cache_key: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "UPDATE render_jobs SET state = ?1, error = ?2, cache_key = coalesce(?3, cache_key), \
                  finished_at = ?4 WHERE id = ?5",
@@ -326,7 +326,7 @@ impl Store {
         summary: &str,
         report_json: &str,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "UPDATE render_jobs SET check_state = ?1, check_flagged = ?2, check_summary = ?3, \
                  check_report = ?4 WHERE id = ?5",
@@ -341,7 +341,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn job_check_report(&self, id: i64) -> Result<Option<String>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             c.prepare_cached("SELECT check_report FROM render_jobs WHERE id = ?1")?
                 .query_row([id], |r| r.get::<_, Option<String>>(0))
                 .optional()?
@@ -358,7 +358,7 @@ impl Store {
         &self,
         cache_key: &str,
     ) -> Result<Option<(String, i64, String, String)>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(c.prepare_cached(
                 "SELECT check_state, check_flagged, check_summary, check_report FROM render_jobs \
                  WHERE cache_key = ?1 AND check_state = 'checked' ORDER BY id DESC LIMIT 1",
@@ -375,7 +375,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn requeue_job(&self, id: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "UPDATE render_jobs SET state = 'queued', started_at = NULL, cue_done = 0 \
                  WHERE id = ?1 AND state = 'running'",
@@ -391,7 +391,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn requeue_interrupted_jobs(&self) -> Result<usize, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             Ok(tx.execute(
                 "UPDATE render_jobs SET state = 'queued', started_at = NULL, cue_done = 0 \
                  WHERE state = 'running'",
@@ -406,7 +406,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; [`StoreError::Conflict`] for a finished job.
     pub fn cancel_job(&self, id: i64) -> Result<Job, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let job = tx
                 .prepare_cached(&format!(
                     "SELECT {JOB_COLUMNS} FROM render_jobs WHERE id = ?1"
@@ -448,7 +448,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn job_cancel_requested(&self, id: i64) -> Result<bool, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(
                 c.prepare_cached("SELECT cancel_requested FROM render_jobs WHERE id = ?1")?
                     .query_row([id], |r| r.get(0))
@@ -463,7 +463,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn job_counts(&self) -> Result<Vec<(JobState, i64)>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt =
                 c.prepare_cached("SELECT state, count(*) FROM render_jobs GROUP BY state")?;
             let rows: Vec<(String, i64)> = stmt

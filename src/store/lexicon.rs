@@ -117,7 +117,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn lexicon_entries(&self) -> Result<Vec<StationEntry>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {ENTRY_COLUMNS} FROM lexicon_entries ORDER BY key, context"
             ))?;
@@ -130,7 +130,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn lexicon_version(&self) -> Result<i64, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             let text: String = c
                 .prepare_cached("SELECT value FROM meta WHERE name = 'lexicon_version'")?
                 .query_row([], |r| r.get(0))?;
@@ -162,7 +162,7 @@ impl Store {
         author: &str,
     ) -> Result<StationEntry, StoreError> {
         let entry = new.validated()?;
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let twin: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM lexicon_entries WHERE key = ?1 AND context = ?2",
@@ -208,7 +208,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn remove_lexicon_entry(&self, id: i64) -> Result<StationEntry, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let entry = tx
                 .query_row(
                     &format!("SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE id = ?1"),
@@ -235,7 +235,7 @@ impl Store {
         key: &str,
         context: Option<&str>,
     ) -> Result<Vec<StationEntry>, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let mut stmt = tx.prepare(&format!(
                 "SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE key = ?1 \
                  AND (?2 IS NULL OR context = ?2)"
@@ -271,7 +271,7 @@ impl Store {
         author: &str,
     ) -> Result<usize, StoreError> {
         let lexicon = Lexicon::parse(origin, text, Source::Station).map_err(invalid)?;
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let at = now();
             let entries = lexicon.entries();
             for e in &entries {
@@ -302,7 +302,7 @@ impl Store {
             }
         };
         let hash = sha256_hex(text.as_bytes());
-        let last: Option<String> = self.read(|c| {
+        let last: Option<String> = self.read_sqlite(|c| {
             Ok(c.query_row(
                 "SELECT value FROM meta WHERE name = 'lexicon_file_sha256'",
                 [],
@@ -314,7 +314,7 @@ impl Store {
             return Ok(());
         }
         let count = self.import_lexicon(&path.display().to_string(), &text, LEXICON_FILE)?;
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "INSERT INTO meta (name, value) VALUES ('lexicon_file_sha256', ?1) \
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -147,7 +147,7 @@ impl Store {
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let secret = format!("{SECRET_PREFIX}{}", hex::encode(bytes));
-        let token = self.write(|tx| {
+        let token = self.write_sqlite(|tx| {
             let taken: bool = tx.query_row(
                 "SELECT count(*) > 0 FROM api_tokens WHERE name = ?1",
                 [name],
@@ -188,7 +188,7 @@ impl Store {
     pub fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>, StoreError> {
         let presented = sha256_hex(secret.as_bytes());
         type Row = (i64, String, String, String, String, String);
-        let rows: Vec<Row> = self.read(|c| {
+        let rows: Vec<Row> = self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, name, scope, secret_sha256, created_at, person FROM api_tokens \
                  WHERE revoked_at IS NULL",
@@ -228,7 +228,7 @@ impl Store {
     /// SQL errors.
     pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         type Row = (i64, String, String, String, String);
-        let rows: Vec<Row> = self.read(|c| {
+        let rows: Vec<Row> = self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, name, scope, created_at, person FROM api_tokens \
                  WHERE revoked_at IS NULL ORDER BY name",
@@ -257,7 +257,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn revoke_token(&self, name: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let id: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM api_tokens WHERE name = ?1 AND revoked_at IS NULL",
@@ -296,7 +296,7 @@ mod tests {
         );
         assert_eq!(store.authenticate("bantin_nope").unwrap(), None);
         let stored: Vec<String> = store
-            .read(|c| {
+            .read_sqlite(|c| {
                 let mut s = c.prepare("SELECT secret_sha256 FROM api_tokens")?;
                 Ok(s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
             })

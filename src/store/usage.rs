@@ -26,7 +26,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn voice_usage(&self, voice: &str, day: &str) -> Result<u64, StoreError> {
-        self.read(|conn| used(conn, voice, day))
+        self.read_sqlite(|conn| used(conn, voice, day))
     }
 
     /// Counts `chars` for `voice` on `day` unless that passes `daily_chars`:
@@ -42,7 +42,7 @@ impl Store {
         chars: u64,
         daily_chars: Option<u64>,
     ) -> Result<Result<u64, OverCap>, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let used = used(tx, voice, day)?;
             if let Err(refused) = check_cap(voice, day, daily_chars, used, chars) {
                 return Ok(Err(refused));
@@ -61,7 +61,7 @@ impl Store {
         if delta == 0 {
             return Ok(());
         }
-        self.write(|tx| add(tx, voice, day, delta))
+        self.write_sqlite(|tx| add(tx, voice, day, delta))
     }
 
     /// Stores a job's estimated bill.
@@ -70,7 +70,7 @@ impl Store {
     /// SQL errors.
     pub fn set_job_cost(&self, job: i64, cost: &Cost) -> Result<(), StoreError> {
         let n = |v: u64| v as i64;
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "INSERT INTO job_costs (job_id, billable_chars, cached_chars, to_bill_chars,
                     breath_groups, cached_breath_groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -96,7 +96,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn set_job_billed(&self, job: i64, billed_chars: u64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             tx.execute(
                 "UPDATE job_costs SET billed_chars = ?2 WHERE job_id = ?1",
                 params![job, billed_chars as i64],
@@ -110,7 +110,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn job_cost(&self, job: i64) -> Result<Option<JobCost>, StoreError> {
-        self.read(|conn| {
+        self.read_sqlite(|conn| {
             Ok(conn
                 .query_row(
                     "SELECT billable_chars, cached_chars, to_bill_chars, breath_groups,

@@ -207,7 +207,7 @@ impl Store {
             .map(|e| e.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        let webhook = self.write(|tx| {
+        let webhook = self.write_sqlite(|tx| {
             let at = now();
             tx.execute(
                 "INSERT INTO webhooks (url, events, secret, description, created_at) \
@@ -230,7 +230,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String)> = self.read(|c| {
+        let rows: Vec<(i64, String, String, String, String)> = self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, url, events, description, created_at FROM webhooks \
                  WHERE removed_at IS NULL ORDER BY id",
@@ -260,7 +260,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn remove_webhook(&self, id: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let at = now();
             let changed = tx.execute(
                 "UPDATE webhooks SET removed_at = ?1 WHERE id = ?2 AND removed_at IS NULL",
@@ -287,7 +287,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn enqueue_event(&self, event: Event, body: &str) -> Result<Vec<i64>, StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let hooks: Vec<(i64, String)> = {
                 let mut stmt = tx.prepare_cached(
                     "SELECT id, events FROM webhooks WHERE removed_at IS NULL ORDER BY id",
@@ -325,7 +325,7 @@ impl Store {
         lease_until_ms: i64,
         limit: usize,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String, i64)> = self.write(|tx| {
+        let rows: Vec<(i64, String, String, String, String, i64)> = self.write_sqlite(|tx| {
             let rows: Vec<(i64, String, String, String, String, i64)> = {
                 let mut stmt = tx.prepare_cached(
                     "SELECT d.id, h.url, h.secret, d.event, d.body, d.attempts \
@@ -365,7 +365,7 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn next_delivery_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|c| {
+        self.read_sqlite(|c| {
             Ok(c.query_row(
                 "SELECT min(d.next_attempt_ms) FROM webhook_deliveries d \
                  JOIN webhooks h ON h.id = d.webhook_id \
@@ -385,7 +385,7 @@ impl Store {
         id: i64,
         outcome: &AttemptOutcome,
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let at = now();
             let (state, next) = match (outcome.delivered, outcome.retry_at_ms) {
                 (true, _) => ("delivered", None),
@@ -433,7 +433,7 @@ impl Store {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = self.read(|c| {
+        let rows: Vec<Row> = self.read_sqlite(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT d.id, d.webhook_id, h.url, d.event, d.state, d.attempts, d.created_at, \
                  d.next_attempt_ms, d.last_status, d.last_error, d.last_attempt_at, d.delivered_at \
@@ -487,7 +487,7 @@ impl Store {
     /// [`StoreError::NotFound`]; [`StoreError::Conflict`] when it was
     /// delivered, or its webhook was removed.
     pub fn retry_delivery(&self, id: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
+        self.write_sqlite(|tx| {
             let row: Option<(String, Option<String>)> = tx
                 .query_row(
                     "SELECT d.state, h.removed_at FROM webhook_deliveries d \
