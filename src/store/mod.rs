@@ -26,6 +26,8 @@ mod bulletins;
 pub mod db;
 mod jobs;
 mod lexicon;
+#[doc(hidden)]
+pub mod testing;
 mod tokens;
 mod usage;
 mod webhooks;
