@@ -31,6 +31,7 @@ pub mod testing;
 mod tokens;
 mod usage;
 mod webhooks;
+mod workers;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -51,6 +52,7 @@ pub use usage::JobCost;
 pub use webhooks::{
     AttemptOutcome, Delivery, DeliveryState, DueDelivery, Event, Webhook, now_ms, validate_url,
 };
+pub use workers::{QueueStats, Worker};
 
 use db::PgConnection;
 
