@@ -26,6 +26,7 @@ mod bulletins;
 pub mod db;
 mod jobs;
 mod lexicon;
+mod stations;
 #[doc(hidden)]
 pub mod testing;
 mod tokens;
@@ -46,6 +47,7 @@ pub use bulletins::ApprovedItem;
 pub use db::{Db, Engine, Row};
 pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
+pub use stations::{Station, validate_slug};
 pub use tokens::{ApiToken, Scope, UNNAMED_PERSON};
 pub use usage::JobCost;
 pub use webhooks::{
