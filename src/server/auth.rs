@@ -47,10 +47,14 @@ async fn token(parts: &Parts, state: &AppState) -> Result<ApiToken, ApiError> {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?
         .to_string();
+    let station = state.store.station();
     state
         .store
-        .call(move |store| store.authenticate(&secret))
+        .call(move |store| store.authenticate_any_station(&secret))
         .await?
+        // Until requests are scoped by their token's station, a token of
+        // another station (or of the platform) is not valid here.
+        .filter(|token| token.station_id == Some(station))
         .ok_or_else(|| ApiError::Unauthorized("the token is not valid".into()))
 }
 
