@@ -706,4 +706,45 @@ mod tests {
         second.remove_webhook(theirs.id).unwrap();
         assert_eq!(first.webhooks().unwrap(), [ours]);
     }
+
+    #[test]
+    fn senders_claiming_side_by_side_never_take_the_same_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        let other = testing::add_station(&store, "huyen-b").unwrap();
+        let mut owed = Vec::new();
+        for station in [&store, &other] {
+            station
+                .add_webhook("http://127.0.0.1:9/x", &[Event::RenderDone], "")
+                .unwrap();
+            for _ in 0..15 {
+                owed.extend(station.enqueue_event(Event::RenderDone, "{}").unwrap());
+            }
+        }
+        let lease = now_ms() + 60_000;
+        let mut claimed: Vec<i64> = std::thread::scope(|scope| {
+            let senders: Vec<_> = (0..4)
+                .map(|_| {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let due = store.claim_due_deliveries(now_ms(), lease, 3).unwrap();
+                            if due.is_empty() {
+                                return mine;
+                            }
+                            mine.extend(due.iter().map(|d| d.id));
+                        }
+                    })
+                })
+                .collect();
+            senders
+                .into_iter()
+                .flat_map(|s| s.join().unwrap())
+                .collect()
+        });
+        claimed.sort_unstable();
+        owed.sort_unstable();
+        assert_eq!(claimed, owed, "each delivery claimed exactly once");
+    }
 }
