@@ -579,7 +579,7 @@ fn snapshot(data: &Path) -> Value {
     let store = Store::open(data).unwrap();
     let count = |sql: &str| -> i64 {
         store
-            .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .read(|c| c.query_row(sql, bantin::store::db::params![], |r| r.get(0)))
             .unwrap()
     };
     json!({
@@ -1245,7 +1245,10 @@ fn cli_tokens_and_lexicon_share_the_store_through_data() {
             .arg(&data),
     );
     let secret = String::from_utf8(output.stdout).unwrap().trim().to_string();
-    let token = Store::open(&data).unwrap().authenticate(&secret).unwrap();
+    let token = Store::open(&data)
+        .unwrap()
+        .authenticate_any_station(&secret)
+        .unwrap();
     assert_eq!(token.map(|t| t.scope), Some(Scope::Read));
     let database = std::fs::read(data.join("bantin.sqlite3")).unwrap();
     assert!(
