@@ -753,7 +753,7 @@ mod tests {
         let other = testing::add_station(&store, "hue").unwrap();
         let other_article = add_article(&other);
         let mut queued = Vec::new();
-        for n in 0..12 {
+        for n in 0..40 {
             let (station, article) = if n % 3 == 0 {
                 (&other, other_article)
             } else {
@@ -766,11 +766,19 @@ mod tests {
                     .id,
             );
         }
-        let claimers: Vec<_> = (0..4)
+        const CLAIMERS: usize = 4;
+        let start = std::sync::Arc::new(std::sync::Barrier::new(CLAIMERS));
+        let claimers: Vec<_> = (0..CLAIMERS)
             .map(|n| {
                 let store = store.clone();
+                let start = start.clone();
                 std::thread::spawn(move || {
                     let worker = format!("worker-{n}");
+                    // Connections open before the claimers start together,
+                    // so their claims overlap (without the row lock on
+                    // PostgreSQL, jobs are then claimed twice).
+                    store.read(|db| db.execute_batch("SELECT 1")).unwrap();
+                    start.wait();
                     let mut mine = Vec::new();
                     while let Some(job) = store.claim_next_job(&worker, LEASE).unwrap() {
                         mine.push(job);
