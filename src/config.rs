@@ -173,10 +173,19 @@ pub struct RequestLimits {
 pub struct Jobs {
     /// Renders running at the same time.
     pub concurrency: usize,
+    /// Whether `bantin serve` renders too. On a platform, serve nodes may
+    /// leave every render to `bantin worker` processes (`serve
+    /// --render-workers 0`).
+    pub serve_renders: bool,
     /// On shutdown, how long running renders may take to finish before they
     /// are stopped and requeued.
     #[serde(with = "crate::voice::seconds")]
     pub shutdown_grace: Duration,
+    /// On a platform, how long a worker holds a job without renewing it
+    /// (it renews every third of this while rendering): a worker that dies
+    /// loses its jobs to the others after at most this long.
+    #[serde(with = "crate::voice::seconds")]
+    pub lease: Duration,
 }
 
 /// The speech cache (`DATA/cache`).
@@ -254,7 +263,9 @@ impl Default for Jobs {
     fn default() -> Self {
         Self {
             concurrency: 2,
+            serve_renders: true,
             shutdown_grace: Duration::from_secs(20),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -287,7 +298,8 @@ pub enum ConfigError {
 }
 
 /// The `BANTIN_*` variables [`Config::load`] reads, for docs and errors.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 10] = [
+    "BANTIN_JOB_LEASE",
     "BANTIN_STATION",
     "BANTIN_DATA",
     "BANTIN_DATABASE",
@@ -458,6 +470,9 @@ impl Config {
         if let Some(v) = get("BANTIN_JOB_CONCURRENCY") {
             self.jobs.concurrency = parsed("BANTIN_JOB_CONCURRENCY", &v)?;
         }
+        if let Some(v) = get("BANTIN_JOB_LEASE") {
+            self.jobs.lease = seconds("BANTIN_JOB_LEASE", &v)?;
+        }
         if let Some(v) = get("BANTIN_SHUTDOWN_GRACE") {
             self.jobs.shutdown_grace = seconds("BANTIN_SHUTDOWN_GRACE", &v)?;
         }
@@ -505,6 +520,12 @@ impl Config {
             problems.push(format!(
                 "limits.prepare_queue {} is above 100000",
                 self.limits.prepare_queue
+            ));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.jobs.lease) {
+            problems.push(format!(
+                "jobs.lease {:?} is outside 1 s – 1 h",
+                self.jobs.lease
             ));
         }
         if !(1..=64).contains(&self.jobs.concurrency) {

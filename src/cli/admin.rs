@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::text::read_input;
-use super::{LexiconCommand, ScopeArg, TokenCommand, WebhookCommand, normalizer, voices};
+use super::{
+    LexiconCommand, ScopeArg, StationCommand, TokenCommand, WebhookCommand, normalizer, voices,
+};
 use bantin::config::Config;
 use bantin::store::{Event, NewLexiconEntry, Scope, Store};
 use bantin::voice::{Voice, Voices};
@@ -38,6 +40,69 @@ pub(super) fn serve(config: Config) -> Result<()> {
     })
 }
 
+/// The platform's station commands.
+pub(super) fn station(store: &Store, config: Config, command: StationCommand) -> Result<()> {
+    match command {
+        StationCommand::List => {
+            for station in store.stations()? {
+                println!("{}\t{}\t{}", station.slug, station.name, station.created_at);
+            }
+        }
+        StationCommand::Create { slug, name, person } => {
+            let (station, token, secret) =
+                bantin::server::create_station(store, &slug, &name, person.as_deref())?;
+            eprintln!(
+                "station {} ({}) made; its admin token {:?} ({}) is shown only now:",
+                station.slug,
+                station.name,
+                token.name,
+                token.who()
+            );
+            println!("{secret}");
+        }
+        StationCommand::Settings { slug, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let station = store.station_by_slug(&slug)?;
+            // Checked as the station's configuration before it is kept.
+            config
+                .for_station(&station.slug, &station.name, &text)
+                .with_context(|| format!("{} as the settings of {slug}", file.display()))?;
+            store.set_station_settings(station.id, &text)?;
+            eprintln!("settings of {slug} set from {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// Runs a platform render worker under `config` until a shutdown signal.
+pub(super) fn worker(config: Config) -> Result<()> {
+    let database = config.database.as_deref().context(
+        "bantin worker renders for a platform: name its PostgreSQL database with \
+         --database postgres://… (or BANTIN_DATABASE); a single station renders in `bantin serve`",
+    )?;
+    let store = Store::open_with(&config.data_dir, Some(database)).with_context(|| {
+        format!(
+            "opening the platform store (audio in {})",
+            config.data_dir.display()
+        )
+    })?;
+    let voices = Voices::load(Some(&config.data_dir.join("voices")))?;
+    let state = bantin::server::AppState::new(store, config.clone(), voices)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        eprintln!(
+            "bantin: worker rendering for {} ({} at once, audio in {})",
+            state.store.location(),
+            config.jobs.concurrency,
+            config.data_dir.display()
+        );
+        bantin::server::work(state, bantin::server::shutdown_signal()).await?;
+        eprintln!("bantin: worker stopped");
+        Ok(())
+    })
+}
+
 pub(super) fn token(store: &Store, command: TokenCommand) -> Result<()> {
     match command {
         TokenCommand::Add {
@@ -50,8 +115,12 @@ pub(super) fn token(store: &Store, command: TokenCommand) -> Result<()> {
                 ScopeArg::Editor => Scope::Editor,
                 ScopeArg::Approver => Scope::Approver,
                 ScopeArg::Admin => Scope::Admin,
+                ScopeArg::Platform => Scope::Platform,
             };
             let (token, secret) = match person {
+                _ if scope == Scope::Platform => {
+                    store.add_platform_token(&name, person.as_deref())?
+                }
                 Some(person) => store.add_token_for(&name, scope, &person)?,
                 None => {
                     eprintln!(

@@ -165,7 +165,23 @@ enum Command {
         /// Listen address, e.g. 127.0.0.1:8080 (port 0 picks a free one).
         #[arg(long)]
         addr: Option<std::net::SocketAddr>,
+        /// Renders this node runs at once [default: jobs.concurrency]; 0
+        /// leaves every render to `bantin worker` processes.
+        #[arg(long)]
+        render_workers: Option<usize>,
     },
+    /// Renders the queued jobs of every station (a platform's render node):
+    /// claims one job at a time per slot, holds it with a lease it renews,
+    /// and on SIGTERM finishes what it holds and stops.
+    Worker {
+        /// Renders at once [default: jobs.concurrency].
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// The stations of a platform: list them, create one with its first
+    /// admin token, set a station's own settings.
+    #[command(subcommand)]
+    Station(StationCommand),
     /// API tokens (stored hashed in the data directory).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -241,6 +257,33 @@ enum ScopeArg {
     Editor,
     Approver,
     Admin,
+    /// Creates stations and their first token; belongs to no station.
+    Platform,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum StationCommand {
+    /// Print the stations: slug, name, created.
+    List,
+    /// Create a station; prints its first admin token ("quan-tri"), shown
+    /// only now.
+    Create {
+        /// Short name in URLs and commands: lowercase letters, digits, '-'.
+        slug: String,
+        /// The station's name as listeners know it.
+        #[arg(long)]
+        name: String,
+        /// The person who holds the first admin token.
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Set a station's own settings from a TOML file (bantin.toml's station
+    /// tables: station, default_voice, [voices.*], [bulletin], [listen]…).
+    Settings {
+        slug: String,
+        /// The TOML file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -483,7 +526,30 @@ pub fn run() -> Result<()> {
             text.as_deref(),
             force,
         ),
-        Command::Serve { addr } => admin::serve(station_config(config, data, addr)?),
+        Command::Serve {
+            addr,
+            render_workers,
+        } => {
+            let mut config = station_config(config, data, addr)?;
+            match render_workers {
+                Some(0) => config.jobs.serve_renders = false,
+                Some(n) => config.jobs.concurrency = n,
+                None => {}
+            }
+            config.validate()?;
+            admin::serve(config)
+        }
+        Command::Worker { concurrency } => {
+            let mut config = station_config(config, data, None)?;
+            if let Some(n) = concurrency {
+                config.jobs.concurrency = n;
+            }
+            config.validate()?;
+            admin::worker(config)
+        }
+        Command::Station(command) => {
+            admin::station(&store(data)?, station_config(config, data, None)?, command)
+        }
         Command::Token(command) => admin::token(&store(data)?, command),
         Command::Lexicon(command) => admin::lexicon(&store(data)?, command),
         Command::Webhook(command) => admin::webhook(&store(data)?, command),

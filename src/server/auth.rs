@@ -99,6 +99,10 @@ pub struct Approver(pub ApiToken);
 #[derive(Debug, Clone)]
 pub struct Admin(pub ApiToken);
 
+/// A request made with a platform token (creates stations).
+#[derive(Debug, Clone)]
+pub struct PlatformAdmin(pub ApiToken);
+
 async fn token(headers: &HeaderMap, state: &AppState) -> Result<ApiToken, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
@@ -166,3 +170,4 @@ role_extractor!(Reader, Scope::Read);
 role_extractor!(Editor, Scope::Editor);
 role_extractor!(Approver, Scope::Approver);
 role_extractor!(Admin, Scope::Admin);
+role_extractor!(PlatformAdmin, Scope::Platform);

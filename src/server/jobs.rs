@@ -96,8 +96,62 @@ pub fn cache_key(
     sha256_hex(text.as_bytes())
 }
 
+/// Who holds the jobs a runner claims.
+#[derive(Debug, Clone)]
+pub enum Holder {
+    /// The single-node runner of `serve` on SQLite: the station's jobs,
+    /// held until they end or the process stops (then requeued when it
+    /// starts again).
+    Local,
+    /// A platform worker (`bantin worker`, or a `serve` node on
+    /// PostgreSQL): jobs of every station, held under a lease it renews
+    /// while rendering; a worker that dies loses them when the lease runs
+    /// out, and another takes them up.
+    Leased { worker: Arc<str>, lease: Duration },
+}
+
+impl Holder {
+    /// The holder `serve` uses for the engine of its store.
+    pub fn for_serve(state: &AppState) -> Holder {
+        match state.store.engine() {
+            crate::store::Engine::Sqlite => Holder::Local,
+            crate::store::Engine::Postgres => Holder::Leased {
+                worker: worker_name("serve").into(),
+                lease: state.config.jobs.lease,
+            },
+        }
+    }
+
+    fn worker(&self) -> Option<&str> {
+        match self {
+            Holder::Local => None,
+            Holder::Leased { worker, .. } => Some(worker),
+        }
+    }
+}
+
+/// A name unique to this process: its role, host, process id and start.
+pub fn worker_name(role: &str) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{role}-{host}-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    )
+}
+
 /// Runs jobs until `stop` turns true (or its sender is gone).
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    let holder = Holder::for_serve(&state);
+    run_as(state, stop, holder).await;
+}
+
+/// Runs jobs as `holder` until `stop` turns true (or its sender is gone).
+pub async fn run_as(state: AppState, mut stop: watch::Receiver<bool>, holder: Holder) {
     let permits = Arc::new(Semaphore::new(state.config.jobs.concurrency));
     let mut tasks = JoinSet::new();
     loop {
@@ -109,9 +163,38 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             _ = stop.changed() => break,
         };
-        match state.store.call(Store::claim_job).await {
+        let claimed = match &holder {
+            Holder::Local => state.store.call(Store::claim_job).await,
+            Holder::Leased { worker, lease } => {
+                let (worker, lease) = (Arc::clone(worker), *lease);
+                state
+                    .store
+                    .call(move |s| s.claim_next_job(&worker, lease))
+                    .await
+            }
+        };
+        match claimed {
             Ok(Some(job)) => {
-                tasks.spawn(run_job(state.clone(), job, permit));
+                // The job renders with its own station's settings and rows.
+                let station = job.station_id;
+                match state.blocking(move |s| s.for_station(station)).await {
+                    Ok(scoped) => {
+                        tasks.spawn(run_job(scoped, job, permit, holder.clone()));
+                    }
+                    Err(e) => {
+                        tracing::error!(job = job.id, station, error = %e, "cannot load the job's station");
+                        let (id, error) = (job.id, e.to_string());
+                        let worker = holder.worker().map(str::to_owned);
+                        let store = state.store.for_station(station);
+                        let _ = store
+                            .call(move |s| match worker {
+                                Some(w) => s.fail_job_by(id, &w, &error).map(drop),
+                                None => s.fail_job(id, &error),
+                            })
+                            .await;
+                        drop(permit);
+                    }
+                }
             }
             Ok(None) => {
                 drop(permit);
@@ -150,7 +233,12 @@ enum Outcome {
     Failed(String),
 }
 
-async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphorePermit) {
+async fn run_job(
+    state: AppState,
+    job: Job,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    holder: Holder,
+) {
     let started = Instant::now();
     let flag = Arc::new(AtomicBool::new(job.cancel_requested));
     let interrupt = Interrupt::new();
@@ -177,12 +265,29 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
         "voice": job.voice,
         "requested_by": job.requested_by,
     });
+    let renewal = match &holder {
+        Holder::Local => None,
+        Holder::Leased { worker, lease } => Some(tokio::spawn(renew_while_rendering(
+            state.store.clone(),
+            id,
+            Arc::clone(worker),
+            *lease,
+            Arc::clone(&interrupt),
+        ))),
+    };
+    let worker = holder.worker().map(str::to_owned);
     let outcome = {
         let state = state.clone();
-        tokio::task::spawn_blocking(move || render_article(&state, &job, &flag, interrupt))
-            .await
-            .unwrap_or_else(|e| Outcome::Failed(format!("the render panicked: {e}")))
+        let worker = worker.clone();
+        tokio::task::spawn_blocking(move || {
+            render_article(&state, &job, &flag, interrupt, worker.as_deref())
+        })
+        .await
+        .unwrap_or_else(|e| Outcome::Failed(format!("the render panicked: {e}")))
     };
+    if let Some(renewal) = renewal {
+        renewal.abort();
+    }
     state
         .jobs
         .running
@@ -190,24 +295,47 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
         .expect("never poisoned")
         .remove(&id);
     let store = state.store.clone();
-    let (state_after, result) = match outcome {
-        Outcome::Done(key) => (
+    let (state_after, result) = match (outcome, worker) {
+        (Outcome::Done(key), None) => (
             JobState::Done,
             store.call(move |s| s.finish_job(id, &key)).await,
         ),
-        Outcome::Cancelled => (
+        (Outcome::Done(key), Some(w)) => (
+            JobState::Done,
+            store
+                .call(move |s| held_by(id, s.finish_job_by(id, &w, &key)?))
+                .await,
+        ),
+        (Outcome::Cancelled, None) => (
             JobState::Cancelled,
             store.call(move |s| s.mark_job_cancelled(id)).await,
         ),
-        Outcome::Requeue => (
+        (Outcome::Cancelled, Some(w)) => (
+            JobState::Cancelled,
+            store
+                .call(move |s| held_by(id, s.mark_job_cancelled_by(id, &w)?))
+                .await,
+        ),
+        (Outcome::Requeue, None) => (
             JobState::Queued,
             store.call(move |s| s.requeue_job(id)).await,
         ),
-        Outcome::Failed(error) => {
+        (Outcome::Requeue, Some(w)) => (
+            JobState::Queued,
+            store
+                .call(move |s| held_by(id, s.requeue_job_by(id, &w)?))
+                .await,
+        ),
+        (Outcome::Failed(error), worker) => {
             tracing::warn!(job = id, %error, "render failed");
             (
                 JobState::Failed,
-                store.call(move |s| s.fail_job(id, &error)).await,
+                store
+                    .call(move |s| match worker {
+                        None => s.fail_job(id, &error),
+                        Some(w) => held_by(id, s.fail_job_by(id, &w, &error)?),
+                    })
+                    .await,
             )
         }
     };
@@ -220,6 +348,44 @@ async fn run_job(state: AppState, job: Job, _permit: tokio::sync::OwnedSemaphore
         state.metrics.record_job(state_after, started.elapsed());
     }
     tracing::info!(job = id, state = state_after.as_str(), elapsed = ?started.elapsed(), "render ended");
+}
+
+/// `Ok` when the worker still held the job it wrote the result of.
+fn held_by(id: i64, held: bool) -> Result<(), crate::store::StoreError> {
+    if held {
+        Ok(())
+    } else {
+        Err(crate::store::StoreError::Conflict(format!(
+            "job {id} is no longer held by this worker (its lease ran out and another took it up); its result is not recorded"
+        )))
+    }
+}
+
+/// Renews the lease on job `id` every third of the lease while it renders;
+/// a worker that lost it (another took the job up) stops the render.
+async fn renew_while_rendering(
+    store: Store,
+    id: i64,
+    worker: Arc<str>,
+    lease: Duration,
+    interrupt: Arc<Interrupt>,
+) {
+    let mut every = tokio::time::interval(lease / 3);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let worker = Arc::clone(&worker);
+        match store.call(move |s| s.renew_lease(id, &worker, lease)).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = id, "lost the lease on the job: stopping its render");
+                interrupt.stop();
+                return;
+            }
+            // The database is away for a moment: the lease still runs.
+            Err(e) => tracing::warn!(job = id, error = %e, "cannot renew the job's lease"),
+        }
+    }
 }
 
 /// Tells the webhooks how a render ended (once its outcome is recorded, so
@@ -257,17 +423,25 @@ async fn announce(state: &AppState, id: i64, ended: JobState, mut data: serde_js
 struct JobProgress<'a> {
     state: &'a AppState,
     id: i64,
+    worker: Option<&'a str>,
     flag: &'a AtomicBool,
     interrupt: &'a Interrupt,
 }
 
 impl Progress for JobProgress<'_> {
     fn cue_done(&self, done: usize, total: usize) {
-        if let Err(e) = self
-            .state
-            .store
-            .set_job_progress(self.id, done as i64, total as i64)
-        {
+        let recorded = match self.worker {
+            None => self
+                .state
+                .store
+                .set_job_progress(self.id, done as i64, total as i64),
+            Some(worker) => self
+                .state
+                .store
+                .set_job_progress_by(self.id, worker, done as i64, total as i64)
+                .and_then(|held| held_by(self.id, held)),
+        };
+        if let Err(e) = recorded {
             tracing::warn!(job = self.id, error = %e, "cannot record progress");
         }
         if self
@@ -291,8 +465,9 @@ fn render_article(
     job: &Job,
     flag: &AtomicBool,
     interrupt: Arc<Interrupt>,
+    worker: Option<&str>,
 ) -> Outcome {
-    match try_render(state, job, flag, interrupt) {
+    match try_render(state, job, flag, interrupt, worker) {
         Ok(key) => Outcome::Done(key),
         // Whatever error a stopped render ends with (the killed program's,
         // or the pipeline's own), it was stopped, not at fault.
@@ -322,6 +497,7 @@ fn try_render(
     job: &Job,
     flag: &AtomicBool,
     interrupt: Arc<Interrupt>,
+    worker: Option<&str>,
 ) -> Result<String, JobError> {
     let voice = state.voice(Some(&job.voice))?;
     let synthesizer: Arc<dyn crate::tts::Synthesizer> = Arc::new(Interruptible::new(
@@ -341,6 +517,7 @@ fn try_render(
     let progress = JobProgress {
         state,
         id: job.id,
+        worker,
         flag,
         interrupt: &interrupt,
     };

@@ -179,7 +179,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with job counts from the store.
-    pub fn exposition(&self, job_counts: &[(JobState, i64)]) -> String {
+    pub fn exposition(&self, stations: &[StationQueue]) -> String {
         let data = self.data.lock().expect("metrics lock is never poisoned");
         let mut out = String::new();
         out.push_str("# HELP bantin_http_requests_total HTTP requests by route and status.\n");
@@ -212,22 +212,7 @@ impl Metrics {
                 &JOB_BUCKETS_SECONDS,
             );
         }
-        out.push_str("# HELP bantin_render_jobs Render jobs in the store by state.\n");
-        out.push_str("# TYPE bantin_render_jobs gauge\n");
-        for (state, count) in job_counts {
-            let _ = writeln!(
-                out,
-                "bantin_render_jobs{{state=\"{}\"}} {count}",
-                state.as_str()
-            );
-        }
-        let queued = job_counts
-            .iter()
-            .find(|(s, _)| *s == JobState::Queued)
-            .map_or(0, |c| c.1);
-        out.push_str("# HELP bantin_render_queue_depth Render jobs waiting to run.\n");
-        out.push_str("# TYPE bantin_render_queue_depth gauge\n");
-        let _ = writeln!(out, "bantin_render_queue_depth {queued}");
+        write_queues(&mut out, stations);
         self.prepare.write(&mut out);
         out
     }
@@ -252,6 +237,112 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
+/// One station's render queue as /metrics reports it.
+#[derive(Debug, Clone)]
+pub struct StationQueue {
+    pub slug: String,
+    /// Jobs in the store by state.
+    pub counts: Vec<(JobState, i64)>,
+    pub stats: crate::store::QueueStats,
+}
+
+/// The render queues by station, and the platform's workers.
+fn write_queues(out: &mut String, stations: &[StationQueue]) {
+    let gauge = |out: &mut String, name: &str, help: &str| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    };
+    gauge(
+        out,
+        "bantin_render_jobs",
+        "Render jobs in the store by station and state.",
+    );
+    for station in stations {
+        for (state, count) in &station.counts {
+            let _ = writeln!(
+                out,
+                "bantin_render_jobs{{station=\"{}\",state=\"{}\"}} {count}",
+                station.slug,
+                state.as_str()
+            );
+        }
+    }
+    gauge(
+        out,
+        "bantin_render_queue_depth",
+        "Render jobs waiting to run, by station.",
+    );
+    for station in stations {
+        let _ = writeln!(
+            out,
+            "bantin_render_queue_depth{{station=\"{}\"}} {}",
+            station.slug, station.stats.queued
+        );
+    }
+    gauge(
+        out,
+        "bantin_render_oldest_queued_seconds",
+        "How long the oldest waiting render job has waited, by station (0 with none).",
+    );
+    for station in stations {
+        let age = station.stats.oldest_queued_age.unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "bantin_render_oldest_queued_seconds{{station=\"{}\"}} {:.3}",
+            station.slug,
+            age.as_secs_f64()
+        );
+    }
+    gauge(
+        out,
+        "bantin_render_latency_seconds",
+        "Time from asking for a render to its audio, over the renders done in the last hour, by station (mean and 95th percentile).",
+    );
+    for station in stations {
+        for (stat, value) in [
+            ("mean", station.stats.latency_mean),
+            ("p95", station.stats.latency_p95),
+        ] {
+            if let Some(value) = value {
+                let _ = writeln!(
+                    out,
+                    "bantin_render_latency_seconds{{station=\"{}\",stat=\"{stat}\"}} {:.3}",
+                    station.slug,
+                    value.as_secs_f64()
+                );
+            }
+        }
+    }
+    gauge(
+        out,
+        "bantin_render_done_last_hour",
+        "Renders finished in the last hour, by station.",
+    );
+    for station in stations {
+        let _ = writeln!(
+            out,
+            "bantin_render_done_last_hour{{station=\"{}\"}} {}",
+            station.slug, station.stats.done_last_hour
+        );
+    }
+    if let Some(first) = stations.first() {
+        gauge(
+            out,
+            "bantin_workers",
+            "Render workers of the platform seen alive, and of those draining.",
+        );
+        let _ = writeln!(
+            out,
+            "bantin_workers{{state=\"live\"}} {}",
+            first.stats.live_workers
+        );
+        let _ = writeln!(
+            out,
+            "bantin_workers{{state=\"draining\"}} {}",
+            first.stats.draining_workers
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,7 +353,22 @@ mod tests {
         metrics.record_request("GET", "/a", 200, Duration::from_millis(3));
         metrics.record_request("GET", "/a", 200, Duration::from_millis(30));
         metrics.record_job(JobState::Done, Duration::from_secs(7));
-        let text = metrics.exposition(&[(JobState::Queued, 4), (JobState::Done, 1)]);
+        let stats = crate::store::QueueStats {
+            station_id: 1,
+            queued: 4,
+            running: 0,
+            oldest_queued_age: Some(Duration::from_secs(3)),
+            done_last_hour: 1,
+            latency_mean: Some(Duration::from_secs(7)),
+            latency_p95: Some(Duration::from_secs(7)),
+            live_workers: 2,
+            draining_workers: 0,
+        };
+        let text = metrics.exposition(&[StationQueue {
+            slug: "default".into(),
+            counts: vec![(JobState::Queued, 4), (JobState::Done, 1)],
+            stats,
+        }]);
         assert!(
             text.contains(
                 "bantin_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2"
@@ -277,7 +383,12 @@ mod tests {
         assert!(
             text.contains("bantin_render_job_duration_seconds_bucket{state=\"done\",le=\"10\"} 1")
         );
-        assert!(text.contains("bantin_render_queue_depth 4"));
+        assert!(text.contains("bantin_render_queue_depth{station=\"default\"} 4"));
+        assert!(text.contains("bantin_render_jobs{station=\"default\",state=\"done\"} 1"));
+        assert!(
+            text.contains("bantin_render_latency_seconds{station=\"default\",stat=\"p95\"} 7.000")
+        );
+        assert!(text.contains("bantin_workers{state=\"live\"} 2"));
         metrics.prepare.busy.fetch_add(2, Ordering::Relaxed);
         let text = metrics.exposition(&[]);
         assert!(text.contains("# TYPE bantin_prepare_busy gauge\nbantin_prepare_busy 2\n"));

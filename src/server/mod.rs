@@ -39,9 +39,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-pub use auth::{Admin, Approver, Editor, Reader, STATION_HEADER, StationState};
+pub use auth::{Admin, Approver, Editor, PlatformAdmin, Reader, STATION_HEADER, StationState};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
+pub use routes::stations::create_station;
 
 use crate::cache::Cache;
 use crate::config::Config;
@@ -410,6 +411,8 @@ impl AppState {
         routes::webhooks::remove,
         routes::webhooks::deliveries,
         routes::webhooks::retry,
+        routes::stations::list,
+        routes::stations::create,
     ),
     components(schemas(
         ErrorBody,
@@ -417,6 +420,9 @@ impl AppState {
         routes::bulletins::BulletinView,
         routes::webhooks::NewWebhook,
         routes::webhooks::CreatedWebhook,
+        routes::stations::NewStation,
+        routes::stations::CreatedStation,
+        crate::store::Station,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -425,6 +431,7 @@ impl AppState {
         (name = "bulletins", description = "Daily bulletins: approval, runs, delivered files"),
         (name = "lexicon", description = "Station lexicon entries"),
         (name = "system", description = "Voices, health, metrics"),
+        (name = "platform", description = "Stations of a platform (platform tokens)"),
         (name = "workflow", description = "Roles, approval for air, changes, the audit trail"),
         (name = "webhooks", description = "Webhooks: registered URLs and their deliveries"),
     )
@@ -474,6 +481,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::audit::router())
         .merge(routes::people::router())
         .merge(routes::webhooks::router())
+        .merge(routes::stations::router())
         .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -544,7 +552,11 @@ pub async fn serve(
         state.config.webhooks.clone(),
         stopped.clone(),
     ));
-    let runner = tokio::spawn(jobs::run(state.clone(), stopped));
+    let runner = state
+        .config
+        .jobs
+        .serve_renders
+        .then(|| tokio::spawn(jobs::run(state.clone(), stopped)));
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown({
             let stop = stop.clone();
@@ -557,7 +569,9 @@ pub async fn serve(
         .await;
     // Also when the listener failed: the runner must stop either way.
     let _ = stop.send(true);
-    if let Err(e) = runner.await {
+    if let Some(runner) = runner
+        && let Err(e) = runner.await
+    {
         tracing::error!(error = %e, "the job runner failed");
     }
     if let Err(e) = dispatcher.await {
@@ -569,6 +583,83 @@ pub async fn serve(
         tracing::error!(error = %e, "the bulletin scheduler failed");
     }
     served
+}
+
+/// Runs a platform worker until `shutdown` resolves: registers it (the
+/// worker count on /metrics), claims render jobs of every station under a
+/// lease it renews, beats while it lives; on `shutdown` it takes no new job,
+/// finishes what it holds within `jobs.shutdown_grace` (the rest go back to
+/// the queue) and leaves the registry.
+///
+/// # Errors
+/// Store errors when registering.
+pub async fn work(
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), crate::store::StoreError> {
+    let name: Arc<str> = jobs::worker_name("worker").into();
+    let lease = state.config.jobs.lease;
+    {
+        let (name, host) = (Arc::clone(&name), hostname());
+        state
+            .store
+            .call(move |s| s.register_worker(&name, &host, std::process::id()))
+            .await?;
+    }
+    tracing::info!(worker = %name, ?lease, "worker started");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let heart = {
+        let (store, name) = (state.store.clone(), Arc::clone(&name));
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(lease / 3);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {}
+                    _ = stopped.wait_for(|stop| *stop) => return,
+                }
+                let name = Arc::clone(&name);
+                if let Err(e) = store.call(move |s| s.worker_heartbeat(&name)).await {
+                    tracing::warn!(error = %e, "cannot record the worker's heartbeat");
+                }
+            }
+        })
+    };
+    let runner = tokio::spawn(jobs::run_as(
+        state.clone(),
+        stopped,
+        jobs::Holder::Leased {
+            worker: Arc::clone(&name),
+            lease,
+        },
+    ));
+    shutdown.await;
+    tracing::info!(worker = %name, "draining: no new jobs; finishing the ones held");
+    {
+        let name = Arc::clone(&name);
+        let _ = state
+            .store
+            .call(move |s| s.set_worker_draining(&name, true))
+            .await;
+    }
+    let _ = stop.send(true);
+    if let Err(e) = runner.await {
+        tracing::error!(error = %e, "the job runner failed");
+    }
+    heart.abort();
+    let gone = Arc::clone(&name);
+    state.store.call(move |s| s.forget_worker(&gone)).await?;
+    tracing::info!(worker = %name, "worker stopped");
+    Ok(())
+}
+
+/// This machine's name, for the worker registry.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1011,7 +1011,7 @@ async fn openapi_health_metrics_and_a_streamed_oversized_body() {
         ),
         "{metrics}"
     );
-    assert!(metrics.contains("bantin_render_queue_depth 0"));
+    assert!(metrics.contains("bantin_render_queue_depth{station=\"default\"} 0"));
     assert!(metrics.contains("bantin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 1"));
 }
 
@@ -1179,7 +1179,7 @@ fn jobs_cancel_fail_requeue_on_shutdown_and_lexicon_applies_at_once() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("bantin_render_jobs{state=\"cancelled\"} 2"),
+        metrics.contains("bantin_render_jobs{station=\"default\",state=\"cancelled\"} 2"),
         "{metrics}"
     );
     server.stop();

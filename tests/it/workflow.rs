@@ -350,7 +350,12 @@ fn every_route_answers_each_role_as_its_permission_says() {
         let (status, body) = s.call(c.method, &c.path, Some(&other_admin), c.body.as_ref());
         let shown = body.to_string();
         // (An answer to a body sent echoes it: only answers to bodiless calls are checked.)
-        for mark in marks.iter().filter(|_| c.body.is_none()) {
+        // The other admin's own trail names the article it uploaded with
+        // this station's text, so the title is not a mark there.
+        let marks_here = marks
+            .iter()
+            .filter(|mark| c.path != "/api/audit" || **mark != "Hỗ trợ hộ nghèo");
+        for mark in marks_here.filter(|_| c.body.is_none()) {
             assert!(
                 !shown.contains(mark),
                 "{what} as another station's admin shows {mark:?}: {shown}"

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod jobs;
 pub mod lexicon;
 pub mod people;
+pub mod stations;
 pub mod system;
 mod upload;
 pub mod webhooks;

@@ -162,8 +162,20 @@ pub struct Health {
     /// `unavailable` (answered with 503) when the default voice cannot.
     pub status: &'static str,
     pub articles: i64,
+    /// The database that answered (a database that does not is 503).
+    pub database: DatabaseHealth,
     /// Each voice's backend and whether it can speak here.
     pub voices: Vec<BackendHealth>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub engine: &'static str,
+    /// The SQLite file, or the PostgreSQL URL without its password.
+    pub location: String,
+    /// How long the probe query took, in milliseconds.
+    pub answered_ms: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -359,12 +371,18 @@ pub(crate) fn voice_problem(state: &AppState, voice: &crate::voice::Voice) -> Op
 #[utoipa::path(get, path = "/healthz", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (articles, voices) = state
+    let (articles, database, voices) = state
         .blocking(|s| {
+            let asked = std::time::Instant::now();
             let articles = s
                 .store
                 .article_count()
                 .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))?;
+            let database = DatabaseHealth {
+                engine: s.store.engine().as_str(),
+                location: s.store.location(),
+                answered_ms: asked.elapsed().as_secs_f64() * 1000.0,
+            };
             let voices = s
                 .voices
                 .all()
@@ -380,7 +398,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
                     }
                 })
                 .collect::<Vec<_>>();
-            Ok((articles, voices))
+            Ok((articles, database, voices))
         })
         .await?;
     let default_speaks = voices.iter().any(|v| v.default && v.available);
@@ -396,6 +414,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         axum::Json(Health {
             status,
             articles,
+            database,
             voices,
         }),
     )
@@ -406,14 +425,28 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
 #[utoipa::path(get, path = "/metrics", tag = "system",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.blocking(|s| Ok(s.store.job_counts()?)).await?;
+    let queues = state
+        .blocking(|s| {
+            let lease = s.config.jobs.lease;
+            let mut queues = Vec::new();
+            for station in s.store.stations()? {
+                let store = s.store.for_station(station.id);
+                queues.push(crate::server::metrics::StationQueue {
+                    slug: station.slug,
+                    counts: store.job_counts()?,
+                    stats: store.queue_stats(lease)?,
+                });
+            }
+            Ok(queues)
+        })
+        .await?;
     Ok((
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.exposition(&counts),
+        state.metrics.exposition(&queues),
     )
         .into_response())
 }
