@@ -125,39 +125,41 @@ fn summary_row(row: &Row) -> Result<ArticleSummary, StoreError> {
     })
 }
 
+/// How many articles one bulletin lookup names: well under both engines'
+/// limits on parameters (SQLite 32766, PostgreSQL 65535).
+const BULLETIN_LOOKUP_CHUNK: usize = 500;
+
 /// Fills each summary's `approvals` with the bulletins its article is
-/// approved for (`YYYY-MM-DD slot`, sorted), in one query for the lot.
+/// approved for (`YYYY-MM-DD slot`, sorted), one query per
+/// [`BULLETIN_LOOKUP_CHUNK`] articles.
 fn attach_bulletins(
     db: &Db<'_>,
     station: StationId,
     summaries: &mut [ArticleSummary],
 ) -> Result<(), StoreError> {
-    if summaries.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (0..summaries.len())
-        .map(|i| format!("?{}", i + 2))
-        .collect();
-    let sql = format!(
-        "SELECT article_id, date, slot FROM bulletin_items \
-         WHERE station_id = ?1 AND article_id IN ({})",
-        placeholders.join(", ")
-    );
-    let mut values = vec![Param::Int(station)];
-    values.extend(summaries.iter().map(|s| Param::Int(s.id)));
-    let mut by_article: HashMap<i64, Vec<String>> = HashMap::new();
-    for (id, bulletin) in db.query_map(&sql, values, |r| {
-        Ok((
-            r.get::<i64>(0)?,
-            format!("{} {}", r.get::<String>(1)?, r.get::<String>(2)?),
-        ))
-    })? {
-        by_article.entry(id).or_default().push(bulletin);
-    }
-    for summary in summaries {
-        let mut approvals = by_article.remove(&summary.id).unwrap_or_default();
-        approvals.sort();
-        summary.approvals = approvals;
+    for chunk in summaries.chunks_mut(BULLETIN_LOOKUP_CHUNK) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+        let sql = format!(
+            "SELECT article_id, date, slot FROM bulletin_items \
+             WHERE station_id = ?1 AND article_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut values = vec![Param::Int(station)];
+        values.extend(chunk.iter().map(|s| Param::Int(s.id)));
+        let mut by_article: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, bulletin) in db.query_map(&sql, values, |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                format!("{} {}", r.get::<String>(1)?, r.get::<String>(2)?),
+            ))
+        })? {
+            by_article.entry(id).or_default().push(bulletin);
+        }
+        for summary in chunk {
+            let mut approvals = by_article.remove(&summary.id).unwrap_or_default();
+            approvals.sort();
+            summary.approvals = approvals;
+        }
     }
     Ok(())
 }
@@ -579,5 +581,36 @@ mod tests {
         assert_eq!(approvals(b), ["2026-12-06 trua"]);
         assert_eq!(store.article(a).unwrap().approvals, approvals(a));
         assert_eq!(store.articles(1, 1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_list_longer_than_one_bulletin_lookup_names_every_article_s_bulletins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        let ids: Vec<i64> = (0..=BULLETIN_LOOKUP_CHUNK)
+            .map(|n| {
+                store
+                    .create_article(&upload(&format!("Tin {n}")))
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        let (oldest, newest) = (ids[0], ids[ids.len() - 1]);
+        let date: jiff::civil::Date = "2026-12-06".parse().unwrap();
+        store
+            .approve_bulletin(date, "sang", &[oldest, newest], "ed")
+            .unwrap();
+        let list = store.articles(ids.len() as i64, 0).unwrap();
+        assert_eq!(list.len(), ids.len());
+        // Newest first: the two approved ones fall in different lookups.
+        assert_eq!((list[0].id, list[ids.len() - 1].id), (newest, oldest));
+        for summary in &list {
+            let expected: &[&str] = if summary.id == oldest || summary.id == newest {
+                &["2026-12-06 sang"]
+            } else {
+                &[]
+            };
+            assert_eq!(summary.approvals, expected, "article {}", summary.id);
+        }
     }
 }
