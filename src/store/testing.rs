@@ -19,7 +19,9 @@ pub const DATABASE_VARIABLE: &str = "BANTIN_TEST_DATABASE";
 /// When the PostgreSQL server named by [`DATABASE_VARIABLE`] refuses.
 pub fn fresh_database() -> Option<String> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let server = std::env::var(DATABASE_VARIABLE).ok().filter(|u| !u.is_empty())?;
+    let server = std::env::var(DATABASE_VARIABLE)
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!(
         "bantin_test_{}_{}_{}",
         std::process::id(),

@@ -579,7 +579,7 @@ fn snapshot(data: &Path) -> Value {
     let store = Store::open(data).unwrap();
     let count = |sql: &str| -> i64 {
         store
-            .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .read(|c| c.query_row(sql, bantin::store::db::params![], |r| r.get(0)))
             .unwrap()
     };
     json!({
