@@ -20,7 +20,9 @@ use bantin::voice::Voices;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::util::{Running, TestServer, bantin, example_article, request, serve_command};
+use crate::util::{
+    Running, TestServer, bantin, example_article, files_below, request, serve_command,
+};
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
@@ -87,23 +89,6 @@ fn wav_facts(bytes: &[u8]) -> (u32, u16, u16, f64) {
         spec.bits_per_sample,
         f64::from(frames) / f64::from(spec.sample_rate),
     )
-}
-
-/// Every file below `dir`.
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 /// Every file in the data directory is the database, a voice profile the
