@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use bantin::config::Config;
-use bantin::store::{Scope, Store};
+use bantin::store::Scope;
 use bantin::tts::{Fake, SynthError, Synthesizer};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
@@ -171,7 +171,10 @@ fn start(data: &Path, synthesizer: Arc<dyn Synthesizer>) -> TestServer {
 }
 
 fn token(data: &Path, name: &str, scope: Scope) -> String {
-    Store::open(data).unwrap().add_token(name, scope).unwrap().1
+    crate::util::open_store(data)
+        .add_token(name, scope)
+        .unwrap()
+        .1
 }
 
 fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {

@@ -34,7 +34,7 @@ fn config(data: &Path) -> Config {
 }
 
 fn tokens(data: &Path) -> (String, String) {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let (_, editor) = store.add_token("editor", Scope::Editor).unwrap();
     let (_, reader) = store.add_token("reader", Scope::Read).unwrap();
     (editor, reader)
@@ -561,7 +561,7 @@ fn fifty_parallel_uploads_are_stored_whole_and_apart() {
 
 /// What a bad request must not change.
 fn snapshot(data: &Path) -> Value {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let count = |sql: &str| -> i64 {
         store
             .read(|c| c.query_row(sql, bantin::store::db::params![], |r| r.get(0)))
@@ -902,7 +902,7 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
 
 /// Per-route checks on the router alone.
 fn oneshot_state(data: &Path, max_body_bytes: usize) -> (AppState, String) {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let (_, editor) = store.add_token("ed", Scope::Editor).unwrap();
     let mut config = config(data);
     config.limits.max_body_bytes = max_body_bytes;
@@ -1026,8 +1026,7 @@ fn slow_fake(delay_ms: u64) -> Option<Arc<dyn Synthesizer>> {
 }
 
 fn job_state(data: &Path, job: i64) -> String {
-    Store::open(data)
-        .unwrap()
+    crate::util::open_store(data)
         .job(job)
         .unwrap()
         .state

@@ -29,7 +29,7 @@ pub fn bantin() -> Command {
 pub fn database_for(data: &Path) -> Option<String> {
     static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
     std::env::var_os(bantin::store::testing::DATABASE_VARIABLE)?;
-    let key = data.canonicalize().unwrap_or_else(|_| data.to_path_buf());
+    let key = std::path::absolute(data).unwrap();
     let mut databases = DATABASES.lock().unwrap();
     let databases = databases.get_or_insert_with(HashMap::new);
     if let Some(url) = databases.get(&key) {
