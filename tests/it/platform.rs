@@ -3,8 +3,9 @@
 //! PostgreSQL database and one shared data directory; two stations; thirty
 //! articles uploaded through both nodes and rendered with a voice of fixed
 //! latency; one worker killed with SIGKILL while it holds a job. Then every
-//! job is done once, with one audio file, no half file is left, and
-//! neither station sees the other's articles, jobs or lexicon.
+//! job is done once, with one audio file and one `render.done` webhook call
+//! to its own station's receiver, no half file is left, and neither station
+//! sees the other's articles, jobs or lexicon.
 //!
 //! Always on PostgreSQL: the server named by `BANTIN_TEST_DATABASE`, or a
 //! throwaway cluster this test starts with `scripts/postgres-test` (and
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::hooks::{Receiver, loopback};
 use crate::util::{Running, bantin, files_below, repo, request, run_ok, spawn_serve};
 
 /// Seconds the test voice waits before each breath group.
@@ -261,6 +263,26 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
         },
     ];
 
+    // Each station tells its own receiver of every finished render.
+    let receivers: Vec<Receiver> = stations
+        .iter()
+        .map(|station| {
+            let receiver = Receiver::start(loopback(), 0);
+            post_json(
+                &urls[0],
+                &station.token,
+                "/api/webhooks",
+                &json!({
+                    "url": format!("http://{}/hook", receiver.addr),
+                    "events": ["render.done"],
+                    "description": station.slug,
+                }),
+                201,
+            );
+            receiver
+        })
+        .collect();
+
     let mut workers: Vec<Running> = (0..WORKERS)
         .map(|n| {
             spawn_worker(
@@ -313,10 +335,19 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
         if let Some(held) = held {
             break held;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no worker was seen holding a job half spoken"
-        );
+        if Instant::now() > deadline {
+            let seen: Vec<String> = client
+                .query(
+                    "SELECT id::text || ' ' || state || ' owner ' || coalesce(lease_owner, '-') \
+                     FROM render_jobs ORDER BY id",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            panic!("no worker (pids {pids:?}) was seen holding a job half spoken: {seen:?}");
+        }
         std::thread::sleep(Duration::from_millis(10));
     };
     let owner = stations
@@ -391,6 +422,36 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
         .unwrap()
         .get(0);
     assert_eq!(audio_rows, 30, "one finished audio per job");
+
+    // Each render was told once, to its own station's receiver only.
+    for (station, receiver) in stations.iter().zip(&receivers) {
+        let calls = receiver.wait_for("every render.done", |calls| {
+            calls.len() >= ARTICLES_PER_STATION
+        });
+        let mut told: Vec<i64> = calls
+            .iter()
+            .map(|call| {
+                assert_eq!(call.event, "render.done");
+                call.json()["data"]["job"].as_i64().unwrap()
+            })
+            .collect();
+        told.sort_unstable();
+        let mut own = station.jobs.clone();
+        own.sort_unstable();
+        assert_eq!(
+            told, own,
+            "{}'s receiver heard each of its jobs once",
+            station.slug
+        );
+    }
+    let done_events: i64 = client
+        .query_one(
+            "SELECT count(*) FROM webhook_deliveries WHERE event = 'render.done'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(done_events, 30, "one render.done per job in the outbox");
 
     // No half file anywhere in the shared directory.
     let half: Vec<PathBuf> = files_below(data)
