@@ -4,8 +4,10 @@
 //! articles uploaded through both nodes and rendered with a voice of fixed
 //! latency; one worker killed with SIGKILL while it holds a job. Then every
 //! job is done once, with one audio file and one `render.done` webhook call
-//! to its own station's receiver, no half file is left, and neither station
-//! sees the other's articles, jobs or lexicon.
+//! to its own station's receiver, no half file is left, neither station
+//! sees the other's articles, jobs or lexicon, each node's `/metrics` shows
+//! every station's queue empty and its renders done, and the surviving
+//! workers drain on SIGTERM.
 //!
 //! Always on PostgreSQL: the server named by `BANTIN_TEST_DATABASE`, or a
 //! throwaway cluster this test starts with `scripts/postgres-test` (and
@@ -525,6 +527,41 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
             "{} removes the other's entry",
             station.slug
         );
+    }
+
+    // Each node reports the database and, per station, an empty queue and
+    // its fifteen renders done.
+    for node in &urls {
+        let health = request("GET", &format!("{node}/healthz"), None, &[], None);
+        assert_eq!(health.status, 200);
+        assert!(
+            String::from_utf8_lossy(&health.body).contains("database"),
+            "{}",
+            String::from_utf8_lossy(&health.body)
+        );
+        let metrics = request("GET", &format!("{node}/metrics"), None, &[], None);
+        let metrics = String::from_utf8(metrics.body).unwrap();
+        for station in &stations {
+            let slug = format!("\"{}\"", station.slug);
+            let has = |name: &str, labels: &str, value: &str| {
+                metrics.lines().any(|line| {
+                    line.starts_with(name)
+                        && line.contains(&slug)
+                        && line.contains(labels)
+                        && line.ends_with(value)
+                })
+            };
+            assert!(
+                has("bantin_render_queue_depth{", "", " 0"),
+                "{}'s queue depth: {metrics}",
+                station.slug
+            );
+            assert!(
+                has("bantin_render_jobs{", "state=\"done\"", " 15"),
+                "{}'s renders done: {metrics}",
+                station.slug
+            );
+        }
     }
 
     // The survivors drain on SIGTERM and exit cleanly.
