@@ -64,8 +64,14 @@ use crate::voice::DEFAULT_VOICE;
 pub struct Config {
     /// The station's name, spoken in bulletins and shown on pages.
     pub station: String,
-    /// Holds the SQLite database and the audio files.
+    /// Holds the SQLite database and the audio files. On a platform
+    /// (`database` set) it is the directory every node shares (NFS or the
+    /// like): audio, the cue cache, voices and drop folders live there.
     pub data_dir: PathBuf,
+    /// A `postgres://` URL when the rows live in PostgreSQL (a platform of
+    /// many stations, serve nodes and workers); unset, SQLite in `data_dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     pub addr: SocketAddr,
     /// Voice used when a request names none.
     pub default_voice: String,
@@ -92,7 +98,29 @@ pub struct Config {
     /// (jingles, drop folder) are relative to it.
     #[serde(skip)]
     pub config_dir: Option<PathBuf>,
+    /// A platform station's own folder in the shared data directory
+    /// (`DATA/stations/<slug>`): its drop folder and feed copies live there
+    /// unless its settings say otherwise. `None` for the default station.
+    #[serde(skip)]
+    pub station_dir: Option<PathBuf>,
 }
+
+/// Lays `top` over `base`: tables merge key by key, other values replace.
+fn merge_tables(base: &mut toml::Table, top: toml::Table) {
+    for (key, value) in top {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(below)), toml::Value::Table(above)) => {
+                merge_tables(below, above);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Keys of bantin.toml that belong to the platform, not to one station.
+const PLATFORM_KEYS: [&str; 6] = ["data_dir", "database", "addr", "limits", "jobs", "cache"];
 
 /// The bulletin settings used when bantin.toml has no `[bulletin]` table:
 /// two slots in the station's default time zone, no jingles, delivered into
@@ -190,6 +218,8 @@ impl Default for Config {
         Self {
             station: "bantin".into(),
             data_dir: PathBuf::from("data"),
+            database: None,
+            station_dir: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             default_voice: DEFAULT_VOICE.into(),
             limits: RequestLimits::default(),
@@ -233,6 +263,7 @@ impl Default for Jobs {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
     pub addr: Option<SocketAddr>,
 }
 
@@ -256,9 +287,10 @@ pub enum ConfigError {
 }
 
 /// The `BANTIN_*` variables [`Config::load`] reads, for docs and errors.
-pub const ENV_VARS: [&str; 8] = [
+pub const ENV_VARS: [&str; 9] = [
     "BANTIN_STATION",
     "BANTIN_DATA",
+    "BANTIN_DATABASE",
     "BANTIN_ADDR",
     "BANTIN_DEFAULT_VOICE",
     "BANTIN_MAX_BODY_BYTES",
@@ -308,9 +340,56 @@ impl Config {
         if let Some(data) = &overrides.data_dir {
             config.data_dir = data.clone();
         }
+        if let Some(database) = &overrides.database {
+            config.database = Some(database.clone());
+        }
         if let Some(addr) = overrides.addr {
             config.addr = addr;
         }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration of a platform station: these settings with the
+    /// station's own (`settings`, bantin.toml's station tables: `station`,
+    /// `default_voice`, `[voices.*]`, `[bulletin]`, `[listen]`, `[mp3]`…)
+    /// laid over them. The install's `[bulletin]` is the default station's
+    /// and is not inherited: a station without one gets the built-in
+    /// bulletins, delivered into its own drop folder. Relative paths in its
+    /// settings are relative to its folder, `DATA/stations/<slug>`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] for settings that are not TOML or name a
+    /// platform-wide key; [`ConfigError::Invalid`] as [`Config::validate`].
+    pub fn for_station(
+        &self,
+        slug: &str,
+        name: &str,
+        settings: &str,
+    ) -> Result<Config, ConfigError> {
+        let origin = format!("settings of station {slug}");
+        let parse_error = |reason: String| ConfigError::Parse {
+            path: origin.clone(),
+            reason,
+        };
+        let own: toml::Table = settings
+            .parse()
+            .map_err(|e: toml::de::Error| parse_error(e.to_string()))?;
+        if let Some(key) = PLATFORM_KEYS.iter().find(|k| own.contains_key(**k)) {
+            return Err(parse_error(format!(
+                "{key} is set for the whole platform, in bantin.toml, not per station"
+            )));
+        }
+        let mut merged = toml::Table::try_from(self).map_err(|e| parse_error(e.to_string()))?;
+        merged.remove("bulletin");
+        merged.insert("station".into(), toml::Value::String(name.to_owned()));
+        merge_tables(&mut merged, own);
+        let mut config: Config = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| parse_error(e.to_string()))?;
+        let dir = self.data_dir.join("stations").join(slug);
+        config.config_dir = Some(dir.clone());
+        config.station_dir = Some(dir);
         config.validate()?;
         Ok(config)
     }
@@ -351,6 +430,9 @@ impl Config {
         }
         if let Some(v) = get("BANTIN_DATA") {
             self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("BANTIN_DATABASE") {
+            self.database = Some(v);
         }
         if let Some(v) = get("BANTIN_ADDR") {
             self.addr = parsed("BANTIN_ADDR", &v)?;
@@ -393,6 +475,13 @@ impl Config {
         }
         if self.data_dir.as_os_str().is_empty() {
             problems.push("data_dir must not be empty".to_string());
+        }
+        if let Some(database) = &self.database
+            && !crate::store::is_postgres_url(database)
+        {
+            problems.push(format!(
+                "database must be a postgres:// URL (leave it out for SQLite in data_dir), not {database:?}"
+            ));
         }
         if self.default_voice.trim().is_empty() {
             problems.push("default_voice must not be empty".to_string());
@@ -456,10 +545,11 @@ impl Config {
             mp3: self.mp3,
             opus: self.opus,
         };
+        let home = self.station_dir.as_ref().unwrap_or(&self.data_dir);
         config.feed_folder = config
             .feed
             .as_ref()
-            .map(|feed| self.data_dir.join("feed").join(&feed.name));
+            .map(|feed| home.join("feed").join(&feed.name));
         if self.listen.enabled {
             config.listen = Some(crate::listen::BulletinListen {
                 settings: self.listen.clone(),
@@ -498,7 +588,14 @@ impl Config {
                     .replace("{station}\"", &format!("{}\"", quoted(station)))
                     .replace(
                         "{drop_folder}",
-                        &quoted(&self.data_dir.join("drop").to_string_lossy()),
+                        &quoted(
+                            &self
+                                .station_dir
+                                .as_ref()
+                                .unwrap_or(&self.data_dir)
+                                .join("drop")
+                                .to_string_lossy(),
+                        ),
                     );
                 BulletinConfig::parse("built-in bulletin settings", &text, Path::new("."))
             }
@@ -560,6 +657,7 @@ mod tests {
             env(&[("BANTIN_DATA", "/env"), ("BANTIN_JOB_CONCURRENCY", "4")]),
             &Overrides {
                 data_dir: None,
+                database: None,
                 addr: Some("127.0.0.1:7000".parse().unwrap()),
             },
         )
@@ -576,6 +674,7 @@ mod tests {
             env(&[("BANTIN_DATA", "/env")]),
             &Overrides {
                 data_dir: Some("/flag".into()),
+                database: None,
                 addr: None,
             },
         )
@@ -600,6 +699,7 @@ mod tests {
             |_| None,
             &Overrides {
                 data_dir: Some("/srv/bantin".into()),
+                database: None,
                 addr: None,
             },
         )

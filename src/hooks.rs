@@ -136,6 +136,16 @@ impl Outbox {
         }
     }
 
+    /// The outbox of another station of the platform, waking the same
+    /// dispatcher.
+    pub fn for_station(&self, store: Store, station: &str) -> Outbox {
+        Outbox {
+            store,
+            station: station.into(),
+            wake: Arc::clone(&self.wake),
+        }
+    }
+
     /// Records `event` with `data` for every webhook that listens to it
     /// (blocking: one short write). A failure is logged, never passed on:
     /// the render or bulletin it tells of stands.

@@ -14,7 +14,7 @@ use bantin::voice::{Voice, Voices};
 
 /// Runs the service under `config` until a shutdown signal.
 pub(super) fn serve(config: Config) -> Result<()> {
-    let store = Store::open(&config.data_dir)
+    let store = Store::open_with(&config.data_dir, config.database.as_deref())
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let voices = Voices::load(Some(&config.data_dir.join("voices")))?;
     voices

@@ -46,6 +46,15 @@ struct Cli {
     /// the built-in settings]; `BANTIN_*` variables and flags override it.
     #[arg(long, global = true, env = "BANTIN_CONFIG")]
     config: Option<PathBuf>,
+    /// A postgres:// URL: the rows live in PostgreSQL (a platform of many
+    /// stations, serve nodes and workers), audio in --data, which every
+    /// node shares [default: SQLite in --data].
+    #[arg(long, global = true, env = "BANTIN_DATABASE")]
+    database: Option<String>,
+    /// On a platform, the station (its slug) a command works on: tokens,
+    /// lexicon, webhooks, bulletins [default: the default station].
+    #[arg(long = "station", global = true, env = "BANTIN_STATION_SLUG")]
+    station_slug: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -368,8 +377,20 @@ impl CacheArgs {
     }
 }
 
+/// Where the command line says the rows live and which station it works
+/// on (`--database`, `--station`), read once by [`run`].
+static PLATFORM: std::sync::OnceLock<(Option<String>, Option<String>)> = std::sync::OnceLock::new();
+
+fn platform() -> (Option<&'static str>, Option<&'static str>) {
+    let (database, station) = PLATFORM.get_or_init(|| (None, None));
+    (database.as_deref(), station.as_deref())
+}
+
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
+    PLATFORM
+        .set((cli.database.clone(), cli.station_slug.clone()))
+        .expect("run is called once");
     let data = cli.data.as_deref();
     let config = cli.config.as_deref();
     match cli.command {
@@ -498,14 +519,33 @@ fn station_config(
         |name| std::env::var(name).ok(),
         &Overrides {
             data_dir: data.map(Path::to_path_buf),
+            database: platform().0.map(str::to_owned),
             addr,
         },
     )?)
 }
 
+/// The store of `--data` (rows in `--database` when given), scoped to the
+/// station named by `--station`.
 fn store(data: Option<&Path>) -> Result<Store> {
     let dir = data.context("name the data directory with --data DIR (or BANTIN_DATA)")?;
-    Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))
+    let (database, station) = platform();
+    let store = Store::open_with(dir, database).with_context(|| match database {
+        Some(_) => format!("opening the platform store (audio in {})", dir.display()),
+        None => format!("opening the store in {}", dir.display()),
+    })?;
+    scoped(store, station)
+}
+
+/// `store` seeing only the station `slug` (the default station without one).
+fn scoped(store: Store, slug: Option<&str>) -> Result<Store> {
+    let Some(slug) = slug else {
+        return Ok(store);
+    };
+    let station = store
+        .station_by_slug(slug)
+        .with_context(|| format!("the station {slug:?} (bantin station list shows them)"))?;
+    Ok(store.for_station(station.id))
 }
 
 /// The built-in tables plus the station entries of the data directory's store

@@ -4,14 +4,84 @@
 //! `Editor` editors and up, `Approver` approvers and admins, `Admin` only
 //! the station admin. A lower role is 403 naming what is needed; no token,
 //! a malformed header or an unknown token is 401.
+//!
+//! Every token belongs to one station (a platform token to none), and
+//! [`StationState`] gives a handler the state of the request's station, so
+//! a request never sees another station's rows. A platform token names the
+//! station it works on with the `X-Bantin-Station: <slug>` header (the
+//! default station without it). [`authenticate`] checks the token once per
+//! request; the extractors read what it found.
 
-use axum::extract::FromRequestParts;
-use axum::http::header;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::{ApiToken, Scope};
+use crate::store::{ApiToken, DEFAULT_STATION, Scope};
+
+/// The header a platform token names its station with.
+pub const STATION_HEADER: &str = "x-bantin-station";
+
+/// What [`authenticate`] found for a request with an Authorization header.
+#[derive(Debug, Clone)]
+struct Authenticated(Result<ApiToken, ApiError>);
+
+/// Checks the request's token, when it has one, and keeps the outcome for
+/// the extractors.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.headers().contains_key(header::AUTHORIZATION) {
+        let found = token(request.headers(), &state).await;
+        request.extensions_mut().insert(Authenticated(found));
+    }
+    next.run(request).await
+}
+
+/// The state of the station the request's token belongs to. Without a
+/// valid token it is the default station's; the role extractor beside it
+/// refuses the request anyway.
+pub struct StationState(pub AppState);
+
+impl FromRequestParts<AppState> for StationState {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(Ok(token))) => Some(token.clone()),
+            _ => None,
+        };
+        let named = parts
+            .headers
+            .get(STATION_HEADER)
+            .map(|v| {
+                v.to_str()
+                    .map(str::to_owned)
+                    .map_err(|_| ApiError::BadRequest(format!("{STATION_HEADER} is not text")))
+            })
+            .transpose()?;
+        let state = state.clone();
+        let scoped = state
+            .blocking(move |state| {
+                let station = match token.as_ref().and_then(|t| t.station_id) {
+                    Some(id) => id,
+                    // A platform token works on the station it names.
+                    None => match (&token, named) {
+                        (Some(_), Some(slug)) => state.store.station_by_slug(&slug)?.id,
+                        _ => DEFAULT_STATION,
+                    },
+                };
+                state.for_station(station)
+            })
+            .await?;
+        Ok(StationState(scoped))
+    }
+}
 
 /// A request made with any valid token.
 #[derive(Debug, Clone)]
@@ -29,9 +99,8 @@ pub struct Approver(pub ApiToken);
 #[derive(Debug, Clone)]
 pub struct Admin(pub ApiToken);
 
-async fn token(parts: &Parts, state: &AppState) -> Result<ApiToken, ApiError> {
-    let value = parts
-        .headers
+async fn token(headers: &HeaderMap, state: &AppState) -> Result<ApiToken, ApiError> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
             ApiError::Unauthorized("send a token: Authorization: Bearer <token>".into())
@@ -49,7 +118,7 @@ async fn token(parts: &Parts, state: &AppState) -> Result<ApiToken, ApiError> {
         .to_string();
     state
         .store
-        .call(move |store| store.authenticate(&secret))
+        .call(move |store| store.authenticate_any_station(&secret))
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is not valid".into()))
 }
@@ -78,7 +147,16 @@ macro_rules! role_extractor {
                 parts: &mut Parts,
                 state: &AppState,
             ) -> Result<Self, ApiError> {
-                Ok($name(require(token(parts, state).await?, $scope)?))
+                let _ = state;
+                let token = match parts.extensions.get::<Authenticated>() {
+                    Some(Authenticated(found)) => found.clone()?,
+                    None => {
+                        return Err(ApiError::Unauthorized(
+                            "send a token: Authorization: Bearer <token>".into(),
+                        ));
+                    }
+                };
+                Ok($name(require(token, $scope)?))
             }
         }
     };

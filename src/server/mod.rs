@@ -23,6 +23,7 @@ mod metrics;
 pub mod prepared;
 mod routes;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,14 +39,14 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-pub use auth::{Admin, Approver, Editor, Reader};
+pub use auth::{Admin, Approver, Editor, Reader, STATION_HEADER, StationState};
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::normalize::Normalizer;
-use crate::store::Store;
+use crate::store::{DEFAULT_STATION, StationId, Store};
 use crate::tts::Synthesizer;
 use crate::voice::{Voice, Voices};
 use prepared::Preparer;
@@ -69,6 +70,29 @@ pub struct AppState {
     pub preparer: Arc<Preparer>,
     /// Webhook events, sent by the dispatcher `serve` runs.
     pub outbox: crate::hooks::Outbox,
+    /// The install's own settings (the default station's) and the parts of
+    /// every other station served so far.
+    platform: Arc<Platform>,
+}
+
+/// What the state of every station is made from, and the parts of the
+/// stations other than the default one, built on their first request and
+/// rebuilt when their settings change.
+struct Platform {
+    config: Arc<Config>,
+    stations: std::sync::Mutex<HashMap<StationId, StationParts>>,
+}
+
+/// A station's own parts of [`AppState`].
+#[derive(Clone)]
+struct StationParts {
+    /// The station row these parts were built from (slug, name, settings).
+    built_from: (String, String, String),
+    store: Store,
+    config: Arc<Config>,
+    preparer: Arc<Preparer>,
+    bulletins: Result<Arc<bulletin::Bulletins>, Arc<str>>,
+    outbox: crate::hooks::Outbox,
 }
 
 impl AppState {
@@ -94,9 +118,14 @@ impl AppState {
             Arc::clone(&metrics.prepare),
         )?);
         let outbox = crate::hooks::Outbox::new(store.clone(), &config.station);
+        let config = Arc::new(config);
         let mut state = AppState {
             store,
-            config: Arc::new(config),
+            platform: Arc::new(Platform {
+                config: Arc::clone(&config),
+                stations: std::sync::Mutex::new(HashMap::new()),
+            }),
+            config,
             voices,
             synthesizer: None,
             metrics,
@@ -115,6 +144,105 @@ impl AppState {
         self.synthesizer = Some(synthesizer);
         self.bulletins = self.make_bulletins();
         self
+    }
+
+    /// The state of `station`: its store, settings, prepared scripts,
+    /// bulletins and webhooks. The default station's is the install's.
+    ///
+    /// # Errors
+    /// [`ApiError::NotFound`] for a station that does not exist; a station
+    /// whose settings do not load is [`ApiError::Unprocessable`] naming why.
+    pub fn for_station(&self, station: StationId) -> Result<AppState, ApiError> {
+        if station == self.store.station() {
+            return Ok(self.clone());
+        }
+        let mut state = self.clone();
+        if station == DEFAULT_STATION {
+            let parts = self.default_parts();
+            state.apply(parts);
+            return Ok(state);
+        }
+        let row = self.store.station_by_id(station)?;
+        let built_from = (row.slug.clone(), row.name.clone(), row.settings.clone());
+        let known = self
+            .platform
+            .stations
+            .lock()
+            .expect("never poisoned")
+            .get(&station)
+            .filter(|parts| parts.built_from == built_from)
+            .cloned();
+        let parts = match known {
+            Some(parts) => parts,
+            None => {
+                let config = self
+                    .platform
+                    .config
+                    .for_station(&row.slug, &row.name, &row.settings)
+                    .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+                let parts =
+                    self.build_parts(built_from, self.store.for_station(station), config)?;
+                self.platform
+                    .stations
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(station, parts.clone());
+                parts
+            }
+        };
+        state.apply(parts);
+        Ok(state)
+    }
+
+    /// The default station's parts, when this state is another station's.
+    fn default_parts(&self) -> StationParts {
+        let config = Arc::clone(&self.platform.config);
+        self.build_parts(
+            Default::default(),
+            self.store.for_station(DEFAULT_STATION),
+            (*config).clone(),
+        )
+        .expect("the install's settings were built once already")
+    }
+
+    fn build_parts(
+        &self,
+        built_from: (String, String, String),
+        store: Store,
+        config: Config,
+    ) -> Result<StationParts, ApiError> {
+        let preparer = Arc::new(
+            Preparer::new(
+                store.clone(),
+                Arc::clone(&self.voices),
+                config.default_voice.clone(),
+                config.audio,
+                &config.limits,
+                Arc::clone(&self.metrics.prepare),
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
+        let outbox = self.outbox.for_station(store.clone(), &config.station);
+        let mut parts = StationParts {
+            built_from,
+            store,
+            config: Arc::new(config),
+            preparer,
+            bulletins: Err("not configured".into()),
+            outbox,
+        };
+        let mut scratch = self.clone();
+        scratch.apply(parts.clone());
+        parts.bulletins = scratch.make_bulletins();
+        Ok(parts)
+    }
+
+    fn apply(&mut self, parts: StationParts) {
+        self.store = parts.store;
+        self.config = parts.config;
+        self.preparer = parts.preparer;
+        self.bulletins = parts.bulletins;
+        self.outbox = parts.outbox;
     }
 
     fn make_bulletins(&self) -> Result<Arc<bulletin::Bulletins>, Arc<str>> {
@@ -347,6 +475,10 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::people::router())
         .merge(routes::webhooks::router())
         .merge(crate::web::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -1,13 +1,16 @@
-//! Station lexicon entries: the readings staff correct. Each entry passes the
-//! same validation as the shipped tables (`normalize::Lexicon::parse`), and
-//! every change bumps `lexicon_version`, so readers rebuild their normalizer
-//! and the next review uses it. `DATA/lexicon.tsv`, the file stations used
-//! before the store, is imported whenever its content changes.
+//! Station lexicon entries: the readings a station's staff correct. Each
+//! entry passes the same validation as the shipped tables
+//! (`normalize::Lexicon::parse`), and every change bumps the station's
+//! `stations.lexicon_version`, so readers rebuild their normalizer and the
+//! next review uses it. Station-scoped: every query sees and changes only
+//! the entries of the store's station. `DATA/lexicon.tsv`, the file
+//! stations used before the store, is the default station's: it is
+//! imported into that station whenever its content changes.
 
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, now, sha256_hex};
+use super::db::{Db, Row, params};
+use super::{DEFAULT_STATION, StationId, Store, StoreError, now, sha256_hex};
 use crate::normalize::{Lexicon, LexiconError, Source};
 
 /// The file imported into the store when it changes.
@@ -39,7 +42,7 @@ pub struct NewLexiconEntry {
     pub comment: String,
 }
 
-fn entry_row(row: &Row<'_>) -> rusqlite::Result<StationEntry> {
+fn entry_row(row: &Row) -> Result<StationEntry, StoreError> {
     Ok(StationEntry {
         id: row.get(0)?,
         key: row.get(1)?,
@@ -117,24 +120,34 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn lexicon_entries(&self) -> Result<Vec<StationEntry>, StoreError> {
-        self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM lexicon_entries ORDER BY key, context"
-            ))?;
-            Ok(stmt.query_map([], entry_row)?.collect::<Result<_, _>>()?)
+        self.read(|db| {
+            db.query_map(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE station_id = ?1 \
+                     ORDER BY key, context"
+                ),
+                [self.station()],
+                entry_row,
+            )
         })
     }
 
-    /// Bumped on every lexicon change.
+    /// The station's lexicon version, bumped on every change of its entries.
     ///
     /// # Errors
+    /// [`StoreError::NotFound`] when the store's station does not exist;
     /// SQL errors.
     pub fn lexicon_version(&self) -> Result<i64, StoreError> {
-        self.read_sqlite(|c| {
-            let text: String = c
-                .prepare_cached("SELECT value FROM meta WHERE name = 'lexicon_version'")?
-                .query_row([], |r| r.get(0))?;
-            Ok(text.parse().unwrap_or(0))
+        self.read(|db| {
+            db.query_opt(
+                "SELECT lexicon_version FROM stations WHERE id = ?1",
+                [self.station()],
+                |r| r.get(0),
+            )
+        })?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "station",
+            id: self.station().to_string(),
         })
     }
 
@@ -162,14 +175,13 @@ impl Store {
         author: &str,
     ) -> Result<StationEntry, StoreError> {
         let entry = new.validated()?;
-        self.write_sqlite(|tx| {
-            let twin: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM lexicon_entries WHERE key = ?1 AND context = ?2",
-                    params![entry.key, entry.context],
-                    |r| r.get(0),
-                )
-                .optional()?;
+        let station = self.station();
+        self.write(|db| {
+            let twin: Option<i64> = db.query_opt(
+                "SELECT id FROM lexicon_entries WHERE station_id = ?1 AND key = ?2 AND context = ?3",
+                params![station, entry.key, entry.context],
+                |r| r.get(0),
+            )?;
             if let Some(twin) = twin {
                 return Err(StoreError::Conflict(format!(
                     "{:?} already has a reading {} (entry {twin}); remove it first",
@@ -181,10 +193,14 @@ impl Store {
                     }
                 )));
             }
-            tx.execute(
-                "INSERT INTO lexicon_entries (key, spoken, context, comment, author, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            let added = db.query_row(
+                &format!(
+                    "INSERT INTO lexicon_entries \
+                     (station_id, key, spoken, context, comment, author, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING {ENTRY_COLUMNS}"
+                ),
                 params![
+                    station,
                     entry.key,
                     entry.spoken,
                     entry.context,
@@ -192,14 +208,10 @@ impl Store {
                     author,
                     now()
                 ],
-            )?;
-            let id = tx.last_insert_rowid();
-            bump_version(tx)?;
-            Ok(tx.query_row(
-                &format!("SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE id = ?1"),
-                [id],
                 entry_row,
-            )?)
+            )?;
+            bump_version(db, station)?;
+            Ok(added)
         })
     }
 
@@ -208,20 +220,22 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn remove_lexicon_entry(&self, id: i64) -> Result<StationEntry, StoreError> {
-        self.write_sqlite(|tx| {
-            let entry = tx
-                .query_row(
-                    &format!("SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE id = ?1"),
-                    [id],
+        let station = self.station();
+        self.write(|db| {
+            let entry = db
+                .query_opt(
+                    &format!(
+                        "DELETE FROM lexicon_entries WHERE station_id = ?1 AND id = ?2 \
+                         RETURNING {ENTRY_COLUMNS}"
+                    ),
+                    [station, id],
                     entry_row,
-                )
-                .optional()?
+                )?
                 .ok_or_else(|| StoreError::NotFound {
                     what: "lexicon entry",
                     id: id.to_string(),
                 })?;
-            tx.execute("DELETE FROM lexicon_entries WHERE id = ?1", [id])?;
-            bump_version(tx)?;
+            bump_version(db, station)?;
             Ok(entry)
         })
     }
@@ -235,24 +249,24 @@ impl Store {
         key: &str,
         context: Option<&str>,
     ) -> Result<Vec<StationEntry>, StoreError> {
-        self.write_sqlite(|tx| {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM lexicon_entries WHERE key = ?1 \
-                 AND (?2 IS NULL OR context = ?2)"
-            ))?;
-            let removed: Vec<StationEntry> = stmt
-                .query_map(params![key, context], entry_row)?
-                .collect::<Result<_, _>>()?;
+        let station = self.station();
+        self.write(|db| {
+            let mut removed = db.query_map(
+                &format!(
+                    "DELETE FROM lexicon_entries WHERE station_id = ?1 AND key = ?2 \
+                     AND (CAST(?3 AS TEXT) IS NULL OR context = ?3) RETURNING {ENTRY_COLUMNS}"
+                ),
+                params![station, key, context],
+                entry_row,
+            )?;
             if removed.is_empty() {
                 return Err(StoreError::NotFound {
                     what: "lexicon entry for",
                     id: format!("{key:?}"),
                 });
             }
-            for entry in &removed {
-                tx.execute("DELETE FROM lexicon_entries WHERE id = ?1", [entry.id])?;
-            }
-            bump_version(tx)?;
+            removed.sort_by(|a, b| a.context.cmp(&b.context));
+            bump_version(db, station)?;
             Ok(removed)
         })
     }
@@ -271,25 +285,38 @@ impl Store {
         author: &str,
     ) -> Result<usize, StoreError> {
         let lexicon = Lexicon::parse(origin, text, Source::Station).map_err(invalid)?;
-        self.write_sqlite(|tx| {
+        let station = self.station();
+        self.write(|db| {
             let at = now();
             let entries = lexicon.entries();
             for e in &entries {
-                tx.execute(
-                    "INSERT INTO lexicon_entries (key, spoken, context, comment, author, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key, context) DO UPDATE SET \
+                db.execute(
+                    "INSERT INTO lexicon_entries \
+                     (station_id, key, spoken, context, comment, author, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                     ON CONFLICT (station_id, key, context) DO UPDATE SET \
                      spoken = excluded.spoken, comment = excluded.comment, \
                      author = excluded.author, created_at = excluded.created_at",
-                    params![e.key, e.spoken, e.context.join("|"), e.comment, author, at],
+                    params![
+                        station,
+                        e.key,
+                        e.spoken,
+                        e.context.join("|"),
+                        e.comment,
+                        author,
+                        at
+                    ],
                 )?;
             }
-            bump_version(tx)?;
+            bump_version(db, station)?;
             Ok(entries.len())
         })
     }
 
-    /// Imports `DATA/lexicon.tsv` when its content differs from the last import.
+    /// Imports `DATA/lexicon.tsv` into the default station when its content
+    /// differs from the last import (its hash is meta `lexicon_file_sha256`).
     pub(super) fn import_lexicon_file(&self) -> Result<(), StoreError> {
+        let default = self.for_station(DEFAULT_STATION);
         let path = self.dir().join(LEXICON_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -302,36 +329,33 @@ impl Store {
             }
         };
         let hash = sha256_hex(text.as_bytes());
-        let last: Option<String> = self.read_sqlite(|c| {
-            Ok(c.query_row(
+        let last: Option<String> = default.read(|db| {
+            db.query_opt(
                 "SELECT value FROM meta WHERE name = 'lexicon_file_sha256'",
-                [],
+                params![],
                 |r| r.get(0),
             )
-            .optional()?)
         })?;
         if last.as_deref() == Some(hash.as_str()) {
             return Ok(());
         }
-        let count = self.import_lexicon(&path.display().to_string(), &text, LEXICON_FILE)?;
-        self.write_sqlite(|tx| {
-            tx.execute(
+        let count = default.import_lexicon(&path.display().to_string(), &text, LEXICON_FILE)?;
+        default.write(|db| {
+            db.execute(
                 "INSERT INTO meta (name, value) VALUES ('lexicon_file_sha256', ?1) \
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 [&hash],
-            )?;
-            Ok(())
+            )
         })?;
         tracing::info!(file = %path.display(), entries = count, "imported station lexicon");
         Ok(())
     }
 }
 
-fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) \
-         WHERE name = 'lexicon_version'",
-        [],
+fn bump_version(db: &Db<'_>, station: StationId) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE stations SET lexicon_version = lexicon_version + 1 WHERE id = ?1",
+        [station],
     )?;
     Ok(())
 }
@@ -339,6 +363,7 @@ fn bump_version(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing;
 
     fn entry(key: &str, spoken: &str, context: &str) -> NewLexiconEntry {
         NewLexiconEntry {
@@ -352,13 +377,14 @@ mod tests {
     #[test]
     fn validates_adds_and_removes_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let v0 = store.lexicon_version().unwrap();
         let added = store
             .add_lexicon_entry(&entry("UBND", "Ủy ban nhân dân", "Tỉnh | Huyện"), "t")
             .unwrap();
         assert_eq!(added.context, "tỉnh|huyện");
-        assert!(store.lexicon_version().unwrap() > v0);
+        assert_eq!(added.author, "t");
+        assert_eq!(store.lexicon_version().unwrap(), v0 + 1);
         assert!(matches!(
             store.add_lexicon_entry(&entry("UBND", "x", "tỉnh|huyện"), "t"),
             Err(StoreError::Conflict(_))
@@ -377,26 +403,131 @@ mod tests {
                 "{bad:?}"
             );
         }
-        assert_eq!(store.lexicon_entries().unwrap().len(), 1);
+        assert_eq!(
+            store.lexicon_entries().unwrap(),
+            std::slice::from_ref(&added)
+        );
         assert_eq!(
             store.station_lexicon().unwrap().get("UBND"),
             Some("Ủy ban nhân dân")
         );
-        store.remove_lexicon_entry(added.id).unwrap();
+        assert_eq!(store.remove_lexicon_entry(added.id).unwrap(), added);
+        assert_eq!(store.lexicon_version().unwrap(), v0 + 2);
         assert!(store.lexicon_entries().unwrap().is_empty());
+        assert!(matches!(
+            store.remove_lexicon_entry(added.id),
+            Err(StoreError::NotFound { .. })
+        ));
     }
 
     #[test]
-    fn imports_the_lexicon_file_when_it_changes() {
+    fn removes_a_key_with_one_context_or_all() {
         let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        let imported = store
+            .import_lexicon(
+                "test.tsv",
+                "TP\tthành phố\t\t\nTP\ttrung phong\tbóng đá\t\nQL\tquốc lộ\t\t\n",
+                "t",
+            )
+            .unwrap();
+        assert_eq!(imported, 3);
+        // A row imported again replaces the stored one.
+        store
+            .import_lexicon("again.tsv", "QL\tquản lý\t\tsửa\n", "t2")
+            .unwrap();
+        let listed = store.lexicon_entries().unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(
+            (listed[0].key.as_str(), listed[0].spoken.as_str()),
+            ("QL", "quản lý")
+        );
+        let one = store.remove_lexicon_key("TP", Some("bóng đá")).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].spoken, "trung phong");
+        assert!(matches!(
+            store.remove_lexicon_key("TP", Some("bóng đá")),
+            Err(StoreError::NotFound { .. })
+        ));
+        store
+            .import_lexicon("x.tsv", "TP\ttrung phong\tbóng đá\t\n", "t")
+            .unwrap();
+        let both = store.remove_lexicon_key("TP", None).unwrap();
+        assert_eq!(
+            both.iter().map(|e| e.context.as_str()).collect::<Vec<_>>(),
+            ["", "bóng đá"]
+        );
+        assert_eq!(store.lexicon_entries().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_station_sees_and_changes_only_its_own_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "huyen-b").unwrap();
+        let ours = first
+            .add_lexicon_entry(&entry("UBND", "Ủy ban nhân dân", ""), "a")
+            .unwrap();
+        first
+            .import_lexicon("a.tsv", "HY\tHưng Yên\t\t\n", "a")
+            .unwrap();
+        let first_entries = first.lexicon_entries().unwrap();
+        let first_version = first.lexicon_version().unwrap();
+
+        assert!(second.lexicon_entries().unwrap().is_empty());
+        assert_eq!(second.lexicon_version().unwrap(), 0);
+        assert_eq!(second.station_lexicon().unwrap().get("UBND"), None);
+        assert!(matches!(
+            second.remove_lexicon_entry(ours.id),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            second.remove_lexicon_key("HY", None),
+            Err(StoreError::NotFound { .. })
+        ));
+        // The same key and context is the second station's own entry, no conflict.
+        let theirs = second
+            .add_lexicon_entry(&entry("UBND", "U bê en đê", ""), "b")
+            .unwrap();
+        second
+            .import_lexicon("b.tsv", "HY\thát ý\t\t\n", "b")
+            .unwrap();
+        assert_eq!(second.lexicon_entries().unwrap().len(), 2);
+        assert_eq!(second.lexicon_version().unwrap(), 2);
+        assert_eq!(
+            second.station_lexicon().unwrap().get("UBND"),
+            Some("U bê en đê")
+        );
+        second.remove_lexicon_entry(theirs.id).unwrap();
+        second.remove_lexicon_key("HY", None).unwrap();
+
+        assert_eq!(first.lexicon_entries().unwrap(), first_entries);
+        assert_eq!(first.lexicon_version().unwrap(), first_version);
+        assert_eq!(
+            first.station_lexicon().unwrap().get("UBND"),
+            Some("Ủy ban nhân dân")
+        );
+        assert!(matches!(
+            first.remove_lexicon_entry(theirs.id),
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn imports_the_lexicon_file_into_the_default_station_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = testing::fresh_database();
+        let open = || Store::open_with(dir.path(), database.as_deref());
         std::fs::write(dir.path().join(LEXICON_FILE), "HY\tHưng Yên\t\t\n").unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = open().unwrap();
         assert_eq!(store.lexicon_entries().unwrap()[0].spoken, "Hưng Yên");
+        let other = testing::add_station(&store, "huyen-c").unwrap();
+        assert!(other.lexicon_entries().unwrap().is_empty());
         let removed = store.remove_lexicon_key("HY", None).unwrap();
         assert_eq!(removed.len(), 1);
         drop(store);
         // Unchanged file: not imported again, the removal stands.
-        let store = Store::open(dir.path()).unwrap();
+        let store = open().unwrap();
         assert!(store.lexicon_entries().unwrap().is_empty());
         drop(store);
         std::fs::write(
@@ -404,7 +535,17 @@ mod tests {
             "HY\tHưng Yên\t\t\nX\tbad 2\t\t\n",
         )
         .unwrap();
-        let err = Store::open(dir.path()).unwrap_err();
+        let err = open().unwrap_err();
         assert!(err.to_string().contains(":2:"), "{err}");
+        std::fs::write(dir.path().join(LEXICON_FILE), "HY\thưng yên\t\t\n").unwrap();
+        let store = open().unwrap();
+        assert_eq!(store.lexicon_entries().unwrap()[0].spoken, "hưng yên");
+        assert!(
+            store
+                .for_station(other.station())
+                .lexicon_entries()
+                .unwrap()
+                .is_empty()
+        );
     }
 }

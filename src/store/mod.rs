@@ -26,6 +26,7 @@ mod bulletins;
 pub mod db;
 mod jobs;
 mod lexicon;
+mod stations;
 #[doc(hidden)]
 pub mod testing;
 mod tokens;
@@ -46,6 +47,7 @@ pub use bulletins::ApprovedItem;
 pub use db::{Db, Engine, Row};
 pub use jobs::{Job, JobCheck, JobState};
 pub use lexicon::{NewLexiconEntry, StationEntry};
+pub use stations::{Station, validate_slug};
 pub use tokens::{ApiToken, Scope, UNNAMED_PERSON};
 pub use usage::JobCost;
 pub use webhooks::{
@@ -757,6 +759,44 @@ mod tests {
         assert!(
             matches!(err, StoreError::NewerSchema { found: 99, .. }),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn opens_on_the_engine_of_the_test_run_with_the_default_station() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        assert_eq!(store.station(), DEFAULT_STATION);
+        let slug: String = store
+            .read(|db| {
+                db.query_row(
+                    "SELECT slug FROM stations WHERE id = ?1",
+                    [DEFAULT_STATION],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(slug, "default");
+        let other = testing::add_station(&store, "quan-mot").unwrap();
+        assert_ne!(other.station(), DEFAULT_STATION);
+        assert!(
+            testing::add_station(&store, "quan-mot").is_err(),
+            "a slug is taken once"
+        );
+        if std::env::var(testing::DATABASE_VARIABLE).is_ok() {
+            assert_eq!(store.engine(), Engine::Postgres);
+        }
+    }
+
+    #[test]
+    fn a_url_shows_without_its_password() {
+        assert_eq!(
+            redact_url("postgres://bantin:secret@db.tinh:5432/bantin"),
+            "postgres://bantin:***@db.tinh:5432/bantin"
+        );
+        assert_eq!(
+            redact_url("postgres://bantin@db/x"),
+            "postgres://bantin@db/x"
         );
     }
 

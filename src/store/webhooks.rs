@@ -2,11 +2,18 @@
 //! call owed to them with its state, attempts and last answer. An event is
 //! written here for each subscribed webhook before anything is sent, so a
 //! receiver that is down loses nothing; [`crate::hooks`] sends and retries.
+//!
+//! Station-scoped: staff's methods (registering, listing, removing
+//! webhooks, listing and retrying deliveries, recording events) see only
+//! the store's station's webhooks, and deliveries through their webhook.
+//! The sender's methods ([`Store::claim_due_deliveries`],
+//! [`Store::next_delivery_due_ms`], [`Store::record_delivery_attempt`]) are
+//! platform-wide: one dispatcher sends what every station is owed.
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, now};
+use super::db::{Engine, Row, params};
+use super::{StationId, Store, StoreError, now};
 
 /// What a station can hear of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -113,6 +120,8 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
+    /// The station whose webhook this is.
+    pub station_id: StationId,
     pub url: String,
     pub secret: String,
     pub event: Event,
@@ -172,6 +181,47 @@ fn parse_events(text: &str) -> Result<Vec<Event>, StoreError> {
     text.split_whitespace().map(Event::parse).collect()
 }
 
+fn webhook_row(row: &Row) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        id: row.get(0)?,
+        url: row.get(1)?,
+        events: parse_events(&row.get::<String>(2)?)?,
+        description: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
+fn delivery_row(row: &Row) -> Result<Delivery, StoreError> {
+    let state = DeliveryState::parse(&row.get::<String>(4)?);
+    let next_attempt_ms: i64 = row.get(7)?;
+    Ok(Delivery {
+        id: row.get(0)?,
+        webhook_id: row.get(1)?,
+        url: row.get(2)?,
+        event: Event::parse(&row.get::<String>(3)?)?,
+        state,
+        attempts: row.get(5)?,
+        created_at: row.get(6)?,
+        next_attempt_at: (state == DeliveryState::Pending).then(|| ms_to_text(next_attempt_ms)),
+        last_status: row.get(8)?,
+        last_error: row.get(9)?,
+        last_attempt_at: row.get(10)?,
+        delivered_at: row.get(11)?,
+    })
+}
+
+fn due_row(row: &Row) -> Result<DueDelivery, StoreError> {
+    Ok(DueDelivery {
+        id: row.get(0)?,
+        station_id: row.get(1)?,
+        url: row.get(2)?,
+        secret: row.get(3)?,
+        event: Event::parse(&row.get::<String>(4)?)?,
+        body: row.get(5)?,
+        attempts: row.get(6)?,
+    })
+}
+
 impl Store {
     /// Registers a webhook for `events` and returns it with its signing
     /// secret (shown once).
@@ -207,15 +257,17 @@ impl Store {
             .map(|e| e.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        let webhook = self.write_sqlite(|tx| {
+        let station = self.station();
+        let webhook = self.write(|db| {
             let at = now();
-            tx.execute(
-                "INSERT INTO webhooks (url, events, secret, description, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![url, names, secret, description, at],
+            let id = db.query_row(
+                "INSERT INTO webhooks (station_id, url, events, secret, description, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                params![station, url, names, secret, description, at],
+                |r| r.get(0),
             )?;
             Ok(Webhook {
-                id: tx.last_insert_rowid(),
+                id,
                 url: url.to_string(),
                 events,
                 description: description.to_string(),
@@ -225,33 +277,19 @@ impl Store {
         Ok((webhook, secret))
     }
 
-    /// Active webhooks, oldest first.
+    /// The station's active webhooks, oldest first.
     ///
     /// # Errors
     /// SQL errors.
     pub fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String)> = self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(
+        self.read(|db| {
+            db.query_map(
                 "SELECT id, url, events, description, created_at FROM webhooks \
-                 WHERE removed_at IS NULL ORDER BY id",
-            )?;
-            Ok(stmt
-                .query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<Result<_, _>>()?)
-        })?;
-        rows.into_iter()
-            .map(|(id, url, events, description, created_at)| {
-                Ok(Webhook {
-                    id,
-                    url,
-                    events: parse_events(&events)?,
-                    description,
-                    created_at,
-                })
-            })
-            .collect()
+                 WHERE station_id = ?1 AND removed_at IS NULL ORDER BY id",
+                [self.station()],
+                webhook_row,
+            )
+        })
     }
 
     /// Removes a webhook: nothing more is sent to it, and its pending
@@ -260,11 +298,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn remove_webhook(&self, id: i64) -> Result<(), StoreError> {
-        self.write_sqlite(|tx| {
+        let station = self.station();
+        self.write(|db| {
             let at = now();
-            let changed = tx.execute(
-                "UPDATE webhooks SET removed_at = ?1 WHERE id = ?2 AND removed_at IS NULL",
-                params![at, id],
+            let changed = db.execute(
+                "UPDATE webhooks SET removed_at = ?1 \
+                 WHERE station_id = ?2 AND id = ?3 AND removed_at IS NULL",
+                params![at, station, id],
             )?;
             if changed == 0 {
                 return Err(StoreError::NotFound {
@@ -272,7 +312,7 @@ impl Store {
                     id: id.to_string(),
                 });
             }
-            tx.execute(
+            db.execute(
                 "UPDATE webhook_deliveries SET state = 'failed', last_error = 'the webhook was removed' \
                  WHERE webhook_id = ?1 AND state = 'pending'",
                 [id],
@@ -281,20 +321,20 @@ impl Store {
         })
     }
 
-    /// Records `event` with its JSON `body` for every active webhook that
-    /// listens to it, due at once. Returns the new deliveries' ids.
+    /// Records `event` with its JSON `body` for every active webhook of the
+    /// station that listens to it, due at once. Returns the new deliveries' ids.
     ///
     /// # Errors
     /// SQL errors.
     pub fn enqueue_event(&self, event: Event, body: &str) -> Result<Vec<i64>, StoreError> {
-        self.write_sqlite(|tx| {
-            let hooks: Vec<(i64, String)> = {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT id, events FROM webhooks WHERE removed_at IS NULL ORDER BY id",
-                )?;
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?
-            };
+        let station = self.station();
+        self.write(|db| {
+            let hooks: Vec<(i64, String)> = db.query_map(
+                "SELECT id, events FROM webhooks \
+                 WHERE station_id = ?1 AND removed_at IS NULL ORDER BY id",
+                [station],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let at = now();
             let due = now_ms();
             let mut ids = Vec::new();
@@ -302,20 +342,22 @@ impl Store {
                 if !events.split_whitespace().any(|e| e == event.as_str()) {
                     continue;
                 }
-                tx.execute(
+                ids.push(db.query_row(
                     "INSERT INTO webhook_deliveries (webhook_id, event, body, created_at, state, next_attempt_ms) \
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5) RETURNING id",
                     params![hook, event.as_str(), body, at, due],
-                )?;
-                ids.push(tx.last_insert_rowid());
+                    |r| r.get(0),
+                )?);
             }
             Ok(ids)
         })
     }
 
-    /// Claims the pending deliveries due by `now_ms`, oldest first, at most
-    /// `limit`: each is due again only at `lease_until_ms`, so no other
-    /// sender takes it meanwhile, and one killed mid-send leaves it due.
+    /// Platform-wide: claims the pending deliveries of every station due by
+    /// `now_ms`, oldest first, at most `limit`: each is due again only at
+    /// `lease_until_ms`, so no other sender takes it meanwhile, and one
+    /// killed mid-send leaves it due. On PostgreSQL senders skip the rows
+    /// another sender is claiming, never waiting for it.
     ///
     /// # Errors
     /// SQL errors; an event name this binary does not know.
@@ -325,58 +367,50 @@ impl Store {
         lease_until_ms: i64,
         limit: usize,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String, i64)> = self.write_sqlite(|tx| {
-            let rows: Vec<(i64, String, String, String, String, i64)> = {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT d.id, h.url, h.secret, d.event, d.body, d.attempts \
+        self.write_queue(|db| {
+            let lock = match db.engine() {
+                Engine::Sqlite => "",
+                Engine::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+            };
+            let due = db.query_map(
+                &format!(
+                    "SELECT d.id, h.station_id, h.url, h.secret, d.event, d.body, d.attempts \
                      FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id \
                      WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 AND h.removed_at IS NULL \
-                     ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
-                )?;
-                stmt.query_map(params![now_ms, limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-                })?
-                .collect::<Result<_, _>>()?
-            };
-            for row in &rows {
-                tx.execute(
+                     ORDER BY d.next_attempt_ms, d.id LIMIT ?2{lock}"
+                ),
+                params![now_ms, limit],
+                due_row,
+            )?;
+            for delivery in &due {
+                db.execute(
                     "UPDATE webhook_deliveries SET next_attempt_ms = ?1 WHERE id = ?2",
-                    params![lease_until_ms, row.0],
+                    params![lease_until_ms, delivery.id],
                 )?;
             }
-            Ok(rows)
-        })?;
-        rows.into_iter()
-            .map(|(id, url, secret, event, body, attempts)| {
-                Ok(DueDelivery {
-                    id,
-                    url,
-                    secret,
-                    event: Event::parse(&event)?,
-                    body,
-                    attempts,
-                })
-            })
-            .collect()
+            Ok(due)
+        })
     }
 
-    /// When the next pending delivery is due (Unix ms), if any.
+    /// Platform-wide: when the next pending delivery of any station is due
+    /// (Unix ms), if any.
     ///
     /// # Errors
     /// SQL errors.
     pub fn next_delivery_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.read_sqlite(|c| {
-            Ok(c.query_row(
+        self.read(|db| {
+            db.query_row(
                 "SELECT min(d.next_attempt_ms) FROM webhook_deliveries d \
                  JOIN webhooks h ON h.id = d.webhook_id \
                  WHERE d.state = 'pending' AND h.removed_at IS NULL",
-                [],
+                params![],
                 |r| r.get(0),
-            )?)
+            )
         })
     }
 
-    /// Records an attempt at delivery `id`.
+    /// Platform-wide: records an attempt at delivery `id` (claimed by
+    /// [`Store::claim_due_deliveries`], of whichever station).
     ///
     /// # Errors
     /// SQL errors.
@@ -385,17 +419,18 @@ impl Store {
         id: i64,
         outcome: &AttemptOutcome,
     ) -> Result<(), StoreError> {
-        self.write_sqlite(|tx| {
+        self.write_queue(|db| {
             let at = now();
             let (state, next) = match (outcome.delivered, outcome.retry_at_ms) {
                 (true, _) => ("delivered", None),
                 (false, Some(next)) => ("pending", Some(next)),
                 (false, None) => ("failed", None),
             };
-            tx.execute(
+            db.execute(
                 "UPDATE webhook_deliveries SET state = ?1, attempts = attempts + 1, \
-                 next_attempt_ms = coalesce(?2, next_attempt_ms), last_status = ?3, last_error = ?4, \
-                 last_attempt_at = ?5, delivered_at = CASE WHEN ?1 = 'delivered' THEN ?5 END \
+                 next_attempt_ms = coalesce(CAST(?2 AS BIGINT), next_attempt_ms), \
+                 last_status = ?3, last_error = ?4, last_attempt_at = ?5, \
+                 delivered_at = CASE WHEN ?1 = 'delivered' THEN ?5 END \
                  WHERE id = ?6 AND state = 'pending'",
                 params![
                     state,
@@ -410,7 +445,7 @@ impl Store {
         })
     }
 
-    /// The latest deliveries, newest first: all, or one webhook's.
+    /// The station's latest deliveries, newest first: all, or one webhook's.
     ///
     /// # Errors
     /// SQL errors.
@@ -419,65 +454,17 @@ impl Store {
         webhook: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        type Row = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(
+        self.read(|db| {
+            db.query_map(
                 "SELECT d.id, d.webhook_id, h.url, d.event, d.state, d.attempts, d.created_at, \
                  d.next_attempt_ms, d.last_status, d.last_error, d.last_attempt_at, d.delivered_at \
                  FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id \
-                 WHERE ?1 IS NULL OR d.webhook_id = ?1 ORDER BY d.id DESC LIMIT ?2",
-            )?;
-            Ok(stmt
-                .query_map(params![webhook, limit as i64], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                    ))
-                })?
-                .collect::<Result<_, _>>()?)
-        })?;
-        rows.into_iter()
-            .map(|row| {
-                let state = DeliveryState::parse(&row.4);
-                Ok(Delivery {
-                    id: row.0,
-                    webhook_id: row.1,
-                    url: row.2,
-                    event: Event::parse(&row.3)?,
-                    state,
-                    attempts: row.5,
-                    created_at: row.6,
-                    next_attempt_at: (state == DeliveryState::Pending).then(|| ms_to_text(row.7)),
-                    last_status: row.8,
-                    last_error: row.9,
-                    last_attempt_at: row.10,
-                    delivered_at: row.11,
-                })
-            })
-            .collect()
+                 WHERE h.station_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR d.webhook_id = ?2) \
+                 ORDER BY d.id DESC LIMIT ?3",
+                params![self.station(), webhook, limit],
+                delivery_row,
+            )
+        })
     }
 
     /// Sends a failed delivery again, at once, with a fresh schedule of
@@ -487,15 +474,14 @@ impl Store {
     /// [`StoreError::NotFound`]; [`StoreError::Conflict`] when it was
     /// delivered, or its webhook was removed.
     pub fn retry_delivery(&self, id: i64) -> Result<(), StoreError> {
-        self.write_sqlite(|tx| {
-            let row: Option<(String, Option<String>)> = tx
-                .query_row(
-                    "SELECT d.state, h.removed_at FROM webhook_deliveries d \
-                     JOIN webhooks h ON h.id = d.webhook_id WHERE d.id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+        let station = self.station();
+        self.write(|db| {
+            let row: Option<(String, Option<String>)> = db.query_opt(
+                "SELECT d.state, h.removed_at FROM webhook_deliveries d \
+                 JOIN webhooks h ON h.id = d.webhook_id WHERE h.station_id = ?1 AND d.id = ?2",
+                [station, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let (state, removed) = row.ok_or_else(|| StoreError::NotFound {
                 what: "delivery",
                 id: id.to_string(),
@@ -510,7 +496,7 @@ impl Store {
                     "delivery {id} was delivered already"
                 )));
             }
-            tx.execute(
+            db.execute(
                 "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_ms = ?1 \
                  WHERE id = ?2",
                 params![now_ms(), id],
@@ -523,6 +509,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{DEFAULT_STATION, testing};
 
     fn outcome(delivered: bool, retry_at_ms: Option<i64>) -> AttemptOutcome {
         AttemptOutcome {
@@ -536,7 +523,7 @@ mod tests {
     #[test]
     fn an_event_is_owed_to_each_subscribed_webhook_until_answered() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let (done, secret) = store
             .add_webhook("http://127.0.0.1:9/hook", &[Event::RenderDone], "playout")
             .unwrap();
@@ -567,6 +554,7 @@ mod tests {
         let due = store.claim_due_deliveries(now_ms(), lease, 10).unwrap();
         assert_eq!(due.len(), 2);
         assert_eq!(due[0].secret, secret);
+        assert_eq!(due[0].station_id, DEFAULT_STATION);
         // Claimed: no other sender sees them until the lease ends.
         assert!(
             store
@@ -644,7 +632,119 @@ mod tests {
         validate_url("http://127.0.0.1:8080/hooks?station=1").unwrap();
         assert!(Event::parse("render.started").is_err());
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         assert!(store.add_webhook("http://x/", &[], "").is_err());
+    }
+
+    #[test]
+    fn a_station_sees_and_changes_only_its_own_webhooks_and_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "huyen-b").unwrap();
+        let (ours, _) = first
+            .add_webhook("http://127.0.0.1:9/a", &[Event::RenderDone], "a")
+            .unwrap();
+        let owed = first.enqueue_event(Event::RenderDone, "{}").unwrap();
+        assert_eq!(owed.len(), 1);
+        first
+            .record_delivery_attempt(owed[0], &outcome(false, None))
+            .unwrap();
+        let our_deliveries = first.deliveries(None, 10).unwrap();
+
+        assert!(second.webhooks().unwrap().is_empty());
+        assert!(second.deliveries(None, 10).unwrap().is_empty());
+        assert!(second.deliveries(Some(ours.id), 10).unwrap().is_empty());
+        // The first station's webhooks do not hear the second's events.
+        assert!(
+            second
+                .enqueue_event(Event::RenderDone, "{}")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            second.retry_delivery(owed[0]),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            second.remove_webhook(ours.id),
+            Err(StoreError::NotFound { .. })
+        ));
+        let (theirs, _) = second
+            .add_webhook("http://127.0.0.1:9/b", &[Event::RenderDone], "b")
+            .unwrap();
+        assert_eq!(second.webhooks().unwrap(), std::slice::from_ref(&theirs));
+        let their_owed = second.enqueue_event(Event::RenderDone, "{}").unwrap();
+        assert_eq!(second.deliveries(None, 10).unwrap().len(), 1);
+        assert!(second.deliveries(Some(ours.id), 10).unwrap().is_empty());
+        assert!(matches!(
+            first.retry_delivery(their_owed[0]),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            first.remove_webhook(theirs.id),
+            Err(StoreError::NotFound { .. })
+        ));
+
+        // The first station's rows are as they were.
+        assert_eq!(first.webhooks().unwrap(), std::slice::from_ref(&ours));
+        assert_eq!(first.deliveries(None, 10).unwrap(), our_deliveries);
+        assert_eq!(our_deliveries[0].state, DeliveryState::Failed);
+
+        // The sender is platform-wide: it sends what each station is owed.
+        first.retry_delivery(owed[0]).unwrap();
+        let due = second.claim_due_deliveries(now_ms(), 0, 10).unwrap();
+        let mut sent: Vec<(i64, StationId)> = due.iter().map(|d| (d.id, d.station_id)).collect();
+        sent.sort_unstable();
+        assert_eq!(
+            sent,
+            [
+                (owed[0], DEFAULT_STATION),
+                (their_owed[0], second.station())
+            ]
+        );
+        assert_eq!(first.next_delivery_due_ms().unwrap(), Some(0));
+        second.remove_webhook(theirs.id).unwrap();
+        assert_eq!(first.webhooks().unwrap(), [ours]);
+    }
+
+    #[test]
+    fn senders_claiming_side_by_side_never_take_the_same_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        let other = testing::add_station(&store, "huyen-b").unwrap();
+        let mut owed = Vec::new();
+        for station in [&store, &other] {
+            station
+                .add_webhook("http://127.0.0.1:9/x", &[Event::RenderDone], "")
+                .unwrap();
+            for _ in 0..15 {
+                owed.extend(station.enqueue_event(Event::RenderDone, "{}").unwrap());
+            }
+        }
+        let lease = now_ms() + 60_000;
+        let mut claimed: Vec<i64> = std::thread::scope(|scope| {
+            let senders: Vec<_> = (0..4)
+                .map(|_| {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let due = store.claim_due_deliveries(now_ms(), lease, 3).unwrap();
+                            if due.is_empty() {
+                                return mine;
+                            }
+                            mine.extend(due.iter().map(|d| d.id));
+                        }
+                    })
+                })
+                .collect();
+            senders
+                .into_iter()
+                .flat_map(|s| s.join().unwrap())
+                .collect()
+        });
+        claimed.sort_unstable();
+        owed.sort_unstable();
+        assert_eq!(claimed, owed, "each delivery claimed exactly once");
     }
 }

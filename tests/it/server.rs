@@ -1229,7 +1229,10 @@ fn cli_tokens_and_lexicon_share_the_store_through_data() {
             .arg(&data),
     );
     let secret = String::from_utf8(output.stdout).unwrap().trim().to_string();
-    let token = Store::open(&data).unwrap().authenticate(&secret).unwrap();
+    let token = Store::open(&data)
+        .unwrap()
+        .authenticate_any_station(&secret)
+        .unwrap();
     assert_eq!(token.map(|t| t.scope), Some(Scope::Read));
     let database = std::fs::read(data.join("bantin.sqlite3")).unwrap();
     assert!(

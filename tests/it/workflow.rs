@@ -616,6 +616,11 @@ fn the_admin_issues_and_revokes_tokens_for_persons() {
             409,
         ),
         (json!({"name": "x", "scope": "owner", "person": "X"}), 422),
+        // A station's admin cannot make a platform token.
+        (
+            json!({"name": "x", "scope": "platform", "person": "X"}),
+            422,
+        ),
         (json!({"name": "x", "scope": "read", "person": " "}), 422),
         (
             json!({"name": "có dấu", "scope": "read", "person": "X"}),
@@ -641,6 +646,26 @@ fn the_admin_issues_and_revokes_tokens_for_persons() {
             pair("token_revoked", "Lê Văn C")
         ]
     );
+}
+
+#[test]
+fn tokens_of_another_station_or_of_the_platform_are_not_valid_at_a_station() {
+    let s = station("");
+    let store = Store::open(s._dir.path()).unwrap();
+    let other = store.create_station("huyen-b", "Đài huyện B").unwrap();
+    let (_, other_admin) = store
+        .for_station(other.id)
+        .add_token_for("admin", Scope::Admin, "Phan Văn G")
+        .unwrap();
+    let (_, platform) = store.add_platform_token("van-hanh", None).unwrap();
+    for secret in [&other_admin, &platform] {
+        let (status, answer) = s.call("GET", "/api/me", Some(secret), None);
+        assert_eq!(status, 401, "{answer}");
+        let (status, _) = s.call("GET", "/api/tokens", Some(secret), None);
+        assert_eq!(status, 401);
+    }
+    let (status, me) = s.call("GET", "/api/me", Some(s.token(Scope::Admin)), None);
+    assert_eq!((status, &me["scope"]), (200, &json!("admin")));
 }
 
 /// A data directory as the release before roles left it: migrations up to
@@ -683,7 +708,10 @@ fn tokens_made_before_roles_keep_their_scope_and_say_no_person_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let secret = old_store(dir.path());
     let store = Store::open(dir.path()).unwrap();
-    let token = store.authenticate(&secret).unwrap().expect("still valid");
+    let token = store
+        .authenticate_any_station(&secret)
+        .unwrap()
+        .expect("still valid");
     assert_eq!((token.scope, token.person.as_str()), (Scope::Editor, ""));
     drop(store);
     let config = Config {

@@ -4,8 +4,9 @@
 //! spoken text). Bulletins refuse unapproved items elsewhere
 //! ([`crate::store::Store::require_approved`]).
 
+use crate::server::StationState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -106,7 +107,7 @@ fn view(state: &AppState, article: i64, approval: ApprovalState) -> Result<Appro
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Approver(token): Approver,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<ApprovalView>, ApiError> {
@@ -126,7 +127,7 @@ pub async fn approve(
     responses((status = 200, body = ApprovalView), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approval(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<ApprovalView>, ApiError> {
@@ -147,7 +148,7 @@ pub async fn approval(
         (status = 422, description = "`from` is not older than `to`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn changes(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<DiffQuery>,

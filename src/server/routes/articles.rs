@@ -3,9 +3,10 @@
 //! with its rule, dropped lines with reasons, warnings) and scripts in every
 //! format.
 
+use crate::server::StationState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -86,7 +87,7 @@ pub struct ScriptQuery {
     ),
     security(("bearer" = [])))]
 pub async fn create(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -124,7 +125,7 @@ pub async fn create(
     ),
     security(("bearer" = [])))]
 pub async fn revise(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path(raw): Path<String>,
     request: Request,
@@ -152,7 +153,7 @@ pub async fn revise(
     responses((status = 200, body = Vec<ArticleSummary>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Vec<ArticleSummary>>, ApiError> {
@@ -170,7 +171,7 @@ pub async fn list(
     responses((status = 200, body = ArticleDetail), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<ArticleDetail>, ApiError> {
@@ -194,7 +195,7 @@ pub async fn show(
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -221,7 +222,7 @@ pub async fn delete(
     responses((status = 200, description = "The uploaded bytes"), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn source(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<RevisionQuery>,
@@ -510,7 +511,7 @@ fn cached_response(headers: &HeaderMap, answer: Answer, content_type: &str) -> R
         (status = 503, description = "Busy: try again after Retry-After seconds", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn review(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<RevisionQuery>,
@@ -535,7 +536,7 @@ pub async fn review(
         (status = 503, description = "Busy: try again after Retry-After seconds", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn script(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<ScriptQuery>,

@@ -2,8 +2,8 @@
 //! station's day (its time zone), newest first, with the persons who appear
 //! in it for the page's filter.
 
+use crate::server::StationState;
 use axum::Router;
-use axum::extract::State;
 use axum::routing::get;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,7 @@ pub struct AuditPage {
         (status = 422, description = "A bad day", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Query(query): Query<AuditQuery>,
 ) -> Result<axum::Json<AuditPage>, ApiError> {

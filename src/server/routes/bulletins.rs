@@ -5,9 +5,10 @@
 //! delivered file when the station delivers that form, else a copy encoded
 //! from the WAV —, script, manifest).
 
+use crate::server::StationState;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -224,7 +225,7 @@ fn view(state: &AppState, key: &RunKey) -> Result<BulletinView, ApiError> {
         (status = 422, description = "A bad date or an unknown slot", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path((date, slot)): Path<(String, String)>,
     headers: HeaderMap,
@@ -278,7 +279,7 @@ pub async fn approve(
         (status = 422, description = "A bad date or an unknown slot", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path((date, slot)): Path<(String, String)>,
 ) -> Result<axum::Json<BulletinView>, ApiError> {
@@ -296,7 +297,7 @@ pub async fn show(
         (status = 422, description = "The build failed (the reason), a bad date or an unknown slot", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn build(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path((date, slot)): Path<(String, String)>,
 ) -> Result<axum::Json<RunView>, ApiError> {
@@ -474,7 +475,7 @@ pub(super) async fn send_bulletin_audio(
     ),
     security(("bearer" = [])))]
 pub async fn audio(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path((date, slot)): Path<(String, String)>,
     Query(query): Query<AudioQuery>,
@@ -501,7 +502,7 @@ pub struct ScriptQuery {
     responses((status = 200, description = "The script"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn script(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path((date, slot)): Path<(String, String)>,
     Query(query): Query<ScriptQuery>,
@@ -537,7 +538,7 @@ pub async fn script(
     responses((status = 200, description = "The manifest JSON"), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn manifest(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path((date, slot)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {

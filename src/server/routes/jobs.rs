@@ -4,11 +4,12 @@
 //! or MP3 / Ogg Opus (`?format=` or `Accept`) encoded with the station's
 //! `[mp3]` / `[opus]` settings and tagged with the article's title.
 
+use crate::server::StationState;
 use std::io::SeekFrom;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -82,7 +83,7 @@ pub struct JobStatus {
     ),
     security(("bearer" = [])))]
 pub async fn render(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -180,7 +181,7 @@ pub async fn render(
         (status = 404, body = ErrorBody, description = "No such job, or it was not checked (yet)")),
     security(("bearer" = [])))]
 pub async fn job_check(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _reader: Reader,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -198,7 +199,7 @@ pub async fn job_check(
     responses((status = 200, body = Vec<Job>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_for_article(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<Vec<Job>>, ApiError> {
@@ -219,7 +220,7 @@ pub async fn list_for_article(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<JobStatus>, ApiError> {
@@ -243,7 +244,7 @@ pub async fn show(
         (status = 409, description = "The job has finished", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Editor,
     Path(raw): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Job>), ApiError> {
@@ -320,7 +321,7 @@ async fn encoded(
     ),
     security(("bearer" = [])))]
 pub async fn article_audio(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<AudioQuery>,
@@ -355,7 +356,7 @@ pub async fn article_audio(
     ),
     security(("bearer" = [])))]
 pub async fn job_audio(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
     Query(query): Query<AudioQuery>,
@@ -394,7 +395,7 @@ pub async fn job_audio(
         (status = 409, description = "The job is not done", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn job_script(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -2,9 +2,10 @@
 //! lexicon row), remove. The next review reads with the change; every
 //! change is recorded in the audit trail with its person.
 
+use crate::server::StationState;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get};
 use serde::Deserialize;
@@ -26,7 +27,7 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = Vec<StationEntry>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
 ) -> Result<axum::Json<Vec<StationEntry>>, ApiError> {
     Ok(axum::Json(
@@ -46,7 +47,7 @@ pub async fn list(
     ),
     security(("bearer" = [])))]
 pub async fn add(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     headers: HeaderMap,
     body: Bytes,
@@ -68,7 +69,7 @@ pub async fn add(
     responses((status = 200, body = StationEntry), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn remove(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<StationEntry>, ApiError> {
@@ -104,7 +105,7 @@ pub struct KeyQuery {
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn remove_by_key(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Editor(token): Editor,
     Query(query): Query<KeyQuery>,
 ) -> Result<axum::Json<Vec<StationEntry>>, ApiError> {

@@ -2,9 +2,10 @@
 //! person with a role, list them, revoke one. Issuing and revoking are
 //! recorded in the audit trail.
 
+use crate::server::StationState;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
@@ -84,7 +85,7 @@ pub async fn me(Reader(token): Reader) -> axum::Json<Person> {
     responses((status = 200, body = Vec<Person>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Admin,
 ) -> Result<axum::Json<Vec<Person>>, ApiError> {
     let tokens = state.blocking(|s| Ok(s.store.tokens()?)).await?;
@@ -98,7 +99,7 @@ pub async fn list(
         (status = 422, description = "A bad name, role or person", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Admin(admin): Admin,
     headers: HeaderMap,
     body: Bytes,
@@ -131,7 +132,7 @@ pub async fn create(
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Admin(admin): Admin,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {

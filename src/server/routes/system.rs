@@ -2,6 +2,7 @@
 //! health, metrics and the OpenAPI document. Health, metrics and the
 //! document need no token (monitoring and tooling read them).
 
+use crate::server::StationState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -75,7 +76,7 @@ pub struct StationInfo {
 #[utoipa::path(get, path = "/api/station", tag = "system",
     responses((status = 200, body = StationInfo), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn station(State(state): State<AppState>, _: Reader) -> axum::Json<StationInfo> {
+pub async fn station(StationState(state): StationState, _: Reader) -> axum::Json<StationInfo> {
     let (station, slots, deliver_unapproved) = match state.bulletins() {
         Ok(bulletins) => (
             bulletins.config.station.clone(),
@@ -106,7 +107,7 @@ pub async fn station(State(state): State<AppState>, _: Reader) -> axum::Json<Sta
     responses((status = 200, body = Vec<VoiceInfo>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn voices(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Reader,
 ) -> Result<axum::Json<Vec<VoiceInfo>>, ApiError> {
     let list = state

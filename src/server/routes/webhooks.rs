@@ -4,9 +4,10 @@
 //! Webhook URLs may carry a receiver's own key, so even listing them takes
 //! the station admin's token.
 
+use crate::server::StationState;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
@@ -54,7 +55,7 @@ pub struct CreatedWebhook {
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Admin,
 ) -> Result<axum::Json<Vec<Webhook>>, ApiError> {
     Ok(axum::Json(
@@ -73,7 +74,7 @@ pub async fn list(
     ),
     security(("bearer" = [])))]
 pub async fn add(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Admin(token): Admin,
     headers: HeaderMap,
     body: Bytes,
@@ -98,7 +99,7 @@ pub async fn add(
     responses((status = 204), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn remove(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     Admin(token): Admin,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -124,7 +125,7 @@ pub struct DeliveryQuery {
     responses((status = 200, body = Vec<Delivery>), (status = 400, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn deliveries(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Admin,
     Query(query): Query<DeliveryQuery>,
 ) -> Result<axum::Json<Vec<Delivery>>, ApiError> {
@@ -144,7 +145,7 @@ pub async fn deliveries(
         (status = 409, description = "Delivered already, or its webhook was removed", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn retry(
-    State(state): State<AppState>,
+    StationState(state): StationState,
     _: Admin,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
