@@ -2,12 +2,16 @@
 //! article is approved while that revision is still its latest. An edit
 //! makes a new revision, which needs approving again. Approvals are kept
 //! (append-only), so the page can show what changed since the last one.
+//!
+//! Station-scoped through the article: every method first finds the
+//! article among the store's station's articles, so another station's
+//! article (and its approvals) is simply not found.
 
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::audit::{Actor, AuditAction, NewAuditEvent, record_in};
-use super::{Store, StoreError, now};
+use super::db::{Db, params};
+use super::{StationId, Store, StoreError, now};
 
 /// One approval of a revision.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -48,30 +52,36 @@ fn state_of(latest_revision: i64, last: Option<Approval>) -> ApprovalState {
     }
 }
 
-fn last_approval(c: &rusqlite::Connection, id: i64) -> Result<Option<Approval>, StoreError> {
-    Ok(c.prepare_cached(
+/// The newest approval of an article already found in the station
+/// ([`live_article`]).
+fn last_approval(db: &Db<'_>, id: i64) -> Result<Option<Approval>, StoreError> {
+    db.query_opt(
         "SELECT article_id, revision, person, approved_at FROM article_approvals \
          WHERE article_id = ?1 ORDER BY id DESC LIMIT 1",
-    )?
-    .query_row([id], |r| {
-        Ok(Approval {
-            article_id: r.get(0)?,
-            revision: r.get(1)?,
-            person: r.get(2)?,
-            approved_at: r.get(3)?,
-        })
-    })
-    .optional()?)
+        [id],
+        |r| {
+            Ok(Approval {
+                article_id: r.get(0)?,
+                revision: r.get(1)?,
+                person: r.get(2)?,
+                approved_at: r.get(3)?,
+            })
+        },
+    )
 }
 
-fn latest_revision(c: &rusqlite::Connection, id: i64) -> Result<i64, StoreError> {
-    c.prepare_cached("SELECT latest_revision FROM articles WHERE id = ?1 AND deleted_at IS NULL")?
-        .query_row([id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "article",
-            id: id.to_string(),
-        })
+/// The title and latest revision of a live article of `station`.
+fn live_article(db: &Db<'_>, station: StationId, id: i64) -> Result<(String, i64), StoreError> {
+    db.query_opt(
+        "SELECT title, latest_revision FROM articles \
+         WHERE id = ?1 AND station_id = ?2 AND deleted_at IS NULL",
+        [id, station],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?
+    .ok_or_else(|| StoreError::NotFound {
+        what: "article",
+        id: id.to_string(),
+    })
 }
 
 impl Store {
@@ -81,21 +91,23 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown or deleted article; SQL errors.
     pub fn approve_article(&self, id: i64, actor: &Actor) -> Result<ApprovalState, StoreError> {
-        self.write_sqlite(|tx| {
-            let latest = latest_revision(tx, id)?;
-            if let Some(last) = last_approval(tx, id)?
+        let station = self.station();
+        self.write(|db| {
+            let (_, latest) = live_article(db, station, id)?;
+            if let Some(last) = last_approval(db, id)?
                 && last.revision == latest
             {
                 return Ok(state_of(latest, Some(last)));
             }
             let at = now();
-            tx.execute(
+            db.execute(
                 "INSERT INTO article_approvals (article_id, revision, person, token, approved_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, latest, actor.person, actor.token, at],
             )?;
             record_in(
-                tx,
+                db,
+                station,
                 &NewAuditEvent {
                     actor: actor.clone(),
                     action: AuditAction::ArticleApproved,
@@ -121,9 +133,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`]; SQL errors.
     pub fn approval_state(&self, id: i64) -> Result<ApprovalState, StoreError> {
-        self.read_sqlite(|c| {
-            let latest = latest_revision(c, id)?;
-            Ok(state_of(latest, last_approval(c, id)?))
+        let station = self.station();
+        self.read(|db| {
+            let (_, latest) = live_article(db, station, id)?;
+            Ok(state_of(latest, last_approval(db, id)?))
         })
     }
 
@@ -135,17 +148,14 @@ impl Store {
     /// for an unknown article; SQL errors.
     pub fn require_approved(&self, ids: &[i64]) -> Result<(), StoreError> {
         let mut problems = Vec::new();
-        self.read_sqlite(|c| {
+        let station = self.station();
+        self.read(|db| {
             for &id in ids {
-                let latest = latest_revision(c, id)?;
-                let state = state_of(latest, last_approval(c, id)?);
+                let (title, latest) = live_article(db, station, id)?;
+                let state = state_of(latest, last_approval(db, id)?);
                 if state.is_approved() {
                     continue;
                 }
-                let title: String =
-                    c.query_row("SELECT title FROM articles WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })?;
                 problems.push(match state.status {
                     "changed" => format!("«{title}» đã sửa sau khi duyệt (changed since approval)"),
                     _ => format!("«{title}» chưa được duyệt (not approved)"),
@@ -166,7 +176,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewRevision;
+    use crate::store::{NewRevision, testing};
 
     fn upload(text: &str) -> NewRevision {
         NewRevision {
@@ -181,7 +191,7 @@ mod tests {
     #[test]
     fn an_edit_after_approval_needs_approving_again() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let (id, _) = store.create_article(&upload("Tin một")).unwrap();
         let approver = Actor {
             person: "Trần Thị B".into(),
@@ -202,13 +212,59 @@ mod tests {
         store.approve_article(id, &approver).unwrap();
         store.require_approved(&[id]).unwrap();
         let approvals: i64 = store
-            .read_sqlite(|c| {
-                Ok(c.query_row("SELECT count(*) FROM article_approvals", [], |r| r.get(0))?)
+            .read(|db| {
+                db.query_row("SELECT count(*) FROM article_approvals", params![], |r| {
+                    r.get(0)
+                })
             })
             .unwrap();
         assert_eq!(
             approvals, 2,
             "approving an approved revision again adds nothing"
+        );
+    }
+
+    #[test]
+    fn another_station_can_neither_see_nor_approve_an_article() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "thu-hai").unwrap();
+        let (id, _) = first.create_article(&upload("Tin đài một")).unwrap();
+        let approver = Actor {
+            person: "Lê Văn C".into(),
+            token: "c".into(),
+        };
+        first.approve_article(id, &approver).unwrap();
+
+        let missing = |result: Result<(), StoreError>, call: &str| {
+            assert!(
+                matches!(result, Err(StoreError::NotFound { .. })),
+                "{call} reached the other station's article"
+            );
+        };
+        missing(second.approval_state(id).map(drop), "approval_state");
+        missing(second.require_approved(&[id]), "require_approved");
+        missing(
+            second.approve_article(id, &approver).map(drop),
+            "approve_article",
+        );
+
+        // The second station's attempts left the first station's approval alone.
+        first.add_revision(id, &upload("Tin đài một, sửa")).unwrap();
+        missing(
+            second.approve_article(id, &approver).map(drop),
+            "approve_article again",
+        );
+        let state = first.approval_state(id).unwrap();
+        assert_eq!((state.status, state.last.unwrap().revision), ("changed", 1));
+        assert!(
+            second
+                .audit_events(&crate::store::AuditFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap()
+                .is_empty()
         );
     }
 }

@@ -2,11 +2,18 @@
 //! written atomically before the row that points at them is committed (a crash
 //! between the two leaves a whole, unreferenced file, never a half one), and
 //! the cache row keyed by everything that changes the audio.
+//!
+//! Platform-wide by design, not scoped by station: the cache key is a hash
+//! of everything that changes the audio (text, voice, settings), so two
+//! stations that render the same text with the same voice share one file
+//! and one row. Nothing in a row names a station or an article; what a
+//! station may reach is decided by its render jobs, which are its own.
 
 use std::path::PathBuf;
 
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
+
+use super::db::{Row, params};
 
 use super::{AUDIO_DIR, Store, StoreError, now, sha256_hex};
 
@@ -24,7 +31,7 @@ pub struct AudioEntry {
     pub created_at: String,
 }
 
-fn audio_row(row: &Row<'_>) -> rusqlite::Result<AudioEntry> {
+fn audio_row(row: &Row) -> Result<AudioEntry, StoreError> {
     Ok(AudioEntry {
         cache_key: row.get(0)?,
         file_sha256: row.get(1)?,
@@ -52,22 +59,24 @@ pub struct NewAudio<'a> {
 }
 
 impl Store {
-    /// The cached audio for a key, when its file is still there.
+    /// The cached audio for a key, when its file is still there (of any
+    /// station: the cache is platform-wide).
     ///
     /// # Errors
     /// SQL errors.
     pub fn cached_audio(&self, cache_key: &str) -> Result<Option<AudioEntry>, StoreError> {
-        let entry = self.read_sqlite(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {AUDIO_COLUMNS} FROM audio WHERE cache_key = ?1"
-            ))?
-            .query_row([cache_key], audio_row)
-            .optional()?)
+        let entry = self.read(|db| {
+            db.query_opt(
+                &format!("SELECT {AUDIO_COLUMNS} FROM audio WHERE cache_key = ?1"),
+                [cache_key],
+                audio_row,
+            )
         })?;
         Ok(entry.filter(|e| self.audio_path(&e.file_sha256).is_some_and(|p| p.is_file())))
     }
 
-    /// Writes the WAV (atomically, once per content) and records it under its key.
+    /// Writes the WAV (atomically, once per content) and records it under its
+    /// key, in the platform-wide cache.
     ///
     /// # Errors
     /// I/O errors writing the file; SQL errors.
@@ -80,8 +89,9 @@ impl Store {
             crate::output::write_atomic(&path, new.wav)
                 .map_err(|source| StoreError::io(&path, source))?;
         }
-        self.write_sqlite(|tx| {
-            tx.execute(
+        // No station lock: the cache is no station's, and the upsert is one statement.
+        self.write_queue(|db| {
+            db.execute(
                 "INSERT INTO audio (cache_key, file_sha256, bytes, duration_ms, loudness_lufs, \
                  true_peak_dbtp, script_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (cache_key) DO UPDATE SET file_sha256 = excluded.file_sha256, \
@@ -99,11 +109,11 @@ impl Store {
                     now()
                 ],
             )?;
-            Ok(tx
-                .prepare_cached(&format!(
-                    "SELECT {AUDIO_COLUMNS} FROM audio WHERE cache_key = ?1"
-                ))?
-                .query_row([new.cache_key], audio_row)?)
+            db.query_row(
+                &format!("SELECT {AUDIO_COLUMNS} FROM audio WHERE cache_key = ?1"),
+                [new.cache_key],
+                audio_row,
+            )
         })
     }
 
@@ -125,11 +135,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing;
 
     #[test]
     fn stores_files_by_content_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let new = NewAudio {
             cache_key: "k1",
             wav: b"RIFF....WAVE",
@@ -146,5 +157,22 @@ mod tests {
         assert_eq!(store.cached_audio("k2").unwrap(), None);
         assert!(store.audio_path("../../etc/passwd").is_none());
         assert!(store.audio_path(&"A".repeat(64)).is_none());
+    }
+
+    #[test]
+    fn the_cache_is_shared_by_every_station() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "thu-hai").unwrap();
+        let new = NewAudio {
+            cache_key: "same-text-same-voice",
+            wav: b"RIFF....WAVE",
+            duration_ms: 10,
+            loudness_lufs: -23.0,
+            true_peak_dbtp: -2.0,
+            script_json: "{}",
+        };
+        let entry = first.save_audio(&new).unwrap();
+        assert_eq!(second.cached_audio(new.cache_key).unwrap(), Some(entry));
     }
 }

@@ -3,12 +3,16 @@
 //! UPDATE and DELETE, so nothing written here can be changed or removed.
 //! Knows nothing of time zones; callers turn a station day into an instant
 //! range ([`AuditFilter::from`], [`AuditFilter::until`]).
+//!
+//! Station-scoped: each station has its own trail; an event is recorded
+//! for the station of the store (or of the transaction) that did the deed,
+//! and a store lists only its own station's events and persons.
 
 use jiff::Timestamp;
-use rusqlite::{Row, params};
 use serde::Serialize;
 
-use super::{ApiToken, Store, StoreError};
+use super::db::{Db, Row, params};
+use super::{ApiToken, StationId, Store, StoreError};
 
 /// Who acted: the person and the token they used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,15 +171,17 @@ pub(crate) fn instant_text(at: Timestamp) -> String {
     format!("{at:.6}")
 }
 
-/// Records `event` inside a transaction another store method holds.
+/// Records `event` for `station` inside a transaction another store method holds.
 pub(crate) fn record_in(
-    tx: &rusqlite::Transaction<'_>,
+    db: &Db<'_>,
+    station: StationId,
     event: &NewAuditEvent,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO audit_events (at, person, token, action, article_id, revision, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    db.execute(
+        "INSERT INTO audit_events (station_id, at, person, token, action, article_id, \
+         revision, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
+            station,
             instant_text(Timestamp::now()),
             event.actor.person,
             event.actor.token,
@@ -188,7 +194,7 @@ pub(crate) fn record_in(
     Ok(())
 }
 
-fn event_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+fn event_row(row: &Row) -> Result<AuditEvent, StoreError> {
     let action: String = row.get(4)?;
     Ok(AuditEvent {
         id: row.get(0)?,
@@ -210,7 +216,8 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn record_audit(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-        self.write_sqlite(|tx| record_in(tx, event))
+        let station = self.station();
+        self.write(|db| record_in(db, station, event))
     }
 
     /// Events matching `filter`, newest first.
@@ -220,39 +227,54 @@ impl Store {
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
         let from = filter.from.map(instant_text);
         let until = filter.until.map(instant_text);
-        self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(
+        let station = self.station();
+        self.read(|db| {
+            db.query_map(
                 "SELECT id, at, person, token, action, article_id, revision, detail \
                  FROM audit_events \
-                 WHERE (?1 IS NULL OR article_id = ?1) AND (?2 IS NULL OR person = ?2) \
-                   AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) \
-                 ORDER BY id DESC LIMIT ?5",
-            )?;
-            let rows = stmt.query_map(
-                params![filter.article_id, filter.person, from, until, filter.limit],
+                 WHERE station_id = ?1 \
+                   AND (CAST(?2 AS BIGINT) IS NULL OR article_id = CAST(?2 AS BIGINT)) \
+                   AND (CAST(?3 AS TEXT) IS NULL OR person = CAST(?3 AS TEXT)) \
+                   AND (CAST(?4 AS TEXT) IS NULL OR at >= CAST(?4 AS TEXT)) \
+                   AND (CAST(?5 AS TEXT) IS NULL OR at < CAST(?5 AS TEXT)) \
+                 ORDER BY id DESC LIMIT ?6",
+                params![
+                    station,
+                    filter.article_id,
+                    filter.person,
+                    from,
+                    until,
+                    filter.limit
+                ],
                 event_row,
-            )?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            )
         })
     }
 
-    /// The persons who appear in the trail, by name (for the page's filter).
+    /// The persons who appear in the station's trail, by name (for the
+    /// page's filter).
     ///
     /// # Errors
     /// SQL errors.
     pub fn audit_persons(&self) -> Result<Vec<String>, StoreError> {
-        self.read_sqlite(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT DISTINCT person FROM audit_events ORDER BY person")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        let station = self.station();
+        let mut persons: Vec<String> = self.read(|db| {
+            db.query_map(
+                "SELECT DISTINCT person FROM audit_events WHERE station_id = ?1",
+                [station],
+                |r| r.get(0),
+            )
+        })?;
+        // Sorted here: the engines' text collations differ.
+        persons.sort();
+        Ok(persons)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing;
 
     fn event(person: &str, action: AuditAction, article: Option<i64>) -> NewAuditEvent {
         NewAuditEvent {
@@ -270,7 +292,7 @@ mod tests {
     #[test]
     fn the_trail_filters_and_refuses_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let before = Timestamp::now();
         store
             .record_audit(&event("Nguyễn Văn A", AuditAction::LexiconAdded, None))
@@ -312,12 +334,51 @@ mod tests {
             "UPDATE audit_events SET person = 'x'",
             "DELETE FROM audit_events",
         ] {
-            let refused = store.write_sqlite(|tx| Ok(tx.execute(sql, [])?));
+            let refused = store.write(|db| db.execute(sql, params![]));
             assert!(
                 refused.unwrap_err().to_string().contains("append-only"),
                 "{sql} went through"
             );
         }
         assert_eq!(store.audit_events(&all).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn each_station_has_its_own_trail() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "thu-hai").unwrap();
+        first
+            .record_audit(&event(
+                "Nguyễn Văn A",
+                AuditAction::ArticleApproved,
+                Some(7),
+            ))
+            .unwrap();
+        let all = AuditFilter {
+            limit: 100,
+            ..AuditFilter::default()
+        };
+        assert!(second.audit_events(&all).unwrap().is_empty());
+        let by_article = AuditFilter {
+            article_id: Some(7),
+            ..all.clone()
+        };
+        assert!(second.audit_events(&by_article).unwrap().is_empty());
+        let by_person = AuditFilter {
+            person: Some("Nguyễn Văn A".into()),
+            ..all.clone()
+        };
+        assert!(second.audit_events(&by_person).unwrap().is_empty());
+        assert!(second.audit_persons().unwrap().is_empty());
+
+        second
+            .record_audit(&event("Phạm Thị D", AuditAction::LexiconAdded, None))
+            .unwrap();
+        assert_eq!(second.audit_persons().unwrap(), ["Phạm Thị D"]);
+        assert_eq!(first.audit_persons().unwrap(), ["Nguyễn Văn A"]);
+        let events = first.audit_events(&all).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].person, "Nguyễn Văn A");
     }
 }

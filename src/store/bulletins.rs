@@ -1,11 +1,14 @@
 //! Bulletins: the articles approved for a (date, slot) in editor order, and
 //! the record of every scheduler run (the store is the scheduler's
 //! [`RunLog`]).
+//!
+//! Station-scoped: a station's bulletin items and runs are its own (two
+//! stations may both have a `sang` bulletin on one date), and only the
+//! station's own live articles can be approved into its bulletins.
 
-use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, Row, params};
 
+use super::db::{Row, params};
 use super::{Store, StoreError, now};
 use crate::bulletin::schedule::{Outcome, RunKey, RunLog, RunLogError, RunRecord, Trigger};
 
@@ -40,20 +43,20 @@ fn trigger_of(text: &str) -> Trigger {
     }
 }
 
-fn timestamp(text: &str, column: usize) -> rusqlite::Result<Timestamp> {
-    text.parse().map_err(|e: jiff::Error| {
-        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
-    })
+/// A stored instant or date, read back; a bad one is a corrupt row.
+fn parsed<T>(text: &str, column: usize) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = jiff::Error>,
+{
+    text.parse()
+        .map_err(|e: jiff::Error| StoreError::Sql(format!("column {column}: {text:?}: {e}")))
 }
 
 const RUN_COLUMNS: &str =
     "date, slot, run_trigger, attempt, fingerprint, started_at, finished_at, status, detail";
 
-fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+fn run_row(row: &Row) -> Result<RunRecord, StoreError> {
     let date: String = row.get(0)?;
-    let date: Date = date.parse().map_err(|e: jiff::Error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })?;
     let trigger: String = row.get(2)?;
     let started: String = row.get(5)?;
     let finished: String = row.get(6)?;
@@ -62,14 +65,14 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     let detail = detail.unwrap_or_default();
     Ok(RunRecord {
         key: RunKey {
-            date,
+            date: parsed(&date, 0)?,
             slot: row.get(1)?,
         },
         trigger: trigger_of(&trigger),
         attempt: row.get(3)?,
         fingerprint: row.get(4)?,
-        started_at: timestamp(&started, 5)?,
-        finished_at: timestamp(&finished, 6)?,
+        started_at: parsed(&started, 5)?,
+        finished_at: parsed(&finished, 6)?,
         outcome: match status.as_str() {
             "built" => Outcome::Built { summary: detail },
             "reused" => Outcome::Reused,
@@ -80,7 +83,8 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
 
 impl Store {
     /// Replaces the approved articles of a (date, slot) with `article_ids`,
-    /// in that order. Every article must exist (and not be deleted), once.
+    /// in that order. Every article must be the station's, exist (and not
+    /// be deleted), once.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] naming an unknown article,
@@ -100,15 +104,15 @@ impl Store {
             }
         }
         let date = date.to_string();
-        self.write_sqlite(|tx| {
-            for id in article_ids {
-                let exists: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM articles WHERE id = ?1 AND deleted_at IS NULL",
-                        [id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
+        let station = self.station();
+        self.write(|db| {
+            for &id in article_ids {
+                let exists = db.query_opt(
+                    "SELECT id FROM articles WHERE id = ?1 AND station_id = ?2 \
+                     AND deleted_at IS NULL",
+                    [id, station],
+                    |r| r.get::<i64>(0),
+                )?;
                 if exists.is_none() {
                     return Err(StoreError::NotFound {
                         what: "article",
@@ -117,33 +121,28 @@ impl Store {
                 }
             }
             // Keep who approved an article first and when, across reorders.
-            let mut earlier = std::collections::HashMap::new();
-            {
-                let mut stmt = tx.prepare(
+            let mut earlier: std::collections::HashMap<i64, (String, String)> = db
+                .query_map(
                     "SELECT article_id, approved_by, approved_at FROM bulletin_items \
-                     WHERE date = ?1 AND slot = ?2",
-                )?;
-                let rows = stmt.query_map(params![date, slot], |r| {
-                    Ok((r.get::<_, i64>(0)?, (r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-                })?;
-                for row in rows {
-                    let (id, who) = row?;
-                    earlier.insert(id, who);
-                }
-            }
-            tx.execute(
-                "DELETE FROM bulletin_items WHERE date = ?1 AND slot = ?2",
-                params![date, slot],
+                     WHERE station_id = ?1 AND date = ?2 AND slot = ?3",
+                    params![station, date, slot],
+                    |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+                )?
+                .into_iter()
+                .collect();
+            db.execute(
+                "DELETE FROM bulletin_items WHERE station_id = ?1 AND date = ?2 AND slot = ?3",
+                params![station, date, slot],
             )?;
             let at = now();
             for (index, id) in article_ids.iter().enumerate() {
                 let (by, when) = earlier
                     .remove(id)
                     .unwrap_or_else(|| (approved_by.to_string(), at.clone()));
-                tx.execute(
-                    "INSERT INTO bulletin_items (date, slot, position, article_id, approved_by, approved_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![date, slot, index as i64 + 1, id, by, when],
+                db.execute(
+                    "INSERT INTO bulletin_items (station_id, date, slot, position, article_id, \
+                     approved_by, approved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![station, date, slot, index as i64 + 1, id, by, when],
                 )?;
             }
             Ok(())
@@ -156,25 +155,26 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn approved_items(&self, date: Date, slot: &str) -> Result<Vec<ApprovedItem>, StoreError> {
-        self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(
+        let station = self.station();
+        self.read(|db| {
+            db.query_map(
                 "SELECT b.position, b.article_id, b.approved_by, b.approved_at, a.title, \
                  a.latest_revision, a.deleted_at FROM bulletin_items b \
-                 JOIN articles a ON a.id = b.article_id \
-                 WHERE b.date = ?1 AND b.slot = ?2 ORDER BY b.position",
-            )?;
-            let rows = stmt.query_map(params![date.to_string(), slot], |r| {
-                Ok(ApprovedItem {
-                    position: r.get(0)?,
-                    article_id: r.get(1)?,
-                    approved_by: r.get(2)?,
-                    approved_at: r.get(3)?,
-                    title: r.get(4)?,
-                    latest_revision: r.get(5)?,
-                    deleted_at: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                 JOIN articles a ON a.id = b.article_id AND a.station_id = b.station_id \
+                 WHERE b.station_id = ?1 AND b.date = ?2 AND b.slot = ?3 ORDER BY b.position",
+                params![station, date.to_string(), slot],
+                |r| {
+                    Ok(ApprovedItem {
+                        position: r.get(0)?,
+                        article_id: r.get(1)?,
+                        approved_by: r.get(2)?,
+                        approved_at: r.get(3)?,
+                        title: r.get(4)?,
+                        latest_revision: r.get(5)?,
+                        deleted_at: r.get(6)?,
+                    })
+                },
+            )
         })
     }
 
@@ -183,13 +183,16 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn bulletin_runs(&self, key: &RunKey) -> Result<Vec<RunRecord>, StoreError> {
-        self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {RUN_COLUMNS} FROM bulletin_runs WHERE date = ?1 AND slot = ?2 \
-                 ORDER BY id DESC"
-            ))?;
-            let rows = stmt.query_map(params![key.date.to_string(), key.slot], run_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        let station = self.station();
+        self.read(|db| {
+            db.query_map(
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM bulletin_runs \
+                     WHERE station_id = ?1 AND date = ?2 AND slot = ?3 ORDER BY id DESC"
+                ),
+                params![station, key.date.to_string(), key.slot],
+                run_row,
+            )
         })
     }
 
@@ -203,13 +206,15 @@ impl Store {
             Outcome::Reused => ("reused", None),
             Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
         };
-        self.write_sqlite(|tx| {
-            tx.execute(
+        let station = self.station();
+        self.write(|db| {
+            db.execute(
                 &format!(
-                    "INSERT INTO bulletin_runs ({RUN_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    "INSERT INTO bulletin_runs (station_id, {RUN_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 ),
                 params![
+                    station,
                     record.key.date.to_string(),
                     record.key.slot,
                     trigger_text(record.trigger),
@@ -231,27 +236,19 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn built_bulletins(&self, limit: usize) -> Result<Vec<RunKey>, StoreError> {
-        self.read_sqlite(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT date, slot FROM bulletin_runs WHERE status = 'built' \
-                 GROUP BY date, slot ORDER BY MAX(id) DESC LIMIT ?1",
-            )?;
-            let rows =
-                stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-                    let date: String = row.get(0)?;
-                    let date: Date = date.parse().map_err(|e: jiff::Error| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            0,
-                            rusqlite::types::Type::Text,
-                            Box::new(e),
-                        )
-                    })?;
+        let station = self.station();
+        self.read(|db| {
+            db.query_map(
+                "SELECT date, slot FROM bulletin_runs WHERE station_id = ?1 AND status = 'built' \
+                 GROUP BY date, slot ORDER BY MAX(id) DESC LIMIT ?2",
+                params![station, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |row| {
                     Ok(RunKey {
-                        date,
+                        date: parsed(&row.get::<String>(0)?, 0)?,
                         slot: row.get(1)?,
                     })
-                })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                },
+            )
         })
     }
 
@@ -260,13 +257,17 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn last_bulletin_success(&self, key: &RunKey) -> Result<Option<RunRecord>, StoreError> {
-        self.read_sqlite(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {RUN_COLUMNS} FROM bulletin_runs WHERE date = ?1 AND slot = ?2 \
-                 AND status IN ('built', 'reused') ORDER BY id DESC LIMIT 1"
-            ))?
-            .query_row(params![key.date.to_string(), key.slot], run_row)
-            .optional()?)
+        let station = self.station();
+        self.read(|db| {
+            db.query_opt(
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM bulletin_runs \
+                     WHERE station_id = ?1 AND date = ?2 AND slot = ?3 \
+                       AND status IN ('built', 'reused') ORDER BY id DESC LIMIT 1"
+                ),
+                params![station, key.date.to_string(), key.slot],
+                run_row,
+            )
         })
     }
 }
@@ -286,7 +287,8 @@ impl RunLog for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewRevision;
+    use crate::store::{NewRevision, testing};
+    use jiff::Timestamp;
 
     fn upload(store: &Store, title: &str) -> i64 {
         store
@@ -304,7 +306,7 @@ mod tests {
     #[test]
     fn approvals_keep_order_and_runs_are_logged() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = testing::open(dir.path());
         let a = upload(&store, "Một");
         let b = upload(&store, "Hai");
         let date: Date = "2021-07-29".parse().unwrap();
@@ -363,5 +365,77 @@ mod tests {
                 summary: "x.wav".into()
             })
         );
+    }
+
+    #[test]
+    fn another_station_sees_and_changes_none_of_the_bulletins() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = testing::open(dir.path());
+        let second = testing::add_station(&first, "thu-hai").unwrap();
+        let a = upload(&first, "Tin đài một");
+        let date: Date = "2026-12-06".parse().unwrap();
+        first.approve_bulletin(date, "sang", &[a], "ed").unwrap();
+        let key = RunKey {
+            date,
+            slot: "sang".into(),
+        };
+        let at: Timestamp = "2026-12-05T23:00:00Z".parse().unwrap();
+        let built = RunRecord {
+            key: key.clone(),
+            trigger: Trigger::Schedule,
+            attempt: 1,
+            fingerprint: "f1".into(),
+            started_at: at,
+            finished_at: at,
+            outcome: Outcome::Built {
+                summary: "sang.wav".into(),
+            },
+        };
+        first.record_run(&built).unwrap();
+
+        assert!(second.approved_items(date, "sang").unwrap().is_empty());
+        assert!(second.bulletin_runs(&key).unwrap().is_empty());
+        assert_eq!(second.last_bulletin_success(&key).unwrap(), None);
+        assert!(!second.has_result(&key, "f1").unwrap());
+        assert!(second.built_bulletins(10).unwrap().is_empty());
+        assert!(matches!(
+            second.approve_bulletin(date, "sang", &[a], "ed"),
+            Err(StoreError::NotFound { .. })
+        ));
+
+        // The same (date, slot) at the second station is a bulletin of its own.
+        let b = upload(&second, "Tin đài hai");
+        second.approve_bulletin(date, "sang", &[b], "ed2").unwrap();
+        second
+            .record_run(&RunRecord {
+                fingerprint: "f2".into(),
+                outcome: Outcome::Failed {
+                    reason: "no".into(),
+                },
+                ..built.clone()
+            })
+            .unwrap();
+        let items = first.approved_items(date, "sang").unwrap();
+        assert_eq!(
+            items
+                .iter()
+                .map(|i| (i.article_id, i.approved_by.as_str()))
+                .collect::<Vec<_>>(),
+            [(a, "ed")]
+        );
+        assert_eq!(
+            first.bulletin_runs(&key).unwrap(),
+            std::slice::from_ref(&built)
+        );
+        assert_eq!(first.last_bulletin_success(&key).unwrap(), Some(built));
+        assert_eq!(
+            first.built_bulletins(10).unwrap(),
+            std::slice::from_ref(&key)
+        );
+        assert_eq!(
+            second.approved_items(date, "sang").unwrap()[0].article_id,
+            b
+        );
+        assert_eq!(second.bulletin_runs(&key).unwrap().len(), 1);
     }
 }

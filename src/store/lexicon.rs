@@ -511,6 +511,14 @@ mod tests {
             first.remove_lexicon_entry(theirs.id),
             Err(StoreError::NotFound { .. })
         ));
+        // A store of a station that does not exist has no version to read.
+        assert!(matches!(
+            first.for_station(9999).lexicon_version(),
+            Err(StoreError::NotFound {
+                what: "station",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod testing;
 mod tokens;
 mod usage;
 mod webhooks;
+mod workers;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -53,6 +54,7 @@ pub use usage::JobCost;
 pub use webhooks::{
     AttemptOutcome, Delivery, DeliveryState, DueDelivery, Event, Webhook, now_ms, validate_url,
 };
+pub use workers::{QueueStats, Worker};
 
 use db::PgConnection;
 
@@ -495,39 +497,6 @@ impl Store {
             Engine::Sqlite => self.run(true, f),
             Engine::Postgres => self.run(false, f),
         }
-    }
-
-    /// Transitional: runs `f` on the SQLite connection (files not yet on [`Db`]).
-    pub(crate) fn read_sqlite<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let Backend::Sqlite { path, pool } = &self.inner.backend else {
-            panic!("query not yet ported to PostgreSQL");
-        };
-        let conn = pool.checkout(|| open_connection(path))?;
-        let result = f(&conn);
-        pool.checkin(conn);
-        result
-    }
-
-    /// Transitional: runs `f` in a SQLite transaction (files not yet on [`Db`]).
-    pub(crate) fn write_sqlite<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let Backend::Sqlite { path, pool } = &self.inner.backend else {
-            panic!("query not yet ported to PostgreSQL");
-        };
-        let mut conn = pool.checkout(|| open_connection(path))?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        pool.checkin(conn);
-        result
     }
 
     /// Runs blocking store work off the async runtime.

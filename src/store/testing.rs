@@ -67,3 +67,50 @@ pub fn add_station(store: &Store, slug: &str) -> Result<Store, StoreError> {
     })?;
     Ok(store.for_station(id))
 }
+
+/// Adds an article with one revision to `store`'s station, written
+/// directly so a test of another table does not depend on the article
+/// queries; returns its id.
+///
+/// # Errors
+/// SQL errors.
+pub fn add_article(store: &Store, title: &str) -> Result<i64, StoreError> {
+    store.write(|db| {
+        let at = now();
+        let id: i64 = db.query_row(
+            "INSERT INTO articles (station_id, title, latest_revision, created_at, updated_at) \
+             VALUES (?1, ?2, 1, ?3, ?3) RETURNING id",
+            params![store.station(), title, at],
+            |r| r.get(0),
+        )?;
+        db.execute(
+            "INSERT INTO article_revisions (article_id, revision, title, content_type, body, \
+             body_sha256, author, created_at) VALUES (?1, 1, ?2, 'text/plain', ?3, ?4, 'test', ?5)",
+            params![
+                id,
+                title,
+                title.as_bytes(),
+                super::sha256_hex(title.as_bytes()),
+                at
+            ],
+        )?;
+        Ok(id)
+    })
+}
+
+/// Adds an entry to the audio cache under `cache_key` (no file behind it),
+/// so a test can finish a render job with it.
+///
+/// # Errors
+/// SQL errors (a key taken twice).
+pub fn add_audio(store: &Store, cache_key: &str) -> Result<(), StoreError> {
+    store.write(|db| {
+        db.execute(
+            "INSERT INTO audio (cache_key, file_sha256, bytes, duration_ms, loudness_lufs, \
+             true_peak_dbtp, script_json, created_at) \
+             VALUES (?1, ?2, 1, 1, -23.0, -1.0, '{}', ?3)",
+            params![cache_key, super::sha256_hex(cache_key.as_bytes()), now()],
+        )?;
+        Ok(())
+    })
+}

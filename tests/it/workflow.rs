@@ -179,6 +179,33 @@ fn every_route_answers_each_role_as_its_permission_says() {
     let job = job["job"]["id"].as_i64().unwrap();
     let a = format!("/api/articles/{article}");
     let bulletin = "/api/bulletins/2021-07-29/sang".to_string();
+    // The admin of another station on the same platform: every route
+    // answers it about its own station only.
+    let other_admin = {
+        let store = Store::open(s._dir.path()).unwrap();
+        let other = store.create_station("huyen-b", "Đài huyện B").unwrap();
+        store
+            .for_station(other.id)
+            .add_token_for("quan-tri", Scope::Admin, "Đỗ Văn H")
+            .unwrap()
+            .1
+    };
+    let rows_of_this_station = [
+        a.clone(),
+        format!("/api/articles/{doomed}"),
+        format!("/api/jobs/{job}"),
+        format!("/api/lexicon/{entry}"),
+        format!("/api/webhooks/{hook}"),
+        "/api/tokens/tam".to_string(),
+    ];
+    // What only this station's answers hold.
+    let marks = [
+        "Hỗ trợ hộ nghèo",
+        "HTX",
+        "Lê Văn C",
+        "127.0.0.1:9",
+        "Hưng Yên",
+    ];
 
     // In order: a later case may rely on an earlier one (the diff on the
     // edit, the bulletin on the approval, the files on the build).
@@ -318,6 +345,27 @@ fn every_route_answers_each_role_as_its_permission_says() {
             assert!(
                 detail.contains(c.needs.as_str()),
                 "{what} as {scope:?}: {detail}"
+            );
+        }
+        let (status, body) = s.call(c.method, &c.path, Some(&other_admin), c.body.as_ref());
+        let shown = body.to_string();
+        // (An answer to a body sent echoes it: only answers to bodiless calls are checked.)
+        for mark in marks.iter().filter(|_| c.body.is_none()) {
+            assert!(
+                !shown.contains(mark),
+                "{what} as another station's admin shows {mark:?}: {shown}"
+            );
+        }
+        if rows_of_this_station
+            .iter()
+            .any(|row| c.path.starts_with(row.as_str()))
+        {
+            assert_eq!(status, 404, "{what} as another station's admin: {shown}");
+        }
+        if c.method == "PUT" && c.path == bulletin {
+            assert_ne!(
+                status, 200,
+                "another station's bulletin takes this station's article: {shown}"
             );
         }
         s.ok(c.method, &c.path, c.needs, c.body.clone(), c.want);
@@ -649,23 +697,48 @@ fn the_admin_issues_and_revokes_tokens_for_persons() {
 }
 
 #[test]
-fn tokens_of_another_station_or_of_the_platform_are_not_valid_at_a_station() {
+fn a_platform_token_works_on_the_station_it_names() {
     let s = station("");
     let store = Store::open(s._dir.path()).unwrap();
-    let other = store.create_station("huyen-b", "Đài huyện B").unwrap();
-    let (_, other_admin) = store
-        .for_station(other.id)
-        .add_token_for("admin", Scope::Admin, "Phan Văn G")
-        .unwrap();
+    store.create_station("huyen-b", "Đài huyện B").unwrap();
     let (_, platform) = store.add_platform_token("van-hanh", None).unwrap();
-    for secret in [&other_admin, &platform] {
-        let (status, answer) = s.call("GET", "/api/me", Some(secret), None);
-        assert_eq!(status, 401, "{answer}");
-        let (status, _) = s.call("GET", "/api/tokens", Some(secret), None);
-        assert_eq!(status, 401);
-    }
-    let (status, me) = s.call("GET", "/api/me", Some(s.token(Scope::Admin)), None);
-    assert_eq!((status, &me["scope"]), (200, &json!("admin")));
+    let article = s.upload(Scope::Editor, FIRST);
+    let (status, me) = s.call("GET", "/api/me", Some(&platform), None);
+    assert_eq!((status, &me["scope"]), (200, &json!("platform")), "{me}");
+    // Without the header: the default station.
+    let (status, list) = s.call("GET", "/api/articles", Some(&platform), None);
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let url = s.url("/api/articles");
+    let reply = request(
+        "GET",
+        &url,
+        Some(&platform),
+        &[("X-Bantin-Station", "huyen-b")],
+        None,
+    );
+    assert_eq!(reply.status, 200);
+    let list: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(list, json!([]), "station B has no articles");
+    let reply = request(
+        "GET",
+        &s.url(&format!("/api/articles/{article}")),
+        Some(&platform),
+        &[("X-Bantin-Station", "huyen-b")],
+        None,
+    );
+    assert_eq!(
+        reply.status, 404,
+        "the default station's article is not B's"
+    );
+    let reply = request(
+        "GET",
+        &url,
+        Some(&platform),
+        &[("X-Bantin-Station", "khong-co")],
+        None,
+    );
+    assert_eq!(reply.status, 404, "an unknown station");
 }
 
 /// A data directory as the release before roles left it: migrations up to
