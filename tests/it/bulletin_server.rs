@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bantin::store::{Scope, Store};
+use bantin::store::Scope;
 use serde_json::{Value, json};
 
 use crate::util::{request, spawn_serve, start_configured as start};
@@ -45,8 +45,7 @@ fn call_json(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16,
 
 /// An approver's token: uploads, approves for air and arranges bulletins.
 fn approver(data: &Path) -> String {
-    Store::open(data)
-        .unwrap()
+    crate::util::open_store(data)
         .add_token_for("approver", Scope::Approver, "Trần Thị B")
         .unwrap()
         .1
@@ -355,10 +354,10 @@ fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() 
     let data = dir.path().join("data");
     let drop = dir.path().join("drop");
     let (config, _) = approved_station(dir.path(), &drop);
-    let store = Store::open(&data).unwrap();
+    let store = crate::util::open_store(&data);
     let date: jiff::civil::Date = "2021-07-29".parse().unwrap();
     let run = || {
-        crate::util::bantin()
+        crate::util::on_database(&mut crate::util::bantin(), &data)
             .args(crate::util::bulletin_args(&config))
             .arg("--data")
             .arg(&data)
@@ -393,7 +392,7 @@ fn bantin_bulletin_builds_the_approved_items_of_the_store_and_records_the_run() 
 /// `drop`; returns (bantin.toml, token).
 fn approved_station(dir: &Path, drop: &Path) -> (PathBuf, String) {
     let data = dir.join("data");
-    let store = Store::open(&data).unwrap();
+    let store = crate::util::open_store(&data);
     let ids: Vec<i64> = ARTICLES
         .iter()
         .map(|text| {
@@ -447,6 +446,7 @@ fn serve_command(dir: &Path, config: &Path, wrapper: &[&str]) -> std::process::C
         .arg("--data")
         .arg(dir.join("data"))
         .env("BANTIN_REQUEST_TIMEOUT", "300");
+    crate::util::on_database(&mut command, &dir.join("data"));
     command
 }
 

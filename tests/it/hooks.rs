@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use bantin::config::Config;
-use bantin::store::{Scope, Store};
+use bantin::store::Scope;
 use bantin::tts::{Fake, SynthError, Synthesizer};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
@@ -23,15 +23,15 @@ use crate::util::{TestServer, bantin, request, run_ok, upload_text as upload};
 
 /// One call the receiver got.
 #[derive(Debug, Clone)]
-struct Call {
-    event: String,
+pub(crate) struct Call {
+    pub(crate) event: String,
     delivery: String,
     signature: String,
     body: Vec<u8>,
 }
 
 impl Call {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
@@ -49,16 +49,16 @@ impl Call {
 }
 
 /// A webhook receiver on loopback: records calls, answers 500 to the first
-/// `failures` of them, 204 after.
-struct Receiver {
-    addr: SocketAddr,
+/// `failures` of them, 204 after (also the platform test's receiver).
+pub(crate) struct Receiver {
+    pub(crate) addr: SocketAddr,
     calls: Arc<Mutex<Vec<Call>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Receiver {
-    fn start(listener: std::net::TcpListener, failures: usize) -> Receiver {
+    pub(crate) fn start(listener: std::net::TcpListener, failures: usize) -> Receiver {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::new(AtomicUsize::new(failures));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -119,12 +119,12 @@ impl Receiver {
         }
     }
 
-    fn calls(&self) -> Vec<Call> {
+    pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
 
     /// Waits (bounded) until `ok` holds for the calls so far.
-    fn wait_for(&self, what: &str, ok: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+    pub(crate) fn wait_for(&self, what: &str, ok: impl Fn(&[Call]) -> bool) -> Vec<Call> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let calls = self.calls();
@@ -148,7 +148,7 @@ impl Drop for Receiver {
     }
 }
 
-fn loopback() -> std::net::TcpListener {
+pub(crate) fn loopback() -> std::net::TcpListener {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
@@ -171,7 +171,10 @@ fn start(data: &Path, synthesizer: Arc<dyn Synthesizer>) -> TestServer {
 }
 
 fn token(data: &Path, name: &str, scope: Scope) -> String {
-    Store::open(data).unwrap().add_token(name, scope).unwrap().1
+    crate::util::open_store(data)
+        .add_token(name, scope)
+        .unwrap()
+        .1
 }
 
 fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {

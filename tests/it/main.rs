@@ -18,6 +18,7 @@ mod listen_cli;
 mod listen_server;
 mod normalize;
 mod piper;
+mod platform;
 mod pressure;
 mod segment;
 mod server;

@@ -20,7 +20,9 @@ use bantin::voice::Voices;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::util::{Running, TestServer, bantin, example_article, request, serve_command};
+use crate::util::{
+    Running, TestServer, bantin, example_article, files_below, request, serve_command,
+};
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
@@ -32,7 +34,7 @@ fn config(data: &Path) -> Config {
 }
 
 fn tokens(data: &Path) -> (String, String) {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let (_, editor) = store.add_token("editor", Scope::Editor).unwrap();
     let (_, reader) = store.add_token("reader", Scope::Read).unwrap();
     (editor, reader)
@@ -87,23 +89,6 @@ fn wav_facts(bytes: &[u8]) -> (u32, u16, u16, f64) {
         spec.bits_per_sample,
         f64::from(frames) / f64::from(spec.sample_rate),
     )
-}
-
-/// Every file below `dir`.
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 /// Every file in the data directory is the database, a voice profile the
@@ -576,7 +561,7 @@ fn fifty_parallel_uploads_are_stored_whole_and_apart() {
 
 /// What a bad request must not change.
 fn snapshot(data: &Path) -> Value {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let count = |sql: &str| -> i64 {
         store
             .read(|c| c.query_row(sql, bantin::store::db::params![], |r| r.get(0)))
@@ -917,7 +902,7 @@ fn bad_requests_get_the_right_4xx_and_change_nothing() {
 
 /// Per-route checks on the router alone.
 fn oneshot_state(data: &Path, max_body_bytes: usize) -> (AppState, String) {
-    let store = Store::open(data).unwrap();
+    let store = crate::util::open_store(data);
     let (_, editor) = store.add_token("ed", Scope::Editor).unwrap();
     let mut config = config(data);
     config.limits.max_body_bytes = max_body_bytes;
@@ -1041,8 +1026,7 @@ fn slow_fake(delay_ms: u64) -> Option<Arc<dyn Synthesizer>> {
 }
 
 fn job_state(data: &Path, job: i64) -> String {
-    Store::open(data)
-        .unwrap()
+    crate::util::open_store(data)
         .job(job)
         .unwrap()
         .state

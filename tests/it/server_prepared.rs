@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bantin::config::Config;
-use bantin::store::{Scope, Store};
+use bantin::store::Scope;
 use serde_json::json;
 
 use crate::util::{Reply, TestServer, request, upload_text as upload};
@@ -22,8 +22,7 @@ fn config(data: &Path) -> Config {
 }
 
 fn editor_token(data: &Path) -> String {
-    Store::open(data)
-        .unwrap()
+    crate::util::open_store(data)
         .add_token("editor", Scope::Editor)
         .unwrap()
         .1

@@ -1,11 +1,12 @@
 //! Helpers shared by the integration tests.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bantin::config::Config;
@@ -17,6 +18,41 @@ use serde_json::Value;
 
 pub fn bantin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bantin"))
+}
+
+/// Where the rows of the data directory `data` live on the engine of this
+/// test run: `None` (SQLite in `data`) without `BANTIN_TEST_DATABASE`, or a
+/// fresh PostgreSQL database made for `data` on its first call and the same
+/// one for every later call, so the stores a test opens, the `bantin`
+/// commands it runs and the servers it starts on `data` meet in one
+/// database.
+pub fn database_for(data: &Path) -> Option<String> {
+    static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+    std::env::var_os(bantin::store::testing::DATABASE_VARIABLE)?;
+    let key = std::path::absolute(data).unwrap();
+    let mut databases = DATABASES.lock().unwrap();
+    let databases = databases.get_or_insert_with(HashMap::new);
+    if let Some(url) = databases.get(&key) {
+        return Some(url.clone());
+    }
+    let url = bantin::store::testing::fresh_database()?;
+    databases.insert(key, url.clone());
+    Some(url)
+}
+
+/// The store of the data directory `data` on the engine of this test run
+/// (see [`database_for`]).
+pub fn open_store(data: &Path) -> Store {
+    Store::open_with(data, database_for(data).as_deref()).expect("the test store opens")
+}
+
+/// Adds `--database URL` to a `bantin` command working on `data` when this
+/// test run is on PostgreSQL (see [`database_for`]).
+pub fn on_database<'a>(command: &'a mut Command, data: &Path) -> &'a mut Command {
+    if let Some(url) = database_for(data) {
+        command.arg("--database").arg(url);
+    }
+    command
 }
 
 pub fn repo() -> PathBuf {
@@ -93,14 +129,15 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Opens the store in `data` and serves it with `config`;
-    /// `synthesizer` replaces every voice's backend when given.
+    /// Opens the store of `data` (on the engine of the test run, see
+    /// [`database_for`]) and serves it with `config`; `synthesizer` replaces
+    /// every voice's backend when given.
     pub fn start(
         data: &Path,
         config: Config,
         synthesizer: Option<Arc<dyn Synthesizer>>,
     ) -> TestServer {
-        let store = Store::open(data).unwrap();
+        let store = open_store(data);
         let mut state = AppState::new(store, config, Voices::builtin()).unwrap();
         if let Some(synthesizer) = synthesizer {
             state = state.with_synthesizer(synthesizer);
@@ -160,12 +197,15 @@ impl Drop for Running {
     }
 }
 
-/// `bantin serve` on a free loopback port with the data directory `data`.
+/// `bantin serve` on a free loopback port with the data directory `data`
+/// (and its PostgreSQL database when the test run names a server, see
+/// [`database_for`]).
 pub fn serve_command(data: &Path) -> Command {
     let mut command = bantin();
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data);
+    on_database(&mut command, data);
     command
 }
 
@@ -334,4 +374,21 @@ pub fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Every file below `dir`.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
 }

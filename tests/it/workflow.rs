@@ -104,7 +104,7 @@ fn station(extra_bulletin: &str) -> Station {
     config.config_dir = Some(dir.path().to_path_buf());
     config.limits.request_timeout = Duration::from_secs(300);
     config.validate().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = crate::util::open_store(dir.path());
     let tokens = ROLES
         .iter()
         .map(|(scope, name, person)| (*scope, store.add_token_for(name, *scope, person).unwrap().1))
@@ -897,7 +897,7 @@ fn the_bulletin_command_refuses_an_item_changed_since_approval() {
         ),
     )
     .unwrap();
-    let store = Store::open(&data).unwrap();
+    let store = crate::util::open_store(&data);
     let upload = |text: &str| bantin::store::NewRevision {
         title: "Hỗ trợ hộ nghèo".into(),
         file_name: None,
@@ -914,7 +914,7 @@ fn the_bulletin_command_refuses_an_item_changed_since_approval() {
         .unwrap();
     store.add_revision(id, &upload(EDITED)).unwrap();
     let run = || {
-        crate::util::bantin()
+        crate::util::on_database(&mut crate::util::bantin(), &data)
             .args(crate::util::bulletin_args(&config))
             .arg("--data")
             .arg(&data)
