@@ -273,15 +273,39 @@ impl Row {
 
 /// A PostgreSQL connection with the statements it has prepared.
 pub(crate) struct PgConnection {
-    pub(crate) client: postgres::Client,
+    /// Always `Some` until dropped.
+    client: Option<postgres::Client>,
     statements: HashMap<String, postgres::Statement>,
 }
 
 impl PgConnection {
     pub(crate) fn new(client: postgres::Client) -> PgConnection {
         PgConnection {
-            client,
+            client: Some(client),
             statements: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("the client lives until the connection drops")
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(postgres::Client::is_closed)
+    }
+}
+
+impl Drop for PgConnection {
+    /// Closing a connection runs the client's own runtime, which cannot
+    /// start on a thread driving async tasks (a store dropped in async
+    /// code): there it closes on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
         }
     }
 }
@@ -295,7 +319,11 @@ pub(crate) struct PgTransaction<'c> {
 impl PgConnection {
     pub(crate) fn transaction(&mut self) -> Result<PgTransaction<'_>, StoreError> {
         Ok(PgTransaction {
-            tx: self.client.transaction()?,
+            tx: self
+                .client
+                .as_mut()
+                .expect("the client lives until the connection drops")
+                .transaction()?,
             statements: &mut self.statements,
         })
     }

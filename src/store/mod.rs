@@ -456,7 +456,7 @@ impl Store {
                 pool.checkin(conn);
                 result
             }
-            Backend::Postgres { config, pool, .. } => {
+            Backend::Postgres { config, pool, .. } => outside_runtime(|| {
                 let mut conn = pool.checkout(|| connect_postgres(config))?;
                 let result = (|| {
                     let db = Db::postgres(conn.transaction()?);
@@ -472,13 +472,13 @@ impl Store {
                     db.finish(value.is_ok())?;
                     value
                 })();
-                if conn.client.is_closed() {
+                if conn.is_closed() {
                     pool.forget();
                 } else {
                     pool.checkin(conn);
                 }
                 result
-            }
+            }),
         }
     }
 
@@ -533,6 +533,20 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// Runs blocking PostgreSQL work where it may block: the `postgres`
+/// client drives its own runtime, which cannot start on a thread that is
+/// driving async tasks (a store call made from async code, such as the
+/// bulletin scheduler's). On a multi-threaded runtime the work moves off the
+/// worker thread for its duration; elsewhere it runs as it is.
+fn outside_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -635,7 +649,7 @@ fn open_postgres(url: &str) -> Result<Backend, StoreError> {
     config.application_name("bantin");
     let mut conn =
         connect_postgres(&config).map_err(|e| StoreError::Unavailable(format!("{shown}: {e}")))?;
-    migrate_postgres(&mut conn.client, &shown)?;
+    migrate_postgres(conn.client(), &shown)?;
     Ok(Backend::Postgres {
         config: Box::new(config),
         shown,

@@ -243,13 +243,11 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
         &json!({"slug": "phuong-hai", "name": "Đài phường Hai"}),
         201,
     );
-    let second_token = match &created["token"] {
-        Value::String(secret) => secret.clone(),
-        token => token["secret"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token secret in {created}"))
-            .to_string(),
-    };
+    let second_token = created["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token secret in {created}"))
+        .to_string();
+    assert_eq!(created["token"]["scope"], "admin", "{created}");
     let mut stations = [
         Station {
             slug: "phuong-mot",

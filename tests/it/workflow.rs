@@ -182,7 +182,7 @@ fn every_route_answers_each_role_as_its_permission_says() {
     // The admin of another station on the same platform: every route
     // answers it about its own station only.
     let other_admin = {
-        let store = Store::open(s._dir.path()).unwrap();
+        let store = crate::util::open_store(s._dir.path());
         let other = store.create_station("huyen-b", "Đài huyện B").unwrap();
         store
             .for_station(other.id)
@@ -704,7 +704,7 @@ fn the_admin_issues_and_revokes_tokens_for_persons() {
 #[test]
 fn a_platform_token_works_on_the_station_it_names() {
     let s = station("");
-    let store = Store::open(s._dir.path()).unwrap();
+    let store = crate::util::open_store(s._dir.path());
     store.create_station("huyen-b", "Đài huyện B").unwrap();
     let (_, platform) = store.add_platform_token("van-hanh", None).unwrap();
     let article = s.upload(Scope::Editor, FIRST);
@@ -782,7 +782,7 @@ fn sha256(text: &str) -> String {
 }
 
 #[test]
-fn tokens_made_before_roles_keep_their_scope_and_say_no_person_is_named() {
+fn an_old_sqlite_data_directory_keeps_its_tokens_scope_and_says_no_person_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let secret = old_store(dir.path());
     let store = Store::open(dir.path()).unwrap();
