@@ -93,6 +93,31 @@ pub struct RunLogError(pub String);
 /// Where runs are recorded. Implementations must be cheap to call from async
 /// code (the SQLite one does short queries).
 pub trait RunLog: Send + Sync + 'static {
+    /// Claims the scheduled run of `key` for `owner` among every process
+    /// sharing this log: false when another has it (or finished it). A log
+    /// only one process writes claims every run.
+    ///
+    /// # Errors
+    /// [`RunLogError`] when the log cannot be read.
+    fn claim_scheduled(&self, _key: &RunKey, _owner: &str) -> Result<bool, RunLogError> {
+        Ok(true)
+    }
+
+    /// Records that `owner` is done with the scheduled run of `key`: with
+    /// a result (`succeeded`) no process runs it again; after a failure the
+    /// claim is let go, so a later catch-up may try again.
+    ///
+    /// # Errors
+    /// [`RunLogError`] when the log cannot be written.
+    fn finish_scheduled(
+        &self,
+        _key: &RunKey,
+        _owner: &str,
+        _succeeded: bool,
+    ) -> Result<(), RunLogError> {
+        Ok(())
+    }
+
     /// # Errors
     /// [`RunLogError`] when the record cannot be stored.
     fn record_run(&self, record: &RunRecord) -> Result<(), RunLogError>;
@@ -240,6 +265,8 @@ pub struct Scheduler<J, L> {
     job: J,
     log: L,
     clock: Arc<dyn Clock>,
+    /// This process among those sharing the run log (claims of scheduled runs).
+    owner: String,
     /// One lock per (date, slot): a second trigger waits for the first and
     /// then finds its result (single flight).
     running: Mutex<HashMap<RunKey, Arc<tokio::sync::Mutex<()>>>>,
@@ -262,6 +289,11 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
             job,
             log,
             clock,
+            owner: format!(
+                "scheduler-{}-{}",
+                std::process::id(),
+                Timestamp::now().as_millisecond()
+            ),
             running: Mutex::new(HashMap::new()),
         }
     }
@@ -334,6 +366,31 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
             running.remove(&key);
         }
         record
+    }
+
+    /// A scheduled or catch-up run of `key`, when this process claims it
+    /// among every process sharing the log ([`RunLog::claim_scheduled`]);
+    /// `None` when another has it.
+    async fn trigger_claimed(&self, key: RunKey, trigger: Trigger) -> Option<RunRecord> {
+        match self.log.claim_scheduled(&key, &self.owner) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(bulletin = %key, ?trigger, "another node runs this bulletin");
+                return None;
+            }
+            Err(e) => {
+                tracing::error!(bulletin = %key, "cannot claim the bulletin's run: {e}");
+                return None;
+            }
+        }
+        let record = self.trigger(key.clone(), trigger).await;
+        if let Err(e) = self
+            .log
+            .finish_scheduled(&key, &self.owner, record.succeeded())
+        {
+            tracing::error!(bulletin = %key, "cannot record the end of the bulletin's run: {e}");
+        }
+        Some(record)
     }
 
     async fn run_locked(&self, key: &RunKey, trigger: Trigger) -> RunRecord {
@@ -417,7 +474,7 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
             Ok(missed) => {
                 for (key, _) in missed {
                     let this = Arc::clone(&self);
-                    tasks.spawn(async move { this.trigger(key, Trigger::CatchUp).await });
+                    tasks.spawn(async move { this.trigger_claimed(key, Trigger::CatchUp).await });
                 }
             }
             Err(e) => tracing::error!("cannot look for missed bulletins: {e}"),
@@ -447,7 +504,7 @@ impl<J: Job, L: RunLog> Scheduler<J, L> {
                 slot: slot.slot.clone(),
             };
             let this = Arc::clone(&self);
-            tasks.spawn(async move { this.trigger(key, Trigger::Schedule).await });
+            tasks.spawn(async move { this.trigger_claimed(key, Trigger::Schedule).await });
             // Normally the next occurrence after this one; after a long
             // stall (suspend, clock jump) skip occurrences older than the
             // catch-up window instead of firing each of them in a burst.

@@ -541,12 +541,7 @@ pub async fn serve(
             "requeued render jobs interrupted by the last stop"
         );
     }
-    let scheduler = state.bulletins.as_ref().ok().map(|b| {
-        let mut stopped = stopped.clone();
-        tokio::spawn(Arc::clone(&b.scheduler).run(async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        }))
-    });
+    let scheduler = Some(tokio::spawn(run_schedulers(state.clone(), stopped.clone())));
     let dispatcher = tokio::spawn(crate::hooks::dispatch(
         state.outbox.clone(),
         state.config.webhooks.clone(),
@@ -583,6 +578,69 @@ pub async fn serve(
         tracing::error!(error = %e, "the bulletin scheduler failed");
     }
     served
+}
+
+/// How often `serve` looks for stations made or changed since it started.
+const STATION_POLL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs the bulletin scheduler of every station until `stopped`: the
+/// stations there are when it starts, each new one from when it is seen
+/// (looked for every [`STATION_POLL`]), and a station's again with its new
+/// settings when they change. Every serve node runs them; the run log's
+/// claims let one node build each scheduled bulletin.
+async fn run_schedulers(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    type Running = (
+        (String, String, String),
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    );
+    let mut running: HashMap<StationId, Running> = HashMap::new();
+    loop {
+        match state.store.call(|s| s.stations()).await {
+            Ok(stations) => {
+                for station in stations {
+                    let built_from = (station.slug, station.name, station.settings);
+                    if running.get(&station.id).is_some_and(|r| r.0 == built_from) {
+                        continue;
+                    }
+                    if let Some((_, stop, handle)) = running.remove(&station.id) {
+                        let _ = stop.send(true);
+                        let _ = handle.await;
+                    }
+                    let id = station.id;
+                    let bulletins = match state.blocking(move |s| s.for_station(id)).await {
+                        Ok(scoped) => scoped.bulletins,
+                        Err(e) => Err(Arc::from(e.to_string())),
+                    };
+                    let bulletins = match bulletins {
+                        Ok(bulletins) => bulletins,
+                        Err(e) => {
+                            tracing::warn!(station = %built_from.0, "no bulletin schedule: {e}");
+                            continue;
+                        }
+                    };
+                    let (stop, mut own) = tokio::sync::watch::channel(false);
+                    let mut all = stopped.clone();
+                    let handle = tokio::spawn(Arc::clone(&bulletins.scheduler).run(async move {
+                        tokio::select! {
+                            _ = own.wait_for(|stop| *stop) => {}
+                            _ = all.wait_for(|stop| *stop) => {}
+                        }
+                    }));
+                    running.insert(id, (built_from, stop, handle));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot list the stations for their bulletins"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(STATION_POLL) => {}
+            _ = stopped.wait_for(|stop| *stop) => break,
+        }
+    }
+    for (_, (_, stop, handle)) in running {
+        let _ = stop.send(true);
+        let _ = handle.await;
+    }
 }
 
 /// Runs a platform worker until `shutdown` resolves: registers it (the

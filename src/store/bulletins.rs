@@ -272,7 +272,94 @@ impl Store {
     }
 }
 
+/// How long a node holds a scheduled bulletin it is building before another
+/// node may take it up (the node died mid-build). Longer than any build.
+pub const SLOT_LEASE_MS: i64 = 60 * 60 * 1000;
+
+impl Store {
+    /// Claims the scheduled run of this station's bulletin `key` for
+    /// `owner`: true when no node has it, or the node that had it neither
+    /// finished nor renewed it within [`SLOT_LEASE_MS`]. One row per
+    /// (station, date, slot) decides, so however many nodes run the
+    /// scheduler, each scheduled bulletin is built by one.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn claim_bulletin_slot(&self, key: &RunKey, owner: &str) -> Result<bool, StoreError> {
+        let now_ms = super::now_ms();
+        let claimed = self.write_queue(|db| {
+            db.query_opt(
+                "INSERT INTO bulletin_slots (station_id, date, slot, owner, lease_until_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (station_id, date, slot) DO UPDATE \
+                 SET owner = excluded.owner, lease_until_ms = excluded.lease_until_ms \
+                 WHERE bulletin_slots.finished_at IS NULL AND bulletin_slots.lease_until_ms < ?6 \
+                 RETURNING owner",
+                params![
+                    self.station(),
+                    key.date.to_string(),
+                    key.slot,
+                    owner,
+                    now_ms + SLOT_LEASE_MS,
+                    now_ms
+                ],
+                |r| r.get::<String>(0),
+            )
+        })?;
+        Ok(claimed.as_deref() == Some(owner))
+    }
+
+    /// Records that `owner` finished the scheduled run of `key` (built,
+    /// reused or failed after its retries): no node runs it again.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn finish_bulletin_slot(&self, key: &RunKey, owner: &str) -> Result<(), StoreError> {
+        self.write_queue(|db| {
+            db.execute(
+                "UPDATE bulletin_slots SET finished_at = ?5 \
+                 WHERE station_id = ?1 AND date = ?2 AND slot = ?3 AND owner = ?4",
+                params![self.station(), key.date.to_string(), key.slot, owner, now()],
+            )
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Lets go of a claimed scheduled run that failed, so a later catch-up
+    /// (on any node) may try it again.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn release_bulletin_slot(&self, key: &RunKey, owner: &str) -> Result<(), StoreError> {
+        self.write_queue(|db| {
+            db.execute(
+                "UPDATE bulletin_slots SET lease_until_ms = 0 \
+                 WHERE station_id = ?1 AND date = ?2 AND slot = ?3 AND owner = ?4 \
+                 AND finished_at IS NULL",
+                params![self.station(), key.date.to_string(), key.slot, owner],
+            )
+        })?;
+        Ok(())
+    }
+}
+
 impl RunLog for Store {
+    fn claim_scheduled(&self, key: &RunKey, owner: &str) -> Result<bool, RunLogError> {
+        self.claim_bulletin_slot(key, owner)
+            .map_err(|e| RunLogError(e.to_string()))
+    }
+
+    fn finish_scheduled(&self, key: &RunKey, owner: &str, succeeded: bool) -> Result<(), RunLogError> {
+        let done = if succeeded {
+            self.finish_bulletin_slot(key, owner)
+        } else {
+            self.release_bulletin_slot(key, owner)
+        };
+        done.map_err(|e| RunLogError(e.to_string()))
+    }
+
     fn record_run(&self, record: &RunRecord) -> Result<(), RunLogError> {
         self.record_bulletin_run(record)
             .map_err(|e| RunLogError(e.to_string()))
@@ -287,6 +374,37 @@ impl RunLog for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scheduled_bulletin_is_claimed_by_one_node_per_station() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = testing::open(dir.path());
+        let other = testing::add_station(&store, "huyen-b").unwrap();
+        let key = RunKey {
+            date: "2026-12-06".parse().unwrap(),
+            slot: "sang".into(),
+        };
+        assert!(store.claim_bulletin_slot(&key, "node-a").unwrap());
+        assert!(!store.claim_bulletin_slot(&key, "node-b").unwrap(), "held by node-a");
+        assert!(
+            other.claim_bulletin_slot(&key, "node-b").unwrap(),
+            "another station's bulletin of the same date and slot is its own"
+        );
+        store.finish_bulletin_slot(&key, "node-a").unwrap();
+        assert!(!store.claim_bulletin_slot(&key, "node-b").unwrap(), "finished: never again");
+        // A node that died mid-build: its lease runs out, another takes over.
+        let later = RunKey {
+            date: "2026-12-07".parse().unwrap(),
+            slot: "sang".into(),
+        };
+        assert!(store.claim_bulletin_slot(&later, "node-a").unwrap());
+        store
+            .write_queue(|db| {
+                db.execute("UPDATE bulletin_slots SET lease_until_ms = 0 WHERE date = '2026-12-07'", params![])
+            })
+            .unwrap();
+        assert!(store.claim_bulletin_slot(&later, "node-b").unwrap());
+    }
     use crate::store::{NewRevision, testing};
     use jiff::Timestamp;
 
