@@ -351,7 +351,12 @@ impl RunLog for Store {
             .map_err(|e| RunLogError(e.to_string()))
     }
 
-    fn finish_scheduled(&self, key: &RunKey, owner: &str, succeeded: bool) -> Result<(), RunLogError> {
+    fn finish_scheduled(
+        &self,
+        key: &RunKey,
+        owner: &str,
+        succeeded: bool,
+    ) -> Result<(), RunLogError> {
         let done = if succeeded {
             self.finish_bulletin_slot(key, owner)
         } else {
@@ -385,13 +390,19 @@ mod tests {
             slot: "sang".into(),
         };
         assert!(store.claim_bulletin_slot(&key, "node-a").unwrap());
-        assert!(!store.claim_bulletin_slot(&key, "node-b").unwrap(), "held by node-a");
+        assert!(
+            !store.claim_bulletin_slot(&key, "node-b").unwrap(),
+            "held by node-a"
+        );
         assert!(
             other.claim_bulletin_slot(&key, "node-b").unwrap(),
             "another station's bulletin of the same date and slot is its own"
         );
         store.finish_bulletin_slot(&key, "node-a").unwrap();
-        assert!(!store.claim_bulletin_slot(&key, "node-b").unwrap(), "finished: never again");
+        assert!(
+            !store.claim_bulletin_slot(&key, "node-b").unwrap(),
+            "finished: never again"
+        );
         // A node that died mid-build: its lease runs out, another takes over.
         let later = RunKey {
             date: "2026-12-07".parse().unwrap(),
@@ -400,7 +411,10 @@ mod tests {
         assert!(store.claim_bulletin_slot(&later, "node-a").unwrap());
         store
             .write_queue(|db| {
-                db.execute("UPDATE bulletin_slots SET lease_until_ms = 0 WHERE date = '2026-12-07'", params![])
+                db.execute(
+                    "UPDATE bulletin_slots SET lease_until_ms = 0 WHERE date = '2026-12-07'",
+                    params![],
+                )
             })
             .unwrap();
         assert!(store.claim_bulletin_slot(&later, "node-b").unwrap());

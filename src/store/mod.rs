@@ -1,22 +1,31 @@
-//! The station's persistent state: one SQLite database (`bantin.sqlite3`,
-//! WAL) in the data directory and rendered audio beside it in `audio/`,
-//! each file named by the SHA-256 of its bytes and written atomically.
+//! Every station's persistent state: its rows in one database, and rendered
+//! audio in `audio/` beside it, each file named by the SHA-256 of its bytes
+//! and written atomically.
 //!
-//! Owns the schema (numbered migrations in `migrations/NNN_name.sql`, one
-//! transaction each, the version in `PRAGMA user_version`; a database newer
-//! than this binary is refused), articles and their revisions, render jobs
-//! (claimed atomically), the audio cache, station lexicon entries and API
-//! tokens (hashed), webhooks and what is owed to them. Knows nothing of HTTP; the server and the CLI both go
-//! through [`Store`].
+//! The database is SQLite in the data directory (`bantin.sqlite3`, WAL: the
+//! embedded default, one station, one process) or PostgreSQL (`--database
+//! postgres://…`: a platform of many stations, several `serve` nodes and
+//! `bantin worker` processes, with the data directory shared between them).
+//! Every query goes through [`Db`] and is written once for both engines.
 //!
-//! The SQL stays close to what PostgreSQL runs (see the notes in the
-//! migrations), so a shared queue for several stations can move there: the
-//! job claim becomes `... FOR UPDATE SKIP LOCKED`.
+//! Owns the schema (numbered migrations per engine: `migrations/NNN_name.sql`
+//! for SQLite, the version in `PRAGMA user_version`; `migrations/postgres/`
+//! for PostgreSQL, recorded in `schema_migrations`; a database newer than
+//! this binary is refused), stations, articles and their revisions, render
+//! jobs and the queue workers share (claimed with `FOR UPDATE SKIP LOCKED`
+//! and a lease on PostgreSQL), the audio cache, station lexicon entries and
+//! API tokens (hashed), webhooks and what is owed to them. Knows nothing of
+//! HTTP; the server, the workers and the CLI all go through [`Store`].
 //!
-//! Adding a table: write `migrations/NNN_name.sql` with the next number, add
-//! it to [`MIGRATIONS`], and put its queries in a new file of this module as
-//! `impl Store { ... }` methods that go through [`Store::read`] and
-//! [`Store::write`].
+//! A [`Store`] is scoped to one station ([`Store::for_station`]): its
+//! queries see and change only that station's rows. Methods documented as
+//! platform-wide (stations, the job queue's claim, authentication by
+//! secret, the webhook sender) see every station.
+//!
+//! Adding a table: write the next migration for each engine, add them to
+//! [`MIGRATIONS`] and [`POSTGRES_MIGRATIONS`], and put its queries in a new
+//! file of this module as `impl Store { ... }` methods that go through
+//! [`Store::read`] and [`Store::write`], filtering by [`Store::station`].
 
 mod approvals;
 mod articles;

@@ -24,6 +24,10 @@ use serde_json::{Value, json};
 use crate::hooks::{Receiver, loopback};
 use crate::util::{Running, bantin, files_below, repo, request, run_ok, spawn_serve};
 
+/// The platform tests share one PostgreSQL server, which the first starts
+/// (and stops) when none is named: one test at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Seconds the test voice waits before each breath group.
 const LATENCY_SECONDS: &str = "0.15";
 const ARTICLES_PER_STATION: usize = 15;
@@ -199,6 +203,9 @@ fn get(node: &str, token: &str, path: &str) -> (u16, Value) {
 
 #[test]
 fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let postgres = PostgresServer::get();
     let database = postgres.create_database(&format!(
         "bantin_platform_{}_{}",
@@ -582,4 +589,114 @@ fn two_nodes_three_workers_two_stations_one_worker_killed_every_job_done_once() 
         };
         assert!(status.success(), "a worker ended with {status}");
     }
+}
+
+/// A station's own bulletin: one slot at midnight, caught up all day, so a
+/// node starting now builds today's at once.
+const MIDNIGHT_BULLETIN: &str = "[bulletin]\n\
+    station = \"Đài phường\"\n\
+    drop_folder = \"drop\"\n\
+    time_zone = \"Asia/Ho_Chi_Minh\"\n\
+    catch_up_minutes = 1440\n\
+    retry_attempts = 1\n\
+    greeting = \"Xin chào.\"\n\
+    sign_off = \"Hết.\"\n\
+    [bulletin.slots.dem]\n\
+    label = \"đêm\"\n\
+    schedule = \"0 0 * * *\"\n\
+    target_minutes = 1\n";
+
+#[test]
+fn two_nodes_build_each_stations_scheduled_bulletin_once() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let postgres = PostgresServer::get();
+    let database = postgres.create_database(&format!(
+        "bantin_schedule_{}_{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    ));
+    let shared = tempfile::tempdir().unwrap();
+    let data = shared.path();
+    let settings = data.join("bulletin.toml");
+    std::fs::write(&settings, MIDNIGHT_BULLETIN).unwrap();
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+    let slugs = ["phuong-mot", "phuong-hai"];
+    let store = bantin::store::Store::open_with(data, Some(&database)).unwrap();
+    for slug in slugs {
+        run_ok(platform_command(&database, data).args(["station", "create", slug, "--name", slug]));
+        run_ok(
+            platform_command(&database, data)
+                .args(["station", "settings", slug])
+                .arg(&settings),
+        );
+        // One approved article in tonight's bulletin, before any node starts.
+        let station = store.station_by_slug(slug).unwrap();
+        let scoped = store.for_station(station.id);
+        let (article, _) = scoped
+            .create_article(&bantin::store::NewRevision {
+                title: format!("Tin của {slug}"),
+                file_name: None,
+                content_type: "text/plain".into(),
+                body: format!("Tin của {slug}\n\nSáng nay phường tổ chức ra quân vệ sinh.\n")
+                    .into_bytes(),
+                author: "test".into(),
+            })
+            .unwrap();
+        scoped
+            .approve_article(article, &bantin::store::Actor::named("Trần Thị B"))
+            .unwrap();
+        scoped
+            .approve_bulletin(today, "dem", &[article], "Trần Thị B")
+            .unwrap();
+    }
+    // Two nodes start together; each catches up tonight's bulletin of both
+    // stations.
+    let nodes: Vec<_> = (0..2)
+        .map(|_| {
+            let mut command = platform_command(&database, data);
+            command.args(["serve", "--addr", "127.0.0.1:0", "--render-workers", "0"]);
+            spawn_serve(command)
+        })
+        .collect();
+    let runs = |slug: &str| -> Vec<(String, String)> {
+        let station = store.station_by_slug(slug).unwrap();
+        store
+            .read(|db| {
+                db.query_map(
+                    "SELECT run_trigger, status FROM bulletin_runs \
+                     WHERE station_id = ?1 AND date = ?2 AND slot = 'dem' ORDER BY id",
+                    bantin::store::db::params![station.id, today.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while slugs.iter().any(|slug| runs(slug).is_empty()) {
+        assert!(
+            Instant::now() < deadline,
+            "no run of tonight's bulletins: {:?}",
+            slugs.map(runs)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Time for a second node's run to show, had it made one.
+    std::thread::sleep(Duration::from_secs(3));
+    for slug in slugs {
+        assert_eq!(
+            runs(slug),
+            [("catch_up".to_string(), "built".to_string())],
+            "{slug}: one run, by one node"
+        );
+        let drop = data.join("stations").join(slug).join("drop");
+        let wavs: Vec<PathBuf> = files_below(&drop)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "wav"))
+            .collect();
+        assert_eq!(wavs.len(), 1, "{slug}'s drop folder: {wavs:?}");
+    }
+    drop(nodes);
 }
