@@ -921,7 +921,9 @@ async fn call(state: &AppState, request: Request<Body>) -> (StatusCode, Vec<u8>)
     (status, body.to_vec())
 }
 
-#[tokio::test]
+// Multi-threaded: on PostgreSQL the store's blocking client steps off the
+// runtime's thread (block_in_place), which a current-thread runtime cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_health_metrics_and_a_streamed_oversized_body() {
     let dir = tempfile::tempdir().unwrap();
     let (state, editor) = oneshot_state(dir.path(), 4096);

@@ -30,20 +30,30 @@ pub fn database_for(data: &Path) -> Option<String> {
     static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
     std::env::var_os(bantin::store::testing::DATABASE_VARIABLE)?;
     let key = std::path::absolute(data).unwrap();
-    let mut databases = DATABASES.lock().unwrap();
+    // A test that failed while holding the lock left the map whole.
+    let mut databases = DATABASES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let databases = databases.get_or_insert_with(HashMap::new);
     if let Some(url) = databases.get(&key) {
         return Some(url.clone());
     }
-    let url = bantin::store::testing::fresh_database()?;
+    let url = off_async(bantin::store::testing::fresh_database)?;
     databases.insert(key, url.clone());
     Some(url)
+}
+
+/// Runs `work` on a thread of its own: PostgreSQL's blocking client may not
+/// run on the thread of an async test's runtime.
+fn off_async<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().unwrap())
 }
 
 /// The store of the data directory `data` on the engine of this test run
 /// (see [`database_for`]).
 pub fn open_store(data: &Path) -> Store {
-    Store::open_with(data, database_for(data).as_deref()).expect("the test store opens")
+    let database = database_for(data);
+    off_async(|| Store::open_with(data, database.as_deref())).expect("the test store opens")
 }
 
 /// Adds `--database URL` to a `bantin` command working on `data` when this
