@@ -652,6 +652,42 @@ mod tests {
     }
 
     #[test]
+    fn a_station_lays_its_settings_over_the_installs_but_not_its_bulletin() {
+        let install = Config::parse(
+            "test",
+            "station = \"Đài thành phố\"\ndata_dir = \"/srv/bantin\"\n\
+             [bulletin]\nstation = \"Đài thành phố\"\ndrop_folder = \"/playout/city\"\n\
+             [bulletin.slots.sang]\nlabel = \"sáng\"\nschedule = \"0 6 * * *\"\n",
+        )
+        .unwrap();
+        let station = install
+            .for_station(
+                "quan-mot",
+                "Đài Quận Một",
+                "default_voice = \"vi-vn-x-south\"\n",
+            )
+            .unwrap();
+        assert_eq!(station.station, "Đài Quận Một");
+        assert_eq!(station.default_voice, "vi-vn-x-south");
+        assert_eq!(station.data_dir, install.data_dir, "the shared directory");
+        let bulletin = station.bulletin().unwrap();
+        assert_eq!(
+            bulletin.drop_folder,
+            Path::new("/srv/bantin/stations/quan-mot/drop"),
+            "its own drop folder, not the city's"
+        );
+        let err = install
+            .for_station(
+                "quan-mot",
+                "Đài Quận Một",
+                "database = \"postgres://x/y\"\n",
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("whole platform"), "{err}");
+        assert!(install.for_station("quan-mot", "Đài", "[bulletin").is_err());
+    }
+
+    #[test]
     fn a_relative_data_dir_in_the_file_is_beside_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bantin.toml");

@@ -560,7 +560,7 @@ pub fn run() -> Result<()> {
             cache,
         } => bulletin::bulletin(
             data,
-            station_config(config, data, None)?,
+            settings_of_station(station_config(config, data, None)?, data)?,
             date.as_deref(),
             slot.as_deref(),
             &articles,
@@ -589,6 +589,19 @@ fn station_config(
             addr,
         },
     )?)
+}
+
+/// `config` as the station named by `--station` has it (its own settings
+/// laid over the install's); the install's own without `--station`.
+fn settings_of_station(config: Config, data: Option<&Path>) -> Result<Config> {
+    let Some(slug) = platform().1 else {
+        return Ok(config);
+    };
+    let station = store(data)?.station_by_slug(slug)?;
+    if station.id == bantin::store::DEFAULT_STATION {
+        return Ok(config);
+    }
+    Ok(config.for_station(&station.slug, &station.name, &station.settings)?)
 }
 
 /// The store of `--data` (rows in `--database` when given), scoped to the

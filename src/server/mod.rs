@@ -586,8 +586,8 @@ const STATION_POLL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Runs the bulletin scheduler of every station until `stopped`: the
 /// stations there are when it starts, each new one from when it is seen
 /// (looked for every [`STATION_POLL`]), and a station's again with its new
-/// settings when they change. Every serve node runs them; the run log's
-/// claims let one node build each scheduled bulletin.
+/// settings when they change. Every serve node and worker runs them; the
+/// run log's claims let one process build each scheduled bulletin.
 async fn run_schedulers(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
     type Running = (
         (String, String, String),
@@ -645,7 +645,8 @@ async fn run_schedulers(state: AppState, mut stopped: tokio::sync::watch::Receiv
 
 /// Runs a platform worker until `shutdown` resolves: registers it (the
 /// worker count on /metrics), claims render jobs of every station under a
-/// lease it renews, beats while it lives; on `shutdown` it takes no new job,
+/// lease it renews and the scheduled bulletins no other process has taken,
+/// beats while it lives; on `shutdown` it takes no new job,
 /// finishes what it holds within `jobs.shutdown_grace` (the rest go back to
 /// the queue) and leaves the registry.
 ///
@@ -683,6 +684,9 @@ pub async fn work(
             }
         })
     };
+    // Workers build scheduled bulletins too: the run log's claims give
+    // each to one process, a worker or a serve node.
+    let schedules = tokio::spawn(run_schedulers(state.clone(), stopped.clone()));
     let runner = tokio::spawn(jobs::run_as(
         state.clone(),
         stopped,
@@ -703,6 +707,9 @@ pub async fn work(
     let _ = stop.send(true);
     if let Err(e) = runner.await {
         tracing::error!(error = %e, "the job runner failed");
+    }
+    if let Err(e) = schedules.await {
+        tracing::error!(error = %e, "the bulletin schedules failed");
     }
     heart.abort();
     let gone = Arc::clone(&name);
