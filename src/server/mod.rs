@@ -547,11 +547,24 @@ pub async fn serve(
         state.config.webhooks.clone(),
         stopped.clone(),
     ));
+    // On PostgreSQL a rendering serve node is one of the platform's
+    // workers: registered, counted on /metrics, holding jobs under leases.
+    let holder = jobs::Holder::for_serve(&state);
+    let registered = match (&holder, state.config.jobs.serve_renders) {
+        (jobs::Holder::Leased { worker, lease }, true) => Some((
+            Arc::clone(worker),
+            register_worker(&state, Arc::clone(worker), *lease, stopped.clone())
+                .await
+                .map_err(std::io::Error::other)?,
+        )),
+        _ => None,
+    };
     let runner = state
         .config
         .jobs
         .serve_renders
-        .then(|| tokio::spawn(jobs::run(state.clone(), stopped)));
+        .then(|| tokio::spawn(jobs::run_as(state.clone(), stopped, holder)));
+    let store = state.store.clone();
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown({
             let stop = stop.clone();
@@ -568,6 +581,12 @@ pub async fn serve(
         && let Err(e) = runner.await
     {
         tracing::error!(error = %e, "the job runner failed");
+    }
+    if let Some((name, heart)) = registered {
+        heart.abort();
+        if let Err(e) = store.call(move |s| s.forget_worker(&name)).await {
+            tracing::error!(error = %e, "cannot leave the worker registry");
+        }
     }
     if let Err(e) = dispatcher.await {
         tracing::error!(error = %e, "the webhook dispatcher failed");
@@ -658,32 +677,9 @@ pub async fn work(
 ) -> Result<(), crate::store::StoreError> {
     let name: Arc<str> = jobs::worker_name("worker").into();
     let lease = state.config.jobs.lease;
-    {
-        let (name, host) = (Arc::clone(&name), hostname());
-        state
-            .store
-            .call(move |s| s.register_worker(&name, &host, std::process::id()))
-            .await?;
-    }
-    tracing::info!(worker = %name, ?lease, "worker started");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let heart = {
-        let (store, name) = (state.store.clone(), Arc::clone(&name));
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(lease / 3);
-            loop {
-                tokio::select! {
-                    _ = every.tick() => {}
-                    _ = stopped.wait_for(|stop| *stop) => return,
-                }
-                let name = Arc::clone(&name);
-                if let Err(e) = store.call(move |s| s.worker_heartbeat(&name)).await {
-                    tracing::warn!(error = %e, "cannot record the worker's heartbeat");
-                }
-            }
-        })
-    };
+    let heart = register_worker(&state, Arc::clone(&name), lease, stopped.clone()).await?;
+    tracing::info!(worker = %name, ?lease, "worker started");
     // Workers build scheduled bulletins too: the run log's claims give
     // each to one process, a worker or a serve node.
     let schedules = tokio::spawn(run_schedulers(state.clone(), stopped.clone()));
@@ -716,6 +712,40 @@ pub async fn work(
     state.store.call(move |s| s.forget_worker(&gone)).await?;
     tracing::info!(worker = %name, "worker stopped");
     Ok(())
+}
+
+/// Registers this process as the render worker `name` (the worker count on
+/// /metrics) and beats for it every third of `lease` until `stopped`.
+///
+/// # Errors
+/// Store errors when registering.
+async fn register_worker(
+    state: &AppState,
+    name: Arc<str>,
+    lease: std::time::Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, crate::store::StoreError> {
+    {
+        let (name, host) = (Arc::clone(&name), hostname());
+        state
+            .store
+            .call(move |s| s.register_worker(&name, &host, std::process::id()))
+            .await?;
+    }
+    let store = state.store.clone();
+    Ok(tokio::spawn(async move {
+        let mut every = tokio::time::interval(lease / 3);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopped.wait_for(|stop| *stop) => return,
+            }
+            let name = Arc::clone(&name);
+            if let Err(e) = store.call(move |s| s.worker_heartbeat(&name)).await {
+                tracing::warn!(error = %e, "cannot record the worker's heartbeat");
+            }
+        }
+    }))
 }
 
 /// This machine's name, for the worker registry.
