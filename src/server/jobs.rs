@@ -6,7 +6,9 @@
 //! ([`AppState::cache`]), so an edited article re-synthesizes only what changed. On shutdown it takes no new job, lets running ones finish
 //! within the grace period, then stops the rest (their voice programs killed
 //! with their process groups) and puts them back in the queue; jobs
-//! interrupted by a crash are requeued when `serve` starts. A cancelled job
+//! interrupted by a crash are requeued when `serve` starts. On a platform
+//! (PostgreSQL) the runner claims every station's jobs under a lease it
+//! renews ([`Holder::Leased`]); a dead holder's jobs go to another worker. A cancelled job
 //! stops the same way at once, whatever its voice program is doing.
 //! A job with `check_requested` is heard back by the station's recognizer
 //! before it is marked done ("checked, 2 cues flagged"); a recognizer that
@@ -132,26 +134,16 @@ impl Holder {
 
 /// A name unique to this process: its role, host, process id and start.
 pub fn worker_name(role: &str) -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into());
     format!(
-        "{role}-{host}-{}-{}",
+        "{role}-{}-{}-{}",
+        super::hostname(),
         std::process::id(),
         jiff::Timestamp::now().as_millisecond()
     )
 }
 
-/// Runs jobs until `stop` turns true (or its sender is gone).
-pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
-    let holder = Holder::for_serve(&state);
-    run_as(state, stop, holder).await;
-}
-
 /// Runs jobs as `holder` until `stop` turns true (or its sender is gone).
-pub async fn run_as(state: AppState, mut stop: watch::Receiver<bool>, holder: Holder) {
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>, holder: Holder) {
     let permits = Arc::new(Semaphore::new(state.config.jobs.concurrency));
     let mut tasks = JoinSet::new();
     loop {

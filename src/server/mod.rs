@@ -563,7 +563,7 @@ pub async fn serve(
         .config
         .jobs
         .serve_renders
-        .then(|| tokio::spawn(jobs::run_as(state.clone(), stopped, holder)));
+        .then(|| tokio::spawn(jobs::run(state.clone(), stopped, holder)));
     let store = state.store.clone();
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown({
@@ -683,7 +683,7 @@ pub async fn work(
     // Workers build scheduled bulletins too: the run log's claims give
     // each to one process, a worker or a serve node.
     let schedules = tokio::spawn(run_schedulers(state.clone(), stopped.clone()));
-    let runner = tokio::spawn(jobs::run_as(
+    let runner = tokio::spawn(jobs::run(
         state.clone(),
         stopped,
         jobs::Holder::Leased {
@@ -748,7 +748,7 @@ async fn register_worker(
     }))
 }
 
-/// This machine's name, for the worker registry.
+/// This machine's name, for the worker registry and worker names.
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
